@@ -1,0 +1,58 @@
+/**
+ * What a decode may accept: protocol version and limits. Defaults follow Prometheus.
+ */
+
+export type ProtocolVersion = '1.0' | '2.0'
+
+export interface DecodeLimits {
+  /** Largest decompressed protobuf body, bytes (Prometheus: 32 MiB). */
+  maxDecompressedBytes: number
+  /** Most labels in one series. */
+  maxLabelsPerSeries: number
+  /** Longest label name, bytes. */
+  maxLabelNameBytes: number
+  /** Longest label value, bytes. */
+  maxLabelValueBytes: number
+}
+
+export interface DecodeOptions extends Partial<DecodeLimits> {
+  /** The body is snappy block-compressed, as it comes over HTTP (default true). */
+  compressed?: boolean
+  /** Remote Write protocol version of the body (default '1.0'). */
+  version?: ProtocolVersion
+  /** Enforce the legacy label name charset [a-zA-Z_][a-zA-Z0-9_]* (default false: any non-empty UTF-8). */
+  legacyNames?: boolean
+  /** Check that label values are valid UTF-8 (default true). Off is faster and lets invalid bytes through. */
+  strictUtf8?: boolean
+  /**
+   * Keep going past invalid series (default false). With true, the batch holds the valid series and
+   * `firstError`/`invalidSeriesCount` tell about the rest; with false the first invalid series throws.
+   */
+  partial?: boolean
+  /** Tenant the series belong to ('' = none); part of series identity. */
+  tenant?: string
+}
+
+export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
+  maxDecompressedBytes: 32 * 1024 * 1024,
+  maxLabelsPerSeries: 256,
+  maxLabelNameBytes: 1024,
+  maxLabelValueBytes: 64 * 1024
+}
+
+export type ResolvedDecodeOptions = Required<DecodeOptions>
+
+export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOptions {
+  return {
+    compressed: o.compressed ?? true,
+    version: o.version ?? '1.0',
+    legacyNames: o.legacyNames ?? false,
+    strictUtf8: o.strictUtf8 ?? true,
+    partial: o.partial ?? false,
+    tenant: o.tenant ?? '',
+    maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
+    maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
+    maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,
+    maxLabelValueBytes: o.maxLabelValueBytes ?? DEFAULT_LIMITS.maxLabelValueBytes
+  }
+}
