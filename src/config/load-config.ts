@@ -1,0 +1,250 @@
+/**
+ * Reads the settings of `prom-ingest serve` from flags, environment variables and an optional JSON
+ * config file, through the one schema (schema.ts). Precedence: flag > environment > file > default.
+ *
+ * Everything is validated here, once, at start-up: a bad value throws IngestError('config_invalid')
+ * whose message names every bad setting, where its value came from and why it is refused. Secrets in
+ * files (auth-bearer-token-file, auth-basic-password-file) are read here too, so that a missing file
+ * is a start-up error and not a 401 storm.
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { IngestError } from '../errors.js'
+import { formatDuration, parseDuration } from './duration.js'
+import { envName, flagName, SETTING_KEYS, SETTINGS, type Config, type ListenAddress, type SettingSpec } from './schema.js'
+import { formatSize, parseSize } from './size.js'
+
+export interface ConfigSources {
+  /** Arguments after the subcommand (`serve`), for example ['--listen', '127.0.0.1:0']. */
+  argv?: readonly string[]
+  /** Environment (default process.env). Pass {} in tests to keep the caller's environment out. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Directory that relative config and secret file paths are resolved against (default process.cwd()). */
+  cwd?: string
+}
+
+type Raw = string | number | boolean
+interface Given { value: Raw, from: string }
+
+const KEY_BY_FLAG = new Map<string, keyof Config>(SETTING_KEYS.map(k => [flagName(k), k]))
+
+/** HTTP header name characters (RFC 9110 token). */
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+export function loadConfig (sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env
+  const cwd = sources.cwd ?? process.cwd()
+  const errors: string[] = []
+
+  const flags = parseFlags(sources.argv ?? [], errors)
+  const fromEnv = new Map<keyof Config, Given>()
+  for (const key of SETTING_KEYS) {
+    const name = envName(key)
+    const v = env[name]
+    if (v !== undefined) fromEnv.set(key, { value: v, from: `environment ${name}` })
+  }
+
+  const configGiven = flags.get('config') ?? fromEnv.get('config')
+  const fromFile = configGiven === undefined ? new Map<keyof Config, Given>() : readConfigFile(resolve(cwd, String(configGiven.value)), errors)
+
+  const out: Partial<Config> = {}
+  for (const key of SETTING_KEYS) {
+    const spec = SETTINGS[key] as SettingSpec
+    const given = flags.get(key) ?? fromEnv.get(key) ?? fromFile.get(key)
+    let value: unknown
+    if (given === undefined) {
+      value = typeof spec.default === 'function' ? spec.default(out) : spec.default
+    } else {
+      const converted = convert(given.value, spec)
+      if (typeof converted === 'object' && converted !== null && 'error' in converted) {
+        const shown = spec.secret === true ? '(secret)' : JSON.stringify(given.value)
+        errors.push(`${flagName(key)}: ${shown} ${converted.error} (from ${given.from})`)
+        value = typeof spec.default === 'function' ? spec.default(out) : spec.default
+      } else {
+        value = converted
+      }
+    }
+    ;(out as Record<string, unknown>)[key] = value
+  }
+  const config = out as Config
+
+  crossCheck(config, cwd, errors)
+  if (errors.length > 0) {
+    throw new IngestError('config_invalid', `invalid configuration: ${errors.join('; ')}`, { errors })
+  }
+  return config
+}
+
+/** The settings as they may be logged: secrets replaced. */
+export function publicConfig (config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of SETTING_KEYS) {
+    const spec = SETTINGS[key] as SettingSpec
+    const v = config[key]
+    out[flagName(key)] = spec.secret === true && v !== '' ? '(secret)' : key === 'listen' ? formatListen(config.listen) : v
+  }
+  return out
+}
+
+export function formatListen (a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
+}
+
+/** A default or value as --help shows it. */
+export function formatValue (key: keyof Config, value: unknown): string {
+  const spec = SETTINGS[key] as SettingSpec
+  if (spec.kind === 'size' && typeof value === 'number') return formatSize(value)
+  if (spec.kind === 'duration' && typeof value === 'number') return formatDuration(value)
+  if (spec.kind === 'address') return formatListen(value as ListenAddress)
+  if (value === '') return '(none)'
+  return String(value)
+}
+
+function parseFlags (argv: readonly string[], errors: string[]): Map<keyof Config, Given> {
+  const out = new Map<keyof Config, Given>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (!arg.startsWith('--')) {
+      errors.push(`unexpected argument ${JSON.stringify(arg)} (settings are given as --name value)`)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq < 0 ? undefined : eq)
+    const key = KEY_BY_FLAG.get(name)
+    if (key === undefined) {
+      errors.push(`unknown flag --${name} (prom-ingest serve --help lists every setting)`)
+      if (eq < 0 && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) i++
+      continue
+    }
+    let value: Raw
+    if (eq >= 0) {
+      value = arg.slice(eq + 1)
+    } else if (SETTINGS[key].kind === 'bool') {
+      // A bare boolean flag means true; `--flag false` also works.
+      const next = argv[i + 1]
+      if (next !== undefined && /^(true|false)$/i.test(next)) { value = next; i++ } else value = true
+    } else {
+      const next = argv[i + 1]
+      if (next === undefined) { errors.push(`--${name} needs a value`); continue }
+      value = next
+      i++
+    }
+    out.set(key, { value, from: `flag --${name}` })
+  }
+  return out
+}
+
+function readConfigFile (path: string, errors: string[]): Map<keyof Config, Given> {
+  const out = new Map<keyof Config, Given>()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    errors.push(`config: cannot read ${path} as JSON: ${(err as Error).message}`)
+    return out
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    errors.push(`config: ${path} must hold a JSON object of settings`)
+    return out
+  }
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const key = KEY_BY_FLAG.get(name) ?? (SETTING_KEYS.includes(name as keyof Config) ? name as keyof Config : undefined)
+    if (key === undefined) { errors.push(`config file ${path}: unknown setting ${JSON.stringify(name)}`); continue }
+    if (SETTINGS[key].notInFile === true) { errors.push(`config file ${path}: ${name} cannot be set in the file itself`); continue }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      errors.push(`${flagName(key)}: must be a string, number or boolean (from config file ${path})`)
+      continue
+    }
+    out.set(key, { value, from: `config file ${path}` })
+  }
+  return out
+}
+
+/** The typed value, or { error } saying why the raw value is refused (the sentence follows the value). */
+function convert (raw: Raw, spec: SettingSpec): unknown {
+  switch (spec.kind) {
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw
+      const t = String(raw).trim().toLowerCase()
+      if (t === 'true' || t === '1' || t === 'yes') return true
+      if (t === 'false' || t === '0' || t === 'no') return false
+      return { error: 'is not a boolean (true or false)' }
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : /^\s*-?\d+\s*$/.test(String(raw)) ? Number(raw) : NaN
+      if (!Number.isSafeInteger(n)) return { error: 'is not a whole number' }
+      return checkRange(n, spec, String)
+    }
+    case 'size': {
+      const n = typeof raw === 'number' ? (Number.isSafeInteger(raw) ? raw : undefined) : typeof raw === 'string' ? parseSize(raw) : undefined
+      if (n === undefined) return { error: 'is not a size (bytes, or with a unit: 64KiB, 1MiB, 32MiB, 1GB)' }
+      return checkRange(n, spec, formatSize)
+    }
+    case 'duration': {
+      const n = raw === 0 ? 0 : typeof raw === 'string' ? parseDuration(raw) : undefined
+      if (n === undefined) return { error: 'is not a duration (a number with a unit: 500ms, 5s, 1m, 15d)' }
+      return checkRange(n, spec, formatDuration)
+    }
+    case 'enum': {
+      const t = String(raw).trim()
+      if (spec.values?.includes(t) !== true) return { error: `is not one of ${spec.values?.join(', ')}` }
+      return t
+    }
+    case 'address': return parseListen(String(raw))
+    case 'string':
+    case 'path':
+      if (typeof raw !== 'string') return { error: 'must be a string' }
+      return raw
+  }
+}
+
+function checkRange (n: number, spec: SettingSpec, show: (n: number) => string): unknown {
+  if (spec.values !== undefined && !spec.values.includes(n)) return { error: `is not one of ${spec.values.join(', ')}` }
+  if (spec.min !== undefined && n < spec.min) return { error: `is below the minimum ${show(spec.min)}` }
+  if (spec.max !== undefined && n > spec.max) return { error: `is above the maximum ${show(spec.max)}` }
+  return n
+}
+
+/** `host:port`, `[v6]:port` or `:port` (all interfaces). */
+export function parseListen (text: string): ListenAddress | { error: string } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim())
+  if (m === null) return { error: 'is not host:port (for example 0.0.0.0:9201, [::]:9201 or :9201)' }
+  const port = Number(m[3])
+  if (port > 65535) return { error: 'has a port above 65535' }
+  const host = m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!)
+  return { host, port }
+}
+
+/** The secret in a file without its trailing newline; an unreadable or empty file is an error. */
+function readSecret (key: keyof Config, path: string, cwd: string, errors: string[]): string {
+  let text: string
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8').replace(/\r?\n$/, '')
+  } catch (err) {
+    errors.push(`${flagName(key)}: cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    return ''
+  }
+  if (text === '') errors.push(`${flagName(key)}: ${JSON.stringify(path)} is empty`)
+  return text
+}
+
+function crossCheck (c: Config, cwd: string, errors: string[]): void {
+  if (c.authBearerTokenFile !== '') {
+    if (c.authBearerToken !== '') errors.push('auth-bearer-token and auth-bearer-token-file: set only one of them')
+    else c.authBearerToken = readSecret('authBearerTokenFile', c.authBearerTokenFile, cwd, errors)
+  }
+  if (c.authBasicPasswordFile !== '') {
+    if (c.authBasicPassword !== '') errors.push('auth-basic-password and auth-basic-password-file: set only one of them')
+    else c.authBasicPassword = readSecret('authBasicPasswordFile', c.authBasicPasswordFile, cwd, errors)
+  }
+  if (c.authBasicUser !== '' && c.authBasicPassword === '' && c.authBasicPasswordFile === '') {
+    errors.push('auth-basic-user: needs auth-basic-password or auth-basic-password-file')
+  }
+  if (c.authBasicUser === '' && (c.authBasicPassword !== '' || c.authBasicPasswordFile !== '')) {
+    errors.push('auth-basic-password: needs auth-basic-user')
+  }
+  if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
+  if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
+    errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
+  }
+}

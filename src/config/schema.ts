@@ -1,0 +1,123 @@
+/**
+ * The one schema of every setting of `prom-ingest serve`. Flags, environment variables and the config
+ * file are all read through it (load-config.ts), and `--help` is generated from it (help.ts).
+ *
+ * A setting's key is camelCase here; its flag is the kebab-case form (`slotBytes` -> `--slot-bytes`),
+ * its environment variable PROM_INGEST_ and the upper snake form (`PROM_INGEST_SLOT_BYTES`), and its
+ * config-file key either form. Other parts of the project (deploy/, the DuckDB sink) rely on these names.
+ */
+import { availableParallelism } from 'node:os'
+import { DEFAULT_LIMITS } from '../decode/options.js'
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export const SINK_NAMES = ['duckdb', 'discard'] as const
+
+export type LogLevel = (typeof LOG_LEVELS)[number]
+export type SinkName = (typeof SINK_NAMES)[number]
+
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** The validated settings. Sizes are bytes, durations milliseconds. */
+export interface Config {
+  listen: ListenAddress
+  threads: number
+  slotBytes: number
+  slotCount: number
+  largeSlotCount: number
+  maxBodyBytes: number
+  maxDecompressedBytes: number
+  maxLabelsPerSeries: number
+  maxLabelNameBytes: number
+  maxLabelValueBytes: number
+  legacyLabelNames: boolean
+  laxUtf8: boolean
+  maxSeries: number
+  slotWait: number
+  saturationStatus: 503 | 429
+  retryAfter: number
+  authBearerToken: string
+  authBearerTokenFile: string
+  authBasicUser: string
+  authBasicPassword: string
+  authBasicPasswordFile: string
+  tenantHeader: string
+  sink: SinkName
+  dataDir: string
+  commitInterval: number
+  commitMaxRows: number
+  retention: number
+  shutdownGrace: number
+  logLevel: LogLevel
+  config: string
+}
+
+export type SettingKind = 'address' | 'int' | 'bool' | 'duration' | 'size' | 'enum' | 'string' | 'path'
+
+export interface SettingSpec<K extends keyof Config = keyof Config> {
+  readonly kind: SettingKind
+  /** One line for --help. */
+  readonly help: string
+  /** The default, or how to compute it from the settings above it in this table. */
+  readonly default: Config[K] | ((c: Readonly<Partial<Config>>) => Config[K])
+  /** How --help shows a computed default. */
+  readonly defaultText?: string
+  /** Allowed values (enum settings; ints listed here must be one of them). */
+  readonly values?: readonly (string | number)[]
+  readonly min?: number
+  readonly max?: number
+  /** Kept out of logs. */
+  readonly secret?: boolean
+  /** Only a flag or environment variable can set it (the config file path itself). */
+  readonly notInFile?: boolean
+}
+
+type Schema = { readonly [K in keyof Config]: SettingSpec<K> }
+
+/** Every setting, in the order --help lists them. A computed default may read only settings above it. */
+export const SETTINGS: Schema = {
+  config: { kind: 'path', default: '', help: 'JSON file of settings (keys are setting names); flags and environment variables override it', notInFile: true },
+  listen: { kind: 'address', default: { host: '0.0.0.0', port: 9201 }, defaultText: '0.0.0.0:9201', help: 'address and port to listen on (host:port, [v6]:port or :port; port 0 picks a free one)' },
+  threads: { kind: 'int', min: 1, max: 256, default: () => availableParallelism(), defaultText: `os.availableParallelism() (${availableParallelism()} here)`, help: 'decode worker threads' },
+  slotBytes: { kind: 'size', min: 4096, max: 2 ** 30, default: 1 << 20, help: 'bytes of one normal slot: the shared-memory region one request body streams into' },
+  slotCount: { kind: 'int', min: 1, max: 65536, default: c => 4 * (c.threads ?? 1) + 4, defaultText: '4*threads+4', help: 'normal slots: how many requests can be read and decoded at once' },
+  largeSlotCount: { kind: 'int', min: 0, max: 1024, default: 2, help: 'large slots (max-body-bytes each) for bodies bigger than slot-bytes; 0 limits bodies to slot-bytes' },
+  maxBodyBytes: { kind: 'size', min: 4096, max: 2 ** 31 - 1, default: 32 << 20, help: 'largest request body as received (compressed); bigger ones get 413' },
+  maxDecompressedBytes: { kind: 'size', min: 4096, max: 2 ** 31 - 1, default: DEFAULT_LIMITS.maxDecompressedBytes, help: 'largest body after snappy decompression; bigger ones get 413' },
+  maxLabelsPerSeries: { kind: 'int', min: 1, max: 65536, default: DEFAULT_LIMITS.maxLabelsPerSeries, help: 'most labels in one series; a series with more is invalid' },
+  maxLabelNameBytes: { kind: 'size', min: 1, max: 2 ** 24, default: DEFAULT_LIMITS.maxLabelNameBytes, help: 'longest label name; a series with a longer one is invalid' },
+  maxLabelValueBytes: { kind: 'size', min: 1, max: 2 ** 24, default: DEFAULT_LIMITS.maxLabelValueBytes, help: 'longest label value; a series with a longer one is invalid' },
+  legacyLabelNames: { kind: 'bool', default: false, help: 'accept only label names matching [a-zA-Z_][a-zA-Z0-9_]* (default: any non-empty UTF-8)' },
+  laxUtf8: { kind: 'bool', default: false, help: 'skip the UTF-8 check of label values (faster; invalid bytes are stored as sent)' },
+  maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it get 503' },
+  slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits for a free slot before it is refused with saturation-status' },
+  saturationStatus: { kind: 'int', values: [503, 429], default: 503, help: 'status when no slot frees in time: 503 (every sender retries) or 429 (Prometheus retries only with retry_on_http_429)' },
+  retryAfter: { kind: 'int', min: 0, max: 3600, default: 1, help: 'seconds sent in Retry-After with retryable answers (503, 429)' },
+  authBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on every endpoint but /healthz and /readyz' },
+  authBearerTokenFile: { kind: 'path', default: '', help: 'read the bearer token from this file (a mounted Secret); trailing newline ignored' },
+  authBasicUser: { kind: 'string', default: '', help: 'require basic auth with this user name (and auth-basic-password or auth-basic-password-file)' },
+  authBasicPassword: { kind: 'string', default: '', secret: true, help: 'basic-auth password' },
+  authBasicPasswordFile: { kind: 'path', default: '', help: 'read the basic-auth password from this file; trailing newline ignored' },
+  tenantHeader: { kind: 'string', default: 'X-Scope-OrgID', help: 'request header naming the tenant, carried into the stored series; empty disables tenants' },
+  sink: { kind: 'enum', values: SINK_NAMES, default: 'duckdb', help: 'where batches go: duckdb (embedded store under data-dir) or discard (counts and drops, for benchmarks)' },
+  dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
+  commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
+  commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },
+  retention: { kind: 'duration', min: 0, default: 0, help: 'delete samples older than this (for example 15d); 0 keeps them forever' },
+  shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
+  logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
+}
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as Array<keyof Config>
+
+/** `slotBytes` -> `slot-bytes`. */
+export function flagName (key: keyof Config): string {
+  return key.replace(/[A-Z]/g, m => '-' + m.toLowerCase())
+}
+
+/** `slotBytes` -> `PROM_INGEST_SLOT_BYTES`. */
+export function envName (key: keyof Config): string {
+  return 'PROM_INGEST_' + flagName(key).replace(/-/g, '_').toUpperCase()
+}

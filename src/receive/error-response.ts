@@ -1,0 +1,53 @@
+/**
+ * The one place where an error becomes an HTTP answer. The status and whether the sender may retry
+ * come from the code table (src/errors.ts, CODES); the body is one line of plain text with the reason.
+ *
+ * Retryable answers (every 5xx, and 429) carry Retry-After. `saturated` answers with the configured
+ * saturation status (503 by default, 429 as an option: Prometheus retries a 429 only with
+ * retry_on_http_429, so a default 429 would make it drop data).
+ */
+import type { ServerResponse } from 'node:http'
+import { CODES, type ErrorCode, type IngestError } from '../errors.js'
+
+export interface ErrorAnswerPolicy {
+  /** Status for `saturated` (503 or 429). */
+  readonly saturationStatus: 503 | 429
+  /** Seconds in Retry-After on retryable answers. */
+  readonly retryAfterSeconds: number
+  /** WWW-Authenticate challenges sent with 401 (one header value per scheme). */
+  readonly authenticate: readonly string[]
+}
+
+/** The HTTP status of an error code under the policy. */
+export function statusOf (code: ErrorCode, policy: ErrorAnswerPolicy): number {
+  return code === 'saturated' ? policy.saturationStatus : CODES[code].status
+}
+
+/**
+ * Answers `err`. Headers already set on `res` (such as the 2.0 written-count headers) are kept.
+ * With `close` the connection is closed after the answer: used when the body was left unread
+ * (413 while streaming), so that the rest of it is never read.
+ */
+export function sendError (res: ServerResponse, err: IngestError, policy: ErrorAnswerPolicy, close = false): number {
+  const status = statusOf(err.code, policy)
+  if (res.headersSent) {
+    // Too late for a status: the best that is left is to cut the answer short.
+    res.destroy()
+    return status
+  }
+  const retryable = CODES[err.code].retryable || status === 429
+  if (retryable) res.setHeader('Retry-After', String(policy.retryAfterSeconds))
+  if (status === 401 && policy.authenticate.length > 0) res.setHeader('WWW-Authenticate', policy.authenticate as string[])
+  if (close) res.setHeader('Connection', 'close')
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.setHeader('X-Prom-Ingest-Error', err.code)
+  res.statusCode = status
+  res.end(oneLine(err.message) + '\n')
+  return status
+}
+
+/** The message on one line (decode errors quote label values, which may hold newlines). */
+function oneLine (message: string): string {
+  const s = message.replace(/[\r\n]+/g, ' ')
+  return s.length > 1024 ? s.slice(0, 1021) + '...' : s
+}
