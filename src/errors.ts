@@ -42,6 +42,8 @@ export const CODES = {
   series_samples_and_histograms: { status: 400, retryable: false, description: 'a Remote Write 2.0 series carries both samples and histograms' },
   histogram_count_mismatch: { status: 400, retryable: false, description: 'a native histogram\'s count disagrees with the sum of its buckets and zero bucket' },
   histogram_invalid: { status: 400, retryable: false, description: 'a native histogram\'s spans and buckets disagree, or its schema is out of range' },
+  metadata_invalid: { status: 400, retryable: false, description: 'a metadata entry is not valid: family name, help or unit is not valid UTF-8, or a Remote Write 2.0 reference is out of range' },
+  exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty or non-UTF-8 name, non-UTF-8 value' },
   series_limit: { status: 503, retryable: true, description: 'the series index is full: no new series can be taken until it is made larger' },
 
   // HTTP receiver.

@@ -1,0 +1,60 @@
+/**
+ * One thread's decoder: snappy into a reused buffer, the protobuf walk into a reused batch builder,
+ * series ids from the (shared) series index. A worker owns one; `decodeWriteRequest` uses one per
+ * calling thread. Not reentrant: one body at a time.
+ */
+import { BatchBuilder } from '../batch/batch-builder.js'
+import { IngestError, type WireError } from '../errors.js'
+import { tenantKey, type SeriesIndex } from '../series/series-index.js'
+import type { ResolvedDecodeOptions } from './options.js'
+import { walkWriteRequestV1 } from './rw1.js'
+import { walkRequestV2 } from './rw2.js'
+import { SnappyDecoder } from './snappy.js'
+import { Walker } from './walker.js'
+
+/** A decoded body: the batch buffer (to be moved) and what travels beside it. */
+export interface DecodedBody {
+  readonly buffer: ArrayBuffer
+  readonly firstError: WireError | undefined
+}
+
+export class Decoder {
+  private readonly builder = new BatchBuilder()
+  private readonly walker: Walker
+  private snappy: SnappyDecoder
+  private snappyLimit: number
+
+  constructor (readonly index: SeriesIndex, maxDecompressedBytes = 32 * 1024 * 1024) {
+    this.walker = new Walker(this.builder, index)
+    this.snappyLimit = maxDecompressedBytes
+    this.snappy = new SnappyDecoder(maxDecompressedBytes)
+  }
+
+  /**
+   * Decodes one body. `body` may view a SharedArrayBuffer slot: it is only read, during this call.
+   * Throws IngestError for a malformed body (and for the first invalid series unless `partial`).
+   */
+  decode (body: Uint8Array, o: ResolvedDecodeOptions): DecodedBody {
+    let raw = body
+    if (o.compressed) {
+      if (o.maxDecompressedBytes !== this.snappyLimit) {
+        this.snappyLimit = o.maxDecompressedBytes
+        this.snappy = new SnappyDecoder(o.maxDecompressedBytes)
+      }
+      raw = this.snappy.decompress(body)
+    } else if (body.length > o.maxDecompressedBytes) {
+      throw new IngestError('decompressed_too_large', `the body is ${body.length} bytes, more than the limit of ${o.maxDecompressedBytes} decompressed bytes`)
+    }
+    const d = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+    const b = this.builder
+    const w = this.walker
+    b.reset()
+    w.begin(raw, d, tenantKey(o.tenant), o)
+    if (o.version === '2.0') walkRequestV2(w, 0, raw.length)
+    else walkWriteRequestV1(w, 0, raw.length)
+    return {
+      buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
+      firstError: w.firstError
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * A reusable buffer where the labels of one series are written in canonical form (series/labels.ts)
+ * when they do not already stand canonical in the body: a new series, a 1.0 body with unusual
+ * encoding, every 2.0 series (its labels are references into the symbols table). Also the place
+ * where a label set is validated, once, when its series is new.
+ *
+ * Positions recorded per label point into `bytes`, so validation reads only this buffer.
+ */
+import type { ErrorCode } from '../errors.js'
+import { isValidUtf8 } from './utf8.js'
+
+export interface LabelRules {
+  maxLabelsPerSeries: number
+  maxLabelNameBytes: number
+  maxLabelValueBytes: number
+  legacyNames: boolean
+  strictUtf8: boolean
+}
+
+/** What `validate` found wrong, or nothing. */
+export interface LabelProblem { code: ErrorCode, reason: string }
+
+const NAME = [0x5f, 0x5f, 0x6e, 0x61, 0x6d, 0x65, 0x5f, 0x5f] // "__name__"
+const text = new TextDecoder('utf-8', { fatal: false })
+
+export class LabelScratch {
+  bytes = new Uint8Array(4096)
+  view = new DataView(this.bytes.buffer)
+  length = 0
+  count = 0
+  /** Per label: start and length of its name, start and length of its value, in `bytes`. */
+  pos = new Uint32Array(4 * 64)
+
+  reset (): void {
+    this.length = 0
+    this.count = 0
+  }
+
+  /** Appends one label, copied from `src`, in canonical encoding. */
+  add (src: Uint8Array, nameStart: number, nameLength: number, valueStart: number, valueLength: number): void {
+    const inner = 1 + varintSize(nameLength) + nameLength + (valueLength > 0 ? 1 + varintSize(valueLength) + valueLength : 0)
+    this.reserve(1 + varintSize(inner) + inner)
+    if (4 * this.count + 4 > this.pos.length) {
+      const next = new Uint32Array(this.pos.length * 2)
+      next.set(this.pos)
+      this.pos = next
+    }
+    const b = this.bytes
+    let o = this.length
+    b[o++] = 0x0a
+    o = writeVarint(b, o, inner)
+    b[o++] = 0x0a
+    o = writeVarint(b, o, nameLength)
+    const p = 4 * this.count
+    this.pos[p] = o
+    this.pos[p + 1] = nameLength
+    for (let i = 0; i < nameLength; i++) b[o++] = src[nameStart + i]!
+    if (valueLength > 0) {
+      b[o++] = 0x12
+      o = writeVarint(b, o, valueLength)
+    }
+    this.pos[p + 2] = o
+    this.pos[p + 3] = valueLength
+    for (let i = 0; i < valueLength; i++) b[o++] = src[valueStart + i]!
+    this.length = o
+    this.count++
+  }
+
+  /**
+   * Checks the label set against the rules: non-empty, has __name__, names non-empty valid UTF-8
+   * (legacy charset when asked), values valid UTF-8 (strict mode), sorted, unique, within the limits.
+   */
+  validate (rules: LabelRules): LabelProblem | undefined {
+    const n = this.count
+    if (n === 0) return { code: 'labels_empty', reason: 'the series has no labels' }
+    if (n > rules.maxLabelsPerSeries) return { code: 'too_many_labels', reason: `the series has ${n} labels, more than the limit of ${rules.maxLabelsPerSeries}` }
+    const b = this.bytes
+    const pos = this.pos
+    let hasName = false
+    for (let i = 0; i < n; i++) {
+      const ns = pos[4 * i]!
+      const nl = pos[4 * i + 1]!
+      const vs = pos[4 * i + 2]!
+      const vl = pos[4 * i + 3]!
+      if (nl === 0) return { code: 'label_name_empty', reason: `label ${i + 1} has an empty name` }
+      if (nl > rules.maxLabelNameBytes) return { code: 'label_name_too_long', reason: `label name "${this.str(ns, 64)}..." is ${nl} bytes, more than the limit of ${rules.maxLabelNameBytes}` }
+      if (vl > rules.maxLabelValueBytes) return { code: 'label_value_too_long', reason: `the value of label "${this.str(ns, nl)}" is ${vl} bytes, more than the limit of ${rules.maxLabelValueBytes}` }
+      if (!isValidUtf8(b, ns, ns + nl)) return { code: 'label_name_utf8', reason: `label name "${this.str(ns, nl)}" is not valid UTF-8` }
+      if (rules.legacyNames && !isLegacyName(b, ns, nl)) return { code: 'label_name_invalid', reason: `label name "${this.str(ns, nl)}" does not match [a-zA-Z_][a-zA-Z0-9_]*` }
+      if (rules.strictUtf8 && !isValidUtf8(b, vs, vs + vl)) return { code: 'label_value_utf8', reason: `the value of label "${this.str(ns, nl)}" is not valid UTF-8` }
+      if (i > 0) {
+        const c = compareBytes(b, pos[4 * i - 4]!, pos[4 * i - 3]!, ns, nl)
+        if (c === 0) return { code: 'labels_duplicate', reason: `label name "${this.str(ns, nl)}" occurs more than once` }
+        if (c > 0) return { code: 'labels_unsorted', reason: `labels are not sorted: "${this.str(ns, nl)}" comes after "${this.str(pos[4 * i - 4]!, pos[4 * i - 3]!)}"` }
+      }
+      if (nl === 8 && vl > 0 && isMetricName(b, ns)) hasName = true
+    }
+    if (!hasName) return { code: 'metric_name_missing', reason: 'the series has no __name__ label (or its value is empty)' }
+    return undefined
+  }
+
+  /** Checks an exemplar's labels: names non-empty valid UTF-8, values valid UTF-8 (strict mode). */
+  validateExemplar (rules: LabelRules): string | undefined {
+    for (let i = 0; i < this.count; i++) {
+      const ns = this.pos[4 * i]!
+      const nl = this.pos[4 * i + 1]!
+      if (nl === 0) return `label ${i + 1} has an empty name`
+      if (!isValidUtf8(this.bytes, ns, ns + nl)) return `label name "${this.str(ns, nl)}" is not valid UTF-8`
+      const vs = this.pos[4 * i + 2]!
+      if (rules.strictUtf8 && !isValidUtf8(this.bytes, vs, vs + this.pos[4 * i + 3]!)) return `the value of label "${this.str(ns, nl)}" is not valid UTF-8`
+    }
+    return undefined
+  }
+
+  /** Byte range of the __name__ value, or [0, 0] when there is none. */
+  metricName (): [start: number, length: number] {
+    for (let i = 0; i < this.count; i++) {
+      if (this.pos[4 * i + 1] === 8 && isMetricName(this.bytes, this.pos[4 * i]!)) return [this.pos[4 * i + 2]!, this.pos[4 * i + 3]!]
+    }
+    return [0, 0]
+  }
+
+  /** The label set in Prometheus text form, for error messages. */
+  describe (): string {
+    const parts: string[] = []
+    let name = ''
+    for (let i = 0; i < this.count && i < 32; i++) {
+      const n = this.str(this.pos[4 * i]!, this.pos[4 * i + 1]!)
+      const v = this.str(this.pos[4 * i + 2]!, this.pos[4 * i + 3]!)
+      if (n === '__name__') name = v
+      else parts.push(`${n}=${JSON.stringify(v)}`)
+    }
+    return `${name}{${parts.join(', ')}}`
+  }
+
+  private str (start: number, length: number): string {
+    const s = text.decode(this.bytes.subarray(start, start + Math.min(length, 200)))
+    return length > 200 ? s + '...' : s
+  }
+
+  private reserve (extra: number): void {
+    if (this.length + extra <= this.bytes.length) return
+    let cap = this.bytes.length * 2
+    while (cap < this.length + extra) cap *= 2
+    const next = new Uint8Array(cap)
+    next.set(this.bytes.subarray(0, this.length))
+    this.bytes = next
+    this.view = new DataView(next.buffer)
+  }
+}
+
+function isMetricName (b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 8; i++) if (b[at + i] !== NAME[i]) return false
+  return true
+}
+
+function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const c = b[at + i]!
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (i > 0 && c >= 0x30 && c <= 0x39)
+    if (!ok) return false
+  }
+  return true
+}
+
+/** Byte-wise comparison, as Go compares strings. */
+function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
+  const n = Math.min(al, bl)
+  for (let i = 0; i < n; i++) {
+    const d = b[as + i]! - b[bs + i]!
+    if (d !== 0) return d
+  }
+  return al - bl
+}
+
+export function varintSize (n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
+}
+
+export function writeVarint (b: Uint8Array, o: number, n: number): number {
+  while (n >= 0x80) { b[o++] = (n & 0x7f) | 0x80; n >>>= 7 }
+  b[o++] = n
+  return o
+}

@@ -1,0 +1,196 @@
+/**
+ * Remote Write 1.0: walks a `prometheus.WriteRequest` and writes its rows into the batch.
+ *
+ *   message WriteRequest { repeated TimeSeries timeseries = 1; reserved 2; repeated MetricMetadata metadata = 3; }
+ *   message TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; repeated Exemplar exemplars = 3; repeated Histogram histograms = 4; }
+ *   message Label        { string name = 1; string value = 2; }
+ *   message Sample       { double value = 1; int64 timestamp = 2; }
+ *   message Exemplar     { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }
+ *   message MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
+ *   (Histogram: see Walker.histogram.)
+ *
+ * The steady state, a series the process has seen: its label fields are one contiguous run of
+ * bytes in canonical form, so the run is hashed and compared with the stored key in place, and no
+ * label is looked at one by one. Anything else (a new series, fields out of the usual order, an
+ * empty value written out) goes through the label scratch, where it is made canonical and checked.
+ */
+import { appendBytes } from '../batch/batch-builder.js'
+import { hashLabels } from '../series/label-hash.js'
+import { isValidUtf8 } from './utf8.js'
+import type { Walker } from './walker.js'
+
+export function walkWriteRequestV1 (w: Walker, start: number, end: number): void {
+  w.pos = start
+  while (w.pos < end) {
+    const tag = w.varint(end)
+    if (tag === 0x0a) {
+      const e = w.lengthDelimited(end, 'timeseries')
+      timeSeries(w, w.pos, e)
+      w.pos = e
+    } else if (tag === 0x1a) {
+      const e = w.lengthDelimited(end, 'metadata')
+      metadata(w, w.pos, e)
+      w.pos = e
+    } else {
+      w.skip(tag, end, true)
+    }
+  }
+}
+
+function timeSeries (w: Walker, start: number, end: number): void {
+  // Pass 1: where the labels are, how many rows of each kind follow.
+  let labelsStart = -1
+  let labelsEnd = -1
+  let contiguous = true
+  let labelCount = 0
+  let samples = 0
+  let others = 0
+  w.pos = start
+  while (w.pos < end) {
+    const at = w.pos
+    const tag = w.varint(end)
+    if (tag === 0x0a) {
+      const e = w.lengthDelimited(end, 'label')
+      if (labelsStart < 0) labelsStart = at
+      else if (labelsEnd !== at) contiguous = false
+      w.pos = labelsEnd = e
+      labelCount++
+    } else if (tag === 0x12) {
+      w.pos = w.lengthDelimited(end, 'sample')
+      samples++
+    } else if (tag === 0x1a || tag === 0x22) {
+      w.pos = w.lengthDelimited(end, tag === 0x1a ? 'exemplar' : 'histogram')
+      others++
+    } else {
+      w.skip(tag, end, true)
+    }
+  }
+  w.seriesOrdinal++
+
+  // The series: found in place (steady state), or through the scratch.
+  let id = 0
+  if (contiguous && labelCount > 0) {
+    hashLabels(w.d, labelsStart, labelsEnd, w.tk.seed)
+    id = w.index.find(w.d, labelsStart, labelsEnd, w.tk)
+  }
+  w.labels.reset()
+  if (id === 0) {
+    w.pos = start
+    while (w.pos < end) {
+      const tag = w.varint(end)
+      if (tag === 0x0a) {
+        const e = w.lengthDelimited(end, 'label')
+        label(w, w.pos, e, false)
+        w.pos = e
+      } else {
+        w.skip(tag, end, false)
+      }
+    }
+    id = w.resolveScratch()
+    if (id === 0) return
+  }
+
+  // Pass 2: the rows.
+  const b = w.builder
+  b.mark()
+  b.seriesRefs.push(id)
+  if (samples === 0 && others === 0) return
+  b.ensureSamples(samples)
+  w.pos = contiguous && labelsStart === start ? labelsEnd : start
+  while (w.pos < end) {
+    const tag = w.varint(end)
+    if (tag === 0x12) {
+      const e = w.lengthDelimited(end, 'sample')
+      w.sample(w.pos, e, id, 0, false)
+      w.pos = e
+    } else if (tag === 0x1a) {
+      const e = w.lengthDelimited(end, 'exemplar')
+      if (!exemplar(w, w.pos, e, id)) { b.rollback(); return }
+      w.pos = e
+    } else if (tag === 0x22) {
+      const e = w.lengthDelimited(end, 'histogram')
+      if (!w.histogram(w.pos, e, id, 0, false)) { b.rollback(); return }
+      w.pos = e
+    } else {
+      w.skip(tag, end, false)
+    }
+  }
+}
+
+/** Label {1: name, 2: value} into the series scratch, or the exemplar scratch. */
+function label (w: Walker, start: number, end: number, ofExemplar: boolean): void {
+  let nameAt = 0
+  let nameLength = 0
+  let valueAt = 0
+  let valueLength = 0
+  w.pos = start
+  while (w.pos < end) {
+    const tag = w.varint(end)
+    if (tag === 0x0a) {
+      const e = w.lengthDelimited(end, 'label name')
+      nameAt = w.pos; nameLength = e - w.pos; w.pos = e
+    } else if (tag === 0x12) {
+      const e = w.lengthDelimited(end, 'label value')
+      valueAt = w.pos; valueLength = e - w.pos; w.pos = e
+    } else {
+      w.skip(tag, end, true)
+    }
+  }
+  ;(ofExemplar ? w.exemplarLabels : w.labels).add(w.u8, nameAt, nameLength, valueAt, valueLength)
+}
+
+function exemplar (w: Walker, start: number, end: number, id: number): boolean {
+  let valueAt = -1
+  let ts = 0
+  w.exemplarLabels.reset()
+  w.pos = start
+  while (w.pos < end) {
+    const tag = w.varint(end)
+    if (tag === 0x0a) {
+      const e = w.lengthDelimited(end, 'exemplar label')
+      label(w, w.pos, e, true)
+      w.pos = e
+    } else if (tag === 0x11) {
+      valueAt = w.pos; w.pos += 8
+    } else if (tag === 0x18) {
+      ts = w.int64(end)
+    } else {
+      w.skip(tag, end, true)
+    }
+  }
+  if (w.pos > end) w.malformed('truncated exemplar', start)
+  return w.exemplar(id, valueAt, ts)
+}
+
+function metadata (w: Walker, start: number, end: number): void {
+  let type = 0
+  let familyAt = 0; let familyLength = 0
+  let helpAt = 0; let helpLength = 0
+  let unitAt = 0; let unitLength = 0
+  w.pos = start
+  while (w.pos < end) {
+    const tag = w.varint(end)
+    if (tag === 0x08) type = w.varint(end)
+    else if (tag === 0x12 || tag === 0x22 || tag === 0x2a) {
+      const e = w.lengthDelimited(end, 'metadata text')
+      if (tag === 0x12) { familyAt = w.pos; familyLength = e - w.pos } else if (tag === 0x22) { helpAt = w.pos; helpLength = e - w.pos } else { unitAt = w.pos; unitLength = e - w.pos }
+      w.pos = e
+    } else {
+      w.skip(tag, end, true)
+    }
+  }
+  const u8 = w.u8
+  if (w.opts.strictUtf8 && !(isValidUtf8(u8, familyAt, familyAt + familyLength) && isValidUtf8(u8, helpAt, helpAt + helpLength) && isValidUtf8(u8, unitAt, unitAt + unitLength))) {
+    w.invalid('metadata_invalid', `metadata entry of family "${new TextDecoder().decode(u8.subarray(familyAt, familyAt + familyLength))}": family name, help or unit is not valid UTF-8`)
+    return
+  }
+  const b = w.builder
+  b.metadataSeriesIds.push(0)
+  b.metadataTypes.push(type <= 7 ? type : 0)
+  appendBytes(b.metadataBytes, w.d, familyAt, familyAt + familyLength)
+  b.metadataOffsets.push(b.metadataBytes.n)
+  appendBytes(b.metadataBytes, w.d, helpAt, helpAt + helpLength)
+  b.metadataOffsets.push(b.metadataBytes.n)
+  appendBytes(b.metadataBytes, w.d, unitAt, unitAt + unitLength)
+  b.metadataOffsets.push(b.metadataBytes.n)
+}

@@ -1,0 +1,310 @@
+/**
+ * The series index: canonical label bytes -> series id, one per process, shared by every decode
+ * worker through SharedArrayBuffers, so a series gets the same id in every worker for the life of
+ * the process.
+ *
+ * Layout (each buffer written as noted; ids start at 1, 0 means "none"):
+ *
+ *   header  Int32Array(HEADER_WORDS), SharedArrayBuffer
+ *     [LAST_ID]    highest id handed out             Atomics.add by the inserting thread
+ *     [ARENA_TOP]  bytes of the arena in use         Atomics.add by the inserting thread
+ *     [COUNT]      series stored                     Atomics.add by the inserting thread
+ *   table   Int32Array(4 * slots), open addressing with linear probing; per slot:
+ *     [0] hash lane 1  [1] hash lane 2               plain stores by the thread that claimed the slot
+ *     [2] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
+ *     [3] unused (keeps slots 16 bytes, one cache line holds four)
+ *   offsets Uint32Array(maxSeries + 2): arena offset of each id's key       written once, before publish
+ *   lengths Uint32Array(maxSeries + 2): key length of each id                written once, before publish
+ *   arena   Uint8Array: the keys, append-only. A key is the tenant prefix (0x7a varint(len) tenant,
+ *           absent for no tenant) followed by the canonical label bytes (src/series/labels.ts).
+ *
+ * A thread that finds state -1 waits for the publish; a claimed slot is published (or given back as
+ * empty when the index is full) within a few microseconds. Slots are never deleted: the index only
+ * grows, up to `maxSeries` series (`series_limit` after that).
+ */
+import { IngestError } from '../errors.js'
+import { bytesEqual, hashLabels, hashOut, tenantSeed } from './label-hash.js'
+import { decodeLabels, type Labels } from './labels.js'
+
+const LAST_ID = 0
+const ARENA_TOP = 1
+const COUNT = 2
+const HEADER_WORDS = 4
+const WRITING = -1
+
+export interface SeriesIndexOptions {
+  /** Most series the index can hold (default 1,048,576). */
+  maxSeries?: number
+  /** Bytes for label keys (default 256 per series). Reserved, not resident: pages are touched as series arrive. */
+  arenaBytes?: number
+}
+
+/** The SharedArrayBuffers of an index, as posted to workers. */
+export interface SeriesIndexShared {
+  readonly header: SharedArrayBuffer
+  readonly table: SharedArrayBuffer
+  readonly offsets: SharedArrayBuffer
+  readonly lengths: SharedArrayBuffer
+  readonly arena: SharedArrayBuffer
+}
+
+/** A tenant's part of series identity, computed once per request. */
+export interface TenantKey {
+  readonly tenant: string
+  readonly seed: number
+  /** Bytes that precede the labels in the stored key (empty for no tenant). */
+  readonly prefix: Uint8Array
+  readonly prefixView: DataView
+}
+
+const tenantKeys = new Map<string, TenantKey>()
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+export function tenantKey (tenant: string): TenantKey {
+  let key = tenantKeys.get(tenant)
+  if (key === undefined) {
+    let prefix = new Uint8Array(0)
+    if (tenant !== '') {
+      const t = encoder.encode(tenant)
+      const head: number[] = [0x7a]
+      let n = t.length
+      while (n >= 0x80) { head.push((n & 0x7f) | 0x80); n >>>= 7 }
+      head.push(n)
+      prefix = new Uint8Array(head.length + t.length)
+      prefix.set(head)
+      prefix.set(t, head.length)
+    }
+    key = { tenant, seed: tenantSeed(tenant), prefix, prefixView: new DataView(prefix.buffer) }
+    if (tenantKeys.size < 10_000) tenantKeys.set(tenant, key)
+  }
+  return key
+}
+
+export class SeriesIndex {
+  readonly shared: SeriesIndexShared
+  readonly maxSeries: number
+  /** Set by `findOrInsert`: whether the last call created the series. */
+  created = false
+  private readonly header: Int32Array
+  private readonly table: Int32Array
+  private readonly mask: number
+  private readonly offsets: Uint32Array
+  private readonly lengths: Uint32Array
+  private readonly arena: Uint8Array
+  private readonly arenaView: DataView
+
+  static create (options: SeriesIndexOptions = {}): SeriesIndex {
+    const maxSeries = options.maxSeries ?? 1_048_576
+    if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 0x3fffffff) throw new IngestError('config_invalid', `max-series must be an integer from 1 to ${0x3fffffff}, got ${maxSeries}`)
+    let slots = 16
+    while (slots < 2 * maxSeries) slots *= 2 // load factor at most 1/2: short probe chains
+    const arenaBytes = options.arenaBytes ?? Math.min(maxSeries * 256, 2 ** 31)
+    return new SeriesIndex({
+      header: new SharedArrayBuffer(HEADER_WORDS * 4),
+      table: new SharedArrayBuffer(slots * 16),
+      offsets: new SharedArrayBuffer((maxSeries + 2) * 4),
+      lengths: new SharedArrayBuffer((maxSeries + 2) * 4),
+      arena: new SharedArrayBuffer(arenaBytes)
+    })
+  }
+
+  /** Another thread's view of the same index (workers call this with the buffers they were given). */
+  static attach (shared: SeriesIndexShared): SeriesIndex {
+    return new SeriesIndex(shared)
+  }
+
+  private constructor (shared: SeriesIndexShared) {
+    this.shared = shared
+    this.header = new Int32Array(shared.header)
+    this.table = new Int32Array(shared.table)
+    this.mask = (this.table.length >>> 2) - 1
+    this.offsets = new Uint32Array(shared.offsets)
+    this.lengths = new Uint32Array(shared.lengths)
+    this.maxSeries = this.offsets.length - 2
+    this.arena = new Uint8Array(shared.arena)
+    this.arenaView = new DataView(shared.arena)
+  }
+
+  /** Series stored. */
+  get size (): number { return Atomics.load(this.header, COUNT) }
+  /** Highest id handed out. */
+  get lastId (): number { return Atomics.load(this.header, LAST_ID) }
+  /** Arena bytes in use. */
+  get arenaBytesUsed (): number { return Atomics.load(this.header, ARENA_TOP) }
+
+  /**
+   * The id of the series whose labels are bytes [start, end) of `d` (canonical encoding), for the
+   * tenant `tk`, or 0 when the process has not seen it. The hash must be in hashOut already
+   * (`hashLabels(d, start, end, tk.seed)`). Allocates nothing.
+   */
+  find (d: DataView, start: number, end: number, tk: TenantKey): number {
+    const h1 = hashOut[0]!
+    const h2 = hashOut[1]!
+    const table = this.table
+    const keyLength = tk.prefix.length + (end - start)
+    let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
+    for (let probes = 0; probes <= this.mask; probes++) {
+      const at = slot << 2
+      let state = Atomics.load(table, at + 2)
+      if (state === 0) return 0
+      if (state === WRITING) state = this.waitForPublish(at)
+      if (state > 0 && table[at] === h1 && table[at + 1] === h2 && this.keyEquals(state, d, start, end, tk, keyLength)) return state
+      slot = (slot + 1) & this.mask
+    }
+    return 0
+  }
+
+  /**
+   * Like `find`, but stores the series when it is new and gives it the next id; `created` tells
+   * which. Two threads inserting the same series at once get the same id, one of them `created`.
+   * Throws IngestError('series_limit') when the index is full.
+   */
+  findOrInsert (d: DataView, start: number, end: number, tk: TenantKey): number {
+    const h1 = hashOut[0]!
+    const h2 = hashOut[1]!
+    const table = this.table
+    const keyLength = tk.prefix.length + (end - start)
+    this.created = false
+    let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
+    for (let probes = 0; probes <= this.mask; probes++) {
+      const at = slot << 2
+      let state = Atomics.load(table, at + 2)
+      if (state === 0) {
+        state = Atomics.compareExchange(table, at + 2, 0, WRITING)
+        if (state === 0) return this.store(at, h1, h2, d, start, end, tk, keyLength, 0)
+      }
+      if (state === WRITING) state = this.waitForPublish(at)
+      if (state === 0) continue // the claimer gave the slot back (index full): look at it again
+      if (table[at] === h1 && table[at + 1] === h2 && this.keyEquals(state, d, start, end, tk, keyLength)) return state
+      slot = (slot + 1) & this.mask
+    }
+    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+  }
+
+  /**
+   * Stores a series under a given id (loading the series a store already knows at start-up, so that
+   * ids survive a restart). Later new series get ids above every id loaded. Returns false when the
+   * labels were already stored (under whichever id they have).
+   */
+  insertWithId (labelBytes: Uint8Array, id: number, tenant = ''): boolean {
+    if (!Number.isInteger(id) || id < 1 || id > this.maxSeries) throw new IngestError('series_limit', `series id ${id} does not fit an index of max-series ${this.maxSeries}`)
+    const tk = tenantKey(tenant)
+    const d = new DataView(labelBytes.buffer, labelBytes.byteOffset, labelBytes.byteLength)
+    hashLabels(d, 0, labelBytes.length, tk.seed)
+    const h1 = hashOut[0]!
+    const h2 = hashOut[1]!
+    const keyLength = tk.prefix.length + labelBytes.length
+    let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
+    for (let probes = 0; probes <= this.mask; probes++) {
+      const at = slot << 2
+      let state = Atomics.compareExchange(this.table, at + 2, 0, WRITING)
+      if (state === 0) {
+        this.store(at, h1, h2, d, 0, labelBytes.length, tk, keyLength, id)
+        // Later ids start above this one.
+        let last = Atomics.load(this.header, LAST_ID)
+        while (last < id) {
+          const seen = Atomics.compareExchange(this.header, LAST_ID, last, id)
+          if (seen === last) break
+          last = seen
+        }
+        return true
+      }
+      if (state === WRITING) state = this.waitForPublish(at)
+      if (state > 0 && this.table[at] === h1 && this.table[at + 1] === h2 && this.keyEquals(state, d, 0, labelBytes.length, tk, keyLength)) return false
+      slot = (slot + 1) & this.mask
+    }
+    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+  }
+
+  /** The canonical label bytes of a series (a view of the shared arena, valid for the life of the index). */
+  labelBytes (id: number): Uint8Array | undefined {
+    const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
+    if (length === 0) return undefined
+    const start = this.offsets[id]!
+    return this.arena.subarray(start + this.prefixLength(start), start + length)
+  }
+
+  /** The labels of a series as strings (not for hot paths). */
+  labelsOf (id: number): Labels | undefined {
+    const bytes = this.labelBytes(id)
+    return bytes === undefined ? undefined : decodeLabels(bytes)
+  }
+
+  /** The tenant of a series ('' for none). */
+  tenantOf (id: number): string | undefined {
+    const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
+    if (length === 0) return undefined
+    const start = this.offsets[id]!
+    const p = this.prefixLength(start)
+    if (p === 0) return ''
+    let n = 0
+    let shift = 0
+    let i = start + 1
+    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
+    return decoder.decode(this.arena.subarray(i, i + n))
+  }
+
+  private prefixLength (start: number): number {
+    if (this.arena[start] !== 0x7a) return 0
+    let n = 0
+    let shift = 0
+    let i = start + 1
+    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
+    return i + n - start
+  }
+
+  private keyEquals (id: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): boolean {
+    if (this.lengths[id] !== keyLength) return false
+    const at = this.offsets[id]!
+    const p = tk.prefix.length
+    if (p > 0 && !bytesEqual(this.arenaView, at, tk.prefixView, 0, p)) return false
+    return bytesEqual(this.arenaView, at + p, d, start, end - start)
+  }
+
+  private waitForPublish (at: number): number {
+    let state = Atomics.load(this.table, at + 2)
+    for (let spins = 0; state === WRITING; spins++) {
+      // The writer only copies a few hundred bytes; spin briefly, then sleep in short waits.
+      if (spins > 100) Atomics.wait(this.table, at + 2, WRITING, 1)
+      state = Atomics.load(this.table, at + 2)
+    }
+    return state
+  }
+
+  /** Fills a claimed slot and publishes it. `id` 0 takes the next free id. */
+  private store (at: number, h1: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
+    const table = this.table
+    const arenaOffset = Atomics.add(this.header, ARENA_TOP, keyLength)
+    if (arenaOffset + keyLength > this.arena.length) {
+      // Not handed back: another thread may have taken the bytes after ours; the arena is full anyway.
+      this.giveBack(at)
+      throw new IngestError('series_limit', `series index arena is full: ${arenaOffset} bytes of label keys stored; raise max-series`)
+    }
+    if (id === 0) {
+      id = Atomics.add(this.header, LAST_ID, 1) + 1
+      if (id > this.maxSeries) {
+        this.giveBack(at)
+        throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+      }
+    }
+    const arena = this.arena
+    const p = tk.prefix.length
+    if (p > 0) arena.set(tk.prefix, arenaOffset)
+    for (let i = start, o = arenaOffset + p; i < end; i++, o++) arena[o] = d.getUint8(i)
+    this.offsets[id] = arenaOffset
+    this.lengths[id] = keyLength
+    table[at] = h1
+    table[at + 1] = h2
+    Atomics.add(this.header, COUNT, 1)
+    Atomics.store(table, at + 2, id) // publish: everything above is visible to a thread that loads this id
+    Atomics.notify(table, at + 2)
+    this.created = true
+    return id
+  }
+
+  private giveBack (at: number): void {
+    Atomics.store(this.table, at + 2, 0)
+    Atomics.notify(this.table, at + 2)
+  }
+}
