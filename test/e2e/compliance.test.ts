@@ -28,9 +28,9 @@ import type { Float } from '../fixtures/encode.js'
 
 /** The service's counters of what it took in (src/metrics/). */
 const RECEIVED = {
-  samples: 'prom_ingest_samples_received_total',
-  histograms: 'prom_ingest_histograms_received_total',
-  exemplars: 'prom_ingest_exemplars_received_total'
+  samples: 'prom_ingest_received_samples_total',
+  histograms: 'prom_ingest_received_histograms_total',
+  exemplars: 'prom_ingest_received_exemplars_total'
 } as const
 
 let service: ServiceProcess
