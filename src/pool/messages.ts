@@ -1,0 +1,34 @@
+/**
+ * What crosses between the main thread and a decode worker.
+ */
+import type { WireError } from '../errors.js'
+import type { DecodeLimits, ProtocolVersion } from '../decode/options.js'
+import type { SeriesIndexShared } from '../series/series-index.js'
+
+/** Given to every worker once, at start-up. */
+export interface DecodeWorkerData {
+  readonly index: SeriesIndexShared
+  /** The slot pool's buffers, by class. */
+  readonly slotBuffers: readonly SharedArrayBuffer[]
+  /** Slot capacity of each class, bytes. */
+  readonly slotBytes: readonly number[]
+  readonly limits: DecodeLimits
+  readonly legacyNames: boolean
+  readonly strictUtf8: boolean
+}
+
+/** One body to decode: where it lies, and how to read it. */
+export interface DecodeTask {
+  readonly classIndex: number
+  readonly slotIndex: number
+  readonly length: number
+  readonly version: ProtocolVersion
+  readonly tenant: string
+  readonly compressed: boolean
+  readonly partial: boolean
+}
+
+/** The answer: a batch buffer (moved, not copied) or the decode error as data. */
+export type DecodeResult =
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined }
+  | { readonly ok: false, readonly error: WireError }
