@@ -1,0 +1,209 @@
+/**
+ * Wires the service: config -> series index -> sinks (started; the store loads the series it knows
+ * into the index) -> decode pool -> metrics -> HTTP server. `startService` runs it in-process (tests do
+ * that too); `prom-ingest serve` (src/cli/serve.ts) adds signals and the exit code.
+ *
+ * Shutdown (`close`): stop accepting (readyz turns 503, the listening socket closes, idle connections
+ * close), let in-flight requests finish and be acknowledged, then flush and close the sinks and the
+ * pool. In-flight requests get until `shutdown-grace` minus a flush reserve; whatever is still
+ * running then is cut off.
+ */
+import type { Registry } from 'prom-client'
+import { formatListen, publicConfig } from './config/load-config.js'
+import type { Config } from './config/schema.js'
+import { IngestError, toIngestError } from './errors.js'
+import { createLogger, type Logger } from './logger.js'
+import { IngestMetrics } from './metrics/ingest-metrics.js'
+import { registry as processRegistry } from './metrics/registry.js'
+import { DecodePool } from './pool/decode-pool.js'
+import type { SlotClassConfig } from './pool/slot-pool.js'
+import { createAuthenticator } from './receive/auth.js'
+import { IngestServer, type HttpRoute } from './receive/server.js'
+import { SeriesIndex } from './series/series-index.js'
+import { createDiscardSink } from './sinks/discard-sink.js'
+import type { Sink } from './sinks/sink.js'
+
+export interface ServiceOptions {
+  /** Logger (default: a pino logger at config.logLevel on stdout). */
+  logger?: Logger
+  /** Sinks to use instead of the one config.sink names (tests pass slow or failing sinks). */
+  sinks?: Sink[]
+  /** Registry for the self-metrics (default the process registry; tests pass a fresh one). */
+  registry?: Registry
+  /** Routes to serve beside the built-in ones. */
+  routes?: HttpRoute[]
+}
+
+export interface Service {
+  /** Base URL, `http://host:port`. */
+  readonly url: string
+  readonly address: string
+  readonly port: number
+  readonly config: Config
+  readonly pool: DecodePool
+  readonly sinks: readonly Sink[]
+  readonly metrics: IngestMetrics
+  readonly registry: Registry
+  readonly logger: Logger
+  readonly server: IngestServer
+  /** Pool and sinks up, not shutting down. */
+  ready(): boolean
+  /**
+   * Graceful shutdown within `graceMs` (default config.shutdownGrace). Resolves true when every
+   * in-flight request finished and the sinks flushed in time, false when something was cut off.
+   * Calling it again returns the same promise.
+   */
+  close(graceMs?: number): Promise<boolean>
+}
+
+/** A sink may serve reads over HTTP (the store's query endpoint) by listing routes. */
+interface SinkWithRoutes extends Sink { readonly routes?: readonly HttpRoute[] }
+
+/** Slot classes from the settings: normal slots, and large ones of max-body-bytes. */
+export function slotClassesOf (config: Config): SlotClassConfig[] {
+  const normal = Math.min(config.slotBytes, config.maxBodyBytes)
+  const classes: SlotClassConfig[] = [{ bytes: normal, count: config.slotCount }]
+  if (config.maxBodyBytes > normal && config.largeSlotCount > 0) classes.push({ bytes: config.maxBodyBytes, count: config.largeSlotCount })
+  return classes
+}
+
+export async function startService (config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const registry = options.registry ?? processRegistry
+  logger.info({ config: publicConfig(config) }, 'starting')
+
+  const index = SeriesIndex.create({ maxSeries: config.maxSeries })
+  const sinks = options.sinks ?? [await createConfiguredSink(config, index, logger)]
+  const started: Sink[] = []
+  let pool: DecodePool | undefined
+  try {
+    for (const sink of sinks) {
+      await sink.start()
+      started.push(sink)
+    }
+    pool = new DecodePool({
+      threads: config.threads,
+      slotClasses: slotClassesOf(config),
+      index,
+      limits: {
+        maxDecompressedBytes: config.maxDecompressedBytes,
+        maxLabelsPerSeries: config.maxLabelsPerSeries,
+        maxLabelNameBytes: config.maxLabelNameBytes,
+        maxLabelValueBytes: config.maxLabelValueBytes
+      },
+      legacyNames: config.legacyLabelNames,
+      strictUtf8: !config.laxUtf8
+    })
+  } catch (err) {
+    await Promise.allSettled(started.map(s => s.close()))
+    throw err
+  }
+  const decodePool = pool
+
+  const metrics = new IngestMetrics(registry, decodePool)
+  const auth = createAuthenticator(config)
+  let poolUp = true
+  const ready = (): boolean => poolUp && sinks.every(s => s.ready())
+  const routes = [...(options.routes ?? [])]
+  for (const s of sinks as SinkWithRoutes[]) if (s.routes !== undefined) routes.push(...s.routes)
+
+  const server = new IngestServer({
+    pool: decodePool,
+    sinks,
+    metrics,
+    registry,
+    logger,
+    auth,
+    ready,
+    routes,
+    policy: { saturationStatus: config.saturationStatus, retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
+    settings: {
+      slotBytes: Math.min(config.slotBytes, config.maxBodyBytes),
+      maxBodyBytes: config.largeSlotCount > 0 ? config.maxBodyBytes : Math.min(config.slotBytes, config.maxBodyBytes),
+      slotWaitMs: config.slotWait,
+      tenantHeader: config.tenantHeader.toLowerCase()
+    }
+  })
+
+  let bound: { address: string, port: number }
+  try {
+    bound = await server.listen(config.listen.host, config.listen.port)
+  } catch (err) {
+    metrics.unregister()
+    await decodePool.close()
+    await Promise.allSettled(sinks.map(s => s.close()))
+    const e = err as NodeJS.ErrnoException
+    throw new IngestError('config_invalid', `listen: cannot listen on ${formatListen(config.listen)}: ${e.code ?? e.message}`)
+  }
+  const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
+  logger.info({ port: bound.port, address: bound.address, sink: sinks.map(s => s.name).join(','), threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
+
+  let closing: Promise<boolean> | undefined
+  const close = (graceMs = config.shutdownGrace): Promise<boolean> => {
+    closing ??= (async () => {
+      const t0 = Date.now()
+      // Keep a share of the grace period for flushing the sinks once requests are done.
+      const flushReserve = Math.min(5000, Math.floor(graceMs / 5))
+      logger.info({ inFlight: server.active, graceMs }, 'shutting down: no new requests, finishing those in flight')
+      server.beginShutdown()
+      let clean = await server.drained(t0 + graceMs - flushReserve)
+      if (!clean) logger.warn({ inFlight: server.active }, 'shutdown grace period over: cutting off requests still in flight')
+      server.destroyConnections()
+      poolUp = false
+      const closed = await Promise.allSettled(sinks.map(s => s.close()))
+      for (const [i, r] of closed.entries()) {
+        if (r.status === 'rejected') {
+          clean = false
+          logger.error({ sink: sinks[i]!.name, err: toIngestError(r.reason).message }, 'closing a sink failed')
+        }
+      }
+      await decodePool.close()
+      metrics.unregister()
+      logger.info({ ms: Date.now() - t0, clean }, 'stopped')
+      return clean
+    })()
+    return closing
+  }
+
+  return {
+    url: `http://${host}:${bound.port}`,
+    address: bound.address,
+    port: bound.port,
+    config,
+    pool: decodePool,
+    sinks,
+    metrics,
+    registry,
+    logger,
+    server,
+    ready,
+    close
+  }
+}
+
+/** The sink that config.sink names. The DuckDB store is loaded only when chosen. */
+async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger): Promise<Sink> {
+  if (config.sink === 'discard') return createDiscardSink()
+  type Factory = (o: { dataDir: string, commitInterval: number, commitMaxRows: number, retentionMs: number, index?: SeriesIndex, logger: Logger }) => Sink
+  // A specifier in a variable: the store is another part of the project and may be absent from a build.
+  const specifier: string = './sinks/duckdb/index.js'
+  let create: Factory | undefined
+  try {
+    const mod = await import(specifier) as { createDuckDbSink?: Factory }
+    create = mod.createDuckDbSink
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw err
+  }
+  if (create === undefined) {
+    throw new IngestError('config_invalid', 'sink: the duckdb sink is not available in this build (src/sinks/duckdb/index.ts exporting createDuckDbSink); use --sink discard')
+  }
+  return create({
+    dataDir: config.dataDir,
+    commitInterval: config.commitInterval,
+    commitMaxRows: config.commitMaxRows,
+    retentionMs: config.retention,
+    index,
+    logger: logger.child({ sink: 'duckdb' })
+  })
+}

@@ -1,0 +1,373 @@
+/**
+ * POST /api/v1/write: one remote-write request from arrival to answer.
+ *
+ *   negotiate (415) -> auth (401) -> declared length (413) -> wait for a slot (503/429 after slot-wait)
+ *   -> stream the body into the slot (413 while streaming) -> real length (400) -> decode in the pool
+ *   (400 for a malformed body) -> store in every sink (5xx if one fails) -> 204, or 400 naming the
+ *   first invalid series when some were refused (their valid neighbours are stored).
+ *
+ * The body is copied chunk by chunk from the socket into the slot's SharedArrayBuffer region at a
+ * running offset: no Buffer.concat, no copy of the whole body. While a request waits for a slot its
+ * body stays in the socket (Node pauses reading when the request stream's buffer is full), so memory
+ * stays bounded by the slots whatever the offered load.
+ *
+ * Per request there is one WriteExchange object; the stream listeners are module-level functions that
+ * find it on the request (no closures per request).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import type { RowBatch } from '../batch/row-batch.js'
+import type { ProtocolVersion } from '../decode/options.js'
+import { IngestError, toIngestError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { IngestMetrics } from '../metrics/ingest-metrics.js'
+import type { DecodePool } from '../pool/decode-pool.js'
+import type { Slot } from '../pool/slot-pool.js'
+import type { Sink } from '../sinks/sink.js'
+import type { Authenticator } from './auth.js'
+import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
+import { sendError, type ErrorAnswerPolicy } from './error-response.js'
+
+export const WRITE_PATH = '/api/v1/write'
+
+const SAMPLES_WRITTEN = 'X-Prometheus-Remote-Write-Samples-Written'
+const HISTOGRAMS_WRITTEN = 'X-Prometheus-Remote-Write-Histograms-Written'
+const EXEMPLARS_WRITTEN = 'X-Prometheus-Remote-Write-Exemplars-Written'
+
+export interface WriteRouteSettings {
+  /** Size of a normal slot: what a request without Content-Length starts in. */
+  readonly slotBytes: number
+  /** Largest body accepted, compressed. */
+  readonly maxBodyBytes: number
+  /** How long to wait for a free slot, ms. */
+  readonly slotWaitMs: number
+  /** Lower-case tenant header name, '' for none. */
+  readonly tenantHeader: string
+}
+
+/** What the route shares with the server: counts of requests in progress, shutdown state. */
+export interface ExchangeTracker {
+  /** True once shutdown began: answers close their connection. */
+  readonly closing: boolean
+  begin(): void
+  end(): void
+}
+
+export interface WriteRouteDeps {
+  readonly pool: DecodePool
+  readonly sinks: readonly Sink[]
+  readonly metrics: IngestMetrics
+  readonly policy: ErrorAnswerPolicy
+  readonly auth: Authenticator
+  readonly logger: Logger
+  readonly settings: WriteRouteSettings
+  readonly tracker: ExchangeTracker
+}
+
+const EXCHANGE = Symbol('prom-ingest.write-exchange')
+type WriteRequest = IncomingMessage & { [EXCHANGE]?: WriteExchange }
+
+export class WriteRoute {
+  constructor (readonly deps: WriteRouteDeps) {}
+
+  handle (req: IncomingMessage, res: ServerResponse): void {
+    new WriteExchange(this.deps, req as WriteRequest, res).start()
+  }
+}
+
+/** Bytes after which a refused body is no longer drained before closing (see closeAfterAnswer). */
+const LINGER_BYTES = 256 * 1024
+/** Longest time a refused body is drained before the connection is closed. */
+const LINGER_MS = 500
+
+class WriteExchange {
+  private slot: Slot | undefined
+  /** Bytes of the body copied into the slot so far. */
+  private offset = 0
+  /** Content-Length, or -1 when the body is chunked. */
+  private declared = -1
+  private version: ProtocolVersion | undefined
+  private tenant = ''
+  private answered = false
+  /** The current chunk while the body moves to a large slot (the stream is paused meanwhile). */
+  private pending: Buffer | undefined
+  private readonly started = performance.now()
+
+  constructor (private readonly deps: WriteRouteDeps, private readonly req: WriteRequest, private readonly res: ServerResponse) {}
+
+  start (): void {
+    const { req, deps } = this
+    deps.tracker.begin()
+    deps.metrics.inFlight.inc()
+    const headers = req.headers
+    const negotiated = negotiateVersion(headers['content-type'], headers['content-encoding'])
+    this.version = negotiated instanceof IngestError ? versionOfContentType(headers['content-type']) : negotiated
+    if (this.version === '2.0') this.setWritten(0, 0, 0)
+
+    if (!deps.auth.check(req)) return this.refuseUnread(new IngestError('unauthorized', 'missing or wrong credentials'))
+    if (negotiated instanceof IngestError) return this.refuseUnread(negotiated)
+
+    const cl = headers['content-length']
+    if (cl !== undefined) {
+      // Node's parser has checked that Content-Length is digits; the declared length is checked before reading.
+      this.declared = Number(cl)
+      if (this.declared > deps.settings.maxBodyBytes) {
+        return this.refuseUnread(new IngestError('body_too_large', `the body is ${this.declared} bytes (Content-Length), more than the limit of ${deps.settings.maxBodyBytes}`))
+      }
+    }
+    const tenantHeader = deps.settings.tenantHeader
+    if (tenantHeader !== '') {
+      const t = headers[tenantHeader]
+      if (typeof t === 'string') this.tenant = t.trim()
+    }
+    void this.acquire()
+  }
+
+  private async acquire (): Promise<void> {
+    const { deps, req } = this
+    const size = this.declared >= 0 ? this.declared : deps.settings.slotBytes
+    let slot: Slot
+    try {
+      slot = await deps.pool.acquireSlot(size, deps.settings.slotWaitMs)
+    } catch (err) {
+      return this.refuseUnread(toIngestError(err))
+    }
+    if (req.destroyed || this.answered) {
+      // The sender went away while it waited.
+      slot.release()
+      return this.abandon()
+    }
+    this.slot = slot
+    req[EXCHANGE] = this
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onAborted)
+    req.on('close', onClose)
+  }
+
+  /** Copies one chunk of the body into the slot; moves to a large slot when a chunked body outgrows it. */
+  chunk (chunk: Buffer): void {
+    if (this.answered || this.slot === undefined) return
+    const end = this.offset + chunk.length
+    const max = this.deps.settings.maxBodyBytes
+    if (end > this.slot.bytes.length) {
+      if (end > max) {
+        return this.refuseStreaming(new IngestError('body_too_large', `the body is more than the limit of ${max} bytes (found while reading it)`))
+      }
+      if (this.declared >= 0) {
+        // Node frames the body by Content-Length, so this is a slot smaller than asked for.
+        return this.refuseStreaming(new IngestError('internal', `slot of ${this.slot.bytes.length} bytes is smaller than the declared body of ${this.declared} bytes`))
+      }
+      this.req.pause()
+      this.pending = chunk
+      void this.moveToLargeSlot()
+      return
+    }
+    this.slot.bytes.set(chunk, this.offset)
+    this.offset = end
+  }
+
+  /** A chunked body outgrew its normal slot: continue in a slot of max-body-bytes. */
+  private async moveToLargeSlot (): Promise<void> {
+    const small = this.slot!
+    let large: Slot
+    try {
+      large = await this.deps.pool.acquireSlot(this.deps.settings.maxBodyBytes, this.deps.settings.slotWaitMs)
+    } catch (err) {
+      return this.refuseStreaming(toIngestError(err))
+    }
+    if (this.answered) { large.release(); return }
+    large.bytes.set(small.bytes.subarray(0, this.offset), 0)
+    small.release()
+    this.slot = large
+    const chunk = this.pending!
+    this.pending = undefined
+    this.chunk(chunk)
+    this.req.resume()
+  }
+
+  /** The body is complete: check its length, decode, store, answer. */
+  async bodyEnd (): Promise<void> {
+    if (this.answered || this.slot === undefined) return
+    if (this.declared >= 0 && this.offset !== this.declared) {
+      return this.refuse(new IngestError('body_incomplete', `the body is ${this.offset} bytes, its Content-Length says ${this.declared}`))
+    }
+    const { deps } = this
+    const slot = this.slot
+    this.slot = undefined // the pool releases it once the worker is done with it
+    let batch: RowBatch
+    const decodeStart = performance.now()
+    try {
+      batch = await deps.pool.decode(slot, this.offset, { version: this.version ?? '1.0', tenant: this.tenant, partial: true })
+    } catch (err) {
+      return this.refuse(toIngestError(err))
+    }
+    const m = deps.metrics
+    m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
+    m.compressedBytes.inc(batch.counts.compressedBytes)
+    m.decompressedBytes.inc(batch.counts.decompressedBytes)
+
+    if (batch.seriesCount > 0 || batch.metadataCount > 0) {
+      try {
+        await this.store(batch)
+      } catch (err) {
+        const e = toIngestError(err)
+        return this.refuse(e.code === 'internal' ? new IngestError('sink_failed', `storing the batch failed: ${e.message}`) : e)
+      }
+    }
+    m.samples.inc(batch.sampleCount)
+    m.histograms.inc(batch.histogramCount)
+    m.exemplars.inc(batch.exemplarCount)
+    m.metadata.inc(batch.metadataCount)
+    m.series.inc(batch.seriesCount)
+    if (this.version === '2.0') this.setWritten(batch.sampleCount, batch.histogramCount, batch.exemplarCount)
+
+    const first = batch.firstError
+    if (first !== undefined) {
+      m.invalidSeries.inc(batch.invalidSeriesCount)
+      const total = batch.seriesCount + batch.invalidSeriesCount
+      return this.refuse(new IngestError(first.code, `${batch.invalidSeriesCount} of ${total} series refused, the valid ones were written; first: ${first.message}`, first.detail))
+    }
+    this.answer(204)
+  }
+
+  /** Hands the batch to every sink; resolves when all have stored it. */
+  private async store (batch: RowBatch): Promise<void> {
+    const sinks = this.deps.sinks
+    if (sinks.length === 1) return this.storeIn(sinks[0]!, batch)
+    await Promise.all(sinks.map(s => this.storeIn(s, batch)))
+  }
+
+  private async storeIn (sink: Sink, batch: RowBatch): Promise<void> {
+    const t = performance.now()
+    try {
+      await sink.write(batch)
+    } catch (err) {
+      this.deps.metrics.sinkFailures.inc({ sink: sink.name })
+      this.deps.logger.error({ sink: sink.name, err: toIngestError(err).message }, 'sink write failed')
+      throw err
+    } finally {
+      this.deps.metrics.sinkWriteDuration.observe({ sink: sink.name }, (performance.now() - t) / 1000)
+    }
+  }
+
+  /** The sender went away before the body was complete. */
+  aborted (): void {
+    if (this.answered) return
+    this.deps.metrics.rejected.inc({ reason: 'body_incomplete' })
+    this.releaseSlot()
+    this.finish(400)
+  }
+
+  private setWritten (samples: number, histograms: number, exemplars: number): void {
+    setWrittenHeaders(this.res, samples, histograms, exemplars)
+  }
+
+  private answer (status: number): void {
+    if (this.answered) return
+    const res = this.res
+    if (this.deps.tracker.closing) res.setHeader('Connection', 'close')
+    res.statusCode = status
+    res.end()
+    this.finish(status)
+  }
+
+  /** Answers an error after the body was read whole (the connection stays usable). */
+  private refuse (err: IngestError): void {
+    if (this.answered) return
+    this.releaseSlot()
+    this.deps.metrics.rejected.inc({ reason: err.code })
+    const status = sendError(this.res, err, this.deps.policy, this.deps.tracker.closing)
+    this.finish(status)
+  }
+
+  /**
+   * Answers an error before the body was read. A declared body within the limit is drained by Node
+   * after the answer (the connection stays usable); otherwise the connection is closed.
+   */
+  private refuseUnread (err: IngestError): void {
+    const drainable = this.declared >= 0 && this.declared <= this.deps.settings.maxBodyBytes
+    if (drainable && !this.deps.tracker.closing) return this.refuse(err)
+    this.refuseStreaming(err)
+  }
+
+  /** Answers an error and stops reading the body: the connection is closed after the answer. */
+  private refuseStreaming (err: IngestError): void {
+    if (this.answered) return
+    this.releaseSlot()
+    this.deps.metrics.rejected.inc({ reason: err.code })
+    const req = this.req
+    req.removeListener('data', onData)
+    const status = sendError(this.res, err, this.deps.policy, true)
+    this.finish(status)
+    closeAfterAnswer(req, this.res)
+  }
+
+  private releaseSlot (): void {
+    const slot = this.slot
+    this.slot = undefined
+    slot?.release()
+  }
+
+  /** The request left without an answer (sender gone while it waited for a slot). */
+  private abandon (): void {
+    this.deps.metrics.rejected.inc({ reason: 'body_incomplete' })
+    this.finish(400)
+  }
+
+  /** Counts the request once, whatever way it ended. */
+  private finish (status: number): void {
+    if (this.answered) return
+    this.answered = true
+    const { metrics, tracker } = this.deps
+    metrics.requests.inc({ path: WRITE_PATH, code: String(status), version: this.version ?? 'none' })
+    metrics.requestDuration.observe({ path: WRITE_PATH }, (performance.now() - this.started) / 1000)
+    metrics.inFlight.dec()
+    tracker.end()
+  }
+}
+
+/** The Remote Write 2.0 written-count headers (every 2.0 answer carries them; 1.0 answers never). */
+export function setWrittenHeaders (res: ServerResponse, samples: number, histograms: number, exemplars: number): void {
+  res.setHeader(SAMPLES_WRITTEN, String(samples))
+  res.setHeader(HISTOGRAMS_WRITTEN, String(histograms))
+  res.setHeader(EXEMPLARS_WRITTEN, String(exemplars))
+}
+
+function onData (this: WriteRequest, chunk: Buffer): void {
+  this[EXCHANGE]!.chunk(chunk)
+}
+
+function onEnd (this: WriteRequest): void {
+  void this[EXCHANGE]!.bodyEnd()
+}
+
+function onAborted (this: WriteRequest): void {
+  this[EXCHANGE]?.aborted()
+}
+
+function onClose (this: WriteRequest): void {
+  if (!this.complete) this[EXCHANGE]?.aborted()
+}
+
+/**
+ * Closes the connection of an answer whose body was left unread, without reading the body: the answer
+ * is flushed, then the rest of what the sender already sent is drained for a moment (at most
+ * LINGER_BYTES, LINGER_MS) so that closing does not reset the connection before the sender has read
+ * the answer (a close with unread input sends a TCP reset), then the socket is destroyed.
+ */
+function closeAfterAnswer (req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket
+  let drained = 0
+  const destroy = (): void => { clearTimeout(timer); socket.destroy() }
+  const timer = setTimeout(destroy, LINGER_MS)
+  timer.unref()
+  socket.on('close', () => clearTimeout(timer))
+  res.on('finish', () => {
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.length
+      if (drained > LINGER_BYTES) destroy()
+    })
+    req.resume()
+  })
+}
