@@ -1,0 +1,146 @@
+/**
+ * The decode benchmark (issue 3): `npm run bench:decode [-- --rounds N]`.
+ *
+ * On ../shared/data/write-request-10k.pb (10,000 series, uncompressed Remote Write 1.0), in one
+ * process, rounds interleaved (A, B, C, A, B, C, ...) after a warm-up:
+ *   - prom-ingest, body to row batch, every series already known (steady state) and every series new;
+ *   - protobufjs static code and @bufbuild/protobuf `fromBinary` on the same bytes (peers);
+ *   - a bare walk that creates nothing (the floor);
+ * then the snappy decode against snappyjs (bench/snappy.ts), and the pool round trip of a 500-series
+ * body (slot write, dispatch, decode in a worker, batch moved back) against the same decode in-thread.
+ * Prints tables and one JSON line.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { Decoder } from '../src/decode/decoder.js'
+import { resolveDecodeOptions } from '../src/decode/options.js'
+import { RowBatch } from '../src/batch/row-batch.js'
+import { SeriesIndex } from '../src/series/series-index.js'
+import { DecodePool } from '../src/pool/decode-pool.js'
+import { bareWalk } from './peers/bare-walk.js'
+import { benchSnappy } from './snappy.js'
+import { fmt, interleave, printJson, printTable, summarize, type Case, type Summary } from './lib/stats.js'
+
+const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
+
+function arg (name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+function sampleBody (): Uint8Array {
+  for (const up of ['../../', '../../../']) {
+    const path = fileURLToPath(new URL(up + 'shared/data/write-request-10k.pb', import.meta.url))
+    if (existsSync(path)) return new Uint8Array(readFileSync(path))
+  }
+  throw new Error('../shared/data/write-request-10k.pb not found')
+}
+
+/** Peers written by bench/peers/*.ts; a missing one is reported, not fatal. */
+async function peer (file: string, fn: string): Promise<((b: Uint8Array) => unknown) | undefined> {
+  try {
+    const mod = await import(file) as Record<string, unknown>
+    const f = mod[fn]
+    return typeof f === 'function' ? f as (b: Uint8Array) => unknown : undefined
+  } catch (err) {
+    console.error(`peer ${file} unavailable: ${(err as Error).message}`)
+    return undefined
+  }
+}
+
+/** The first `n` TimeSeries of a 1.0 body, as a body of their own (a Prometheus-sized request). */
+function firstSeries (body: Uint8Array, n: number): Uint8Array {
+  let pos = 0
+  let count = 0
+  const varint = (): number => { let v = 0; let s = 0; for (;;) { const c = body[pos++]!; v += (c & 0x7f) * 2 ** s; if (c < 0x80) return v; s += 7 } }
+  while (pos < body.length && count < n) {
+    varint()
+    const len = varint()
+    pos += len
+    count++
+  }
+  return body.slice(0, pos)
+}
+
+async function main (): Promise<void> {
+  const rounds = arg('rounds', 200)
+  const body = sampleBody()
+  const uncompressed = resolveDecodeOptions({ compressed: false })
+
+  // Steady state: every series known.
+  const steady = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
+  steady.decode(body, uncompressed)
+  // All new: a fresh index per run, made before the clock starts.
+  const warmup = Math.ceil(rounds / 5)
+  const fresh = Array.from({ length: rounds + warmup }, () => new Decoder(SeriesIndex.create({ maxSeries: 16_384 })))
+  let freshAt = 0
+
+  const cases: Case[] = [
+    { name: 'prom-ingest, series known', run: () => new RowBatch(steady.decode(body, uncompressed).buffer, { tenant: '' }) },
+    { name: 'prom-ingest, series new', run: () => new RowBatch(fresh[freshAt++]!.decode(body, uncompressed).buffer, { tenant: '' }) },
+    { name: 'bare walk (creates nothing)', run: () => bareWalk(body) }
+  ]
+  const pbjs = await peer('./peers/protobufjs.js', 'decodeWithProtobufjs')
+  if (pbjs !== undefined) cases.push({ name: 'protobufjs static code', run: () => pbjs(body) })
+  const es = await peer('./peers/bufbuild.js', 'decodeWithBufbuild')
+  if (es !== undefined) cases.push({ name: '@bufbuild/protobuf fromBinary', run: () => es(body) })
+
+  const times = interleave(cases, rounds, warmup)
+  const summaries = cases.map(c => summarize(c.name, times.get(c.name)!))
+  const base = summaries[0]!
+  console.log(`\nDecode of write-request-10k.pb (${body.length} bytes, 10,000 series), uncompressed body to row batch, ${rounds} interleaved rounds\n`)
+  printTable(['case', 'median ms', 'p10', 'p90', 'x prom-ingest known'],
+    summaries.map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90), fmt(s.median / base.median, 2)]))
+
+  // Snappy.
+  console.log('')
+  const snappy = benchSnappy(rounds)
+
+  // Pool round trip: a 500-series compressed body, one request at a time.
+  const small = snappyjs.compress(firstSeries(body, 500))
+  const pool = new DecodePool({ threads: 1 })
+  const local = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
+  const compressed = resolveDecodeOptions({})
+  const roundTrip = async (): Promise<void> => {
+    const slot = await pool.acquireSlot(small.length, 1000)
+    slot.bytes.set(small)
+    await pool.decode(slot, small.length, { version: '1.0' })
+  }
+  for (let i = 0; i < 200; i++) { await roundTrip(); local.decode(small, compressed) }
+  const poolTimes: number[] = []
+  const localTimes: number[] = []
+  for (let r = 0; r < rounds * 5; r++) {
+    let t = process.hrtime.bigint()
+    await roundTrip()
+    poolTimes.push(Number(process.hrtime.bigint() - t) / 1e6)
+    t = process.hrtime.bigint()
+    new RowBatch(local.decode(small, compressed).buffer, { tenant: '' })
+    localTimes.push(Number(process.hrtime.bigint() - t) / 1e6)
+  }
+  await pool.close()
+  const poolSummary = summarize('pool round trip (500 series)', poolTimes)
+  const localSummary = summarize('same decode in-thread', localTimes)
+  const overhead = poolSummary.median - localSummary.median
+  console.log(`\nPool round trip of a 500-series snappy body (${small.length} bytes): slot write, dispatch, decode in a worker, batch moved back\n`)
+  printTable(['case', 'median ms', 'p10', 'p90'], [poolSummary, localSummary].map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90)]))
+  console.log(`pool overhead per request: ${fmt(overhead)} ms (target < 0.15 ms)`)
+
+  const find = (name: string): Summary | undefined => summaries.find(s => s.name === name)
+  const pb = find('protobufjs static code')
+  console.log('')
+  if (pb !== undefined) console.log(`steady-state decode is ${fmt(pb.median / base.median, 1)}x faster than protobufjs (target >= 25x)`)
+  printJson('decode', {
+    rounds,
+    cases: summaries,
+    snappy,
+    pool: { roundTrip: poolSummary, inThread: localSummary, overheadMs: overhead },
+    ratios: {
+      protobufjsOverKnown: pb === undefined ? null : pb.median / base.median,
+      newOverKnown: summaries[1]!.median / base.median,
+      knownOverBareWalk: base.median / summaries[2]!.median
+    }
+  })
+}
+
+await main()
