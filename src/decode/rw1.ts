@@ -92,7 +92,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // Pass 2: the rows.
   const b = w.builder
-  b.mark()
+  if (others > 0) b.mark() // only exemplars and histograms can be found invalid half-way
   b.seriesRefs.push(id)
   if (samples === 0 && others === 0) return
   b.ensureSamples(samples)

@@ -143,7 +143,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // Pass 2: the rows.
   const b = w.builder
-  b.mark()
+  if (histograms + exemplars > 0 || metadataStart >= 0) b.mark() // only these can be found invalid half-way
   b.seriesRefs.push(id)
   if (samples > 0) b.ensureSamples(samples)
   if (samples + histograms + exemplars > 0) {

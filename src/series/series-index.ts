@@ -12,11 +12,12 @@
  *   table   Int32Array(4 * slots), open addressing with linear probing; per slot:
  *     [0] hash lane 1  [1] hash lane 2               plain stores by the thread that claimed the slot
  *     [2] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
- *     [3] unused (keeps slots 16 bytes, one cache line holds four)
- *   offsets Uint32Array(maxSeries + 2): arena offset of each id's key       written once, before publish
+ *     [3] arena offset of the series' entry: a lookup touches the slot and the entry, nothing else
+ *   offsets Uint32Array(maxSeries + 2): arena offset of each id's entry     written once, before publish
  *   lengths Uint32Array(maxSeries + 2): key length of each id                written once, before publish
- *   arena   Uint8Array: the keys, append-only. A key is the tenant prefix (0x7a varint(len) tenant,
- *           absent for no tenant) followed by the canonical label bytes (src/series/labels.ts).
+ *   arena   Uint8Array: the entries, append-only, each at a multiple of 4: the key length (uint32 LE),
+ *           then the key: the tenant prefix (0x7a varint(len) tenant, absent for no tenant) followed by
+ *           the canonical label bytes (src/series/labels.ts).
  *
  * A thread that finds state -1 waits for the publish; a claimed slot is published (or given back as
  * empty when the index is full) within a few microseconds. Slots are never deleted: the index only
@@ -149,7 +150,7 @@ export class SeriesIndex {
       let state = Atomics.load(table, at + 2)
       if (state === 0) return 0
       if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && table[at] === h1 && table[at + 1] === h2 && this.keyEquals(state, d, start, end, tk, keyLength)) return state
+      if (state > 0 && table[at] === h1 && table[at + 1] === h2 && this.keyEquals(table[at + 3]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
     return 0
@@ -176,7 +177,7 @@ export class SeriesIndex {
       }
       if (state === WRITING) state = this.waitForPublish(at)
       if (state === 0) continue // the claimer gave the slot back (index full): look at it again
-      if (table[at] === h1 && table[at + 1] === h2 && this.keyEquals(state, d, start, end, tk, keyLength)) return state
+      if (table[at] === h1 && table[at + 1] === h2 && this.keyEquals(table[at + 3]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
     throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
@@ -211,7 +212,7 @@ export class SeriesIndex {
         return true
       }
       if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && this.table[at] === h1 && this.table[at + 1] === h2 && this.keyEquals(state, d, 0, labelBytes.length, tk, keyLength)) return false
+      if (state > 0 && this.table[at] === h1 && this.table[at + 1] === h2 && this.keyEquals(this.table[at + 3]!, d, 0, labelBytes.length, tk, keyLength)) return false
       slot = (slot + 1) & this.mask
     }
     throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
@@ -221,7 +222,7 @@ export class SeriesIndex {
   labelBytes (id: number): Uint8Array | undefined {
     const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
     if (length === 0) return undefined
-    const start = this.offsets[id]!
+    const start = this.offsets[id]! + 4
     return this.arena.subarray(start + this.prefixLength(start), start + length)
   }
 
@@ -235,7 +236,7 @@ export class SeriesIndex {
   tenantOf (id: number): string | undefined {
     const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
     if (length === 0) return undefined
-    const start = this.offsets[id]!
+    const start = this.offsets[id]! + 4
     const p = this.prefixLength(start)
     if (p === 0) return ''
     let n = 0
@@ -254,9 +255,9 @@ export class SeriesIndex {
     return i + n - start
   }
 
-  private keyEquals (id: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): boolean {
-    if (this.lengths[id] !== keyLength) return false
-    const at = this.offsets[id]!
+  private keyEquals (entry: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): boolean {
+    if (this.arenaView.getUint32(entry, true) !== keyLength) return false
+    const at = entry + 4
     const p = tk.prefix.length
     if (p > 0 && !bytesEqual(this.arenaView, at, tk.prefixView, 0, p)) return false
     return bytesEqual(this.arenaView, at + p, d, start, end - start)
@@ -275,11 +276,12 @@ export class SeriesIndex {
   /** Fills a claimed slot and publishes it. `id` 0 takes the next free id. */
   private store (at: number, h1: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
     const table = this.table
-    const arenaOffset = Atomics.add(this.header, ARENA_TOP, keyLength)
-    if (arenaOffset + keyLength > this.arena.length) {
+    const entryBytes = (4 + keyLength + 3) & ~3
+    const entry = Atomics.add(this.header, ARENA_TOP, entryBytes)
+    if (entry + entryBytes > this.arena.length) {
       // Not handed back: another thread may have taken the bytes after ours; the arena is full anyway.
       this.giveBack(at)
-      throw new IngestError('series_limit', `series index arena is full: ${arenaOffset} bytes of label keys stored; raise max-series`)
+      throw new IngestError('series_limit', `series index arena is full: ${entry} bytes of label keys stored; raise max-series`)
     }
     if (id === 0) {
       id = Atomics.add(this.header, LAST_ID, 1) + 1
@@ -290,12 +292,14 @@ export class SeriesIndex {
     }
     const arena = this.arena
     const p = tk.prefix.length
-    if (p > 0) arena.set(tk.prefix, arenaOffset)
-    for (let i = start, o = arenaOffset + p; i < end; i++, o++) arena[o] = d.getUint8(i)
-    this.offsets[id] = arenaOffset
+    this.arenaView.setUint32(entry, keyLength, true)
+    if (p > 0) arena.set(tk.prefix, entry + 4)
+    for (let i = start, o = entry + 4 + p; i < end; i++, o++) arena[o] = d.getUint8(i)
+    this.offsets[id] = entry
     this.lengths[id] = keyLength
     table[at] = h1
     table[at + 1] = h2
+    table[at + 3] = entry
     Atomics.add(this.header, COUNT, 1)
     Atomics.store(table, at + 2, id) // publish: everything above is visible to a thread that loads this id
     Atomics.notify(table, at + 2)
