@@ -3,7 +3,7 @@
  * kustomizations rendered by the offline renderer (or by kubectl, where it is installed).
  */
 import { execFileSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseAllDocuments } from 'yaml'
@@ -31,6 +31,33 @@ export function baseFiles (): Array<{ file: string, objects: K8sObject[] }> {
 
 export function render (dir: string): K8sObject[] {
   return renderKustomization(dir)
+}
+
+export const DASHBOARD_FILE = join(DEPLOY, 'grafana', 'prom-ingest-dashboard.json')
+
+export interface Panel {
+  id: number
+  type: string
+  title: string
+  gridPos: { h: number, w: number, x: number, y: number }
+  datasource?: { type: string, uid: string }
+  targets?: Array<{ refId: string, expr: string, datasource?: { type: string, uid: string } }>
+}
+export interface Dashboard {
+  uid: string
+  title: string
+  schemaVersion: number
+  panels: Panel[]
+  templating: { list: Array<{ name: string, type: string, query: unknown }> }
+}
+
+export function loadDashboard (): Dashboard {
+  return JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard
+}
+
+/** Every query of the dashboard with the title of its panel. */
+export function dashboardQueries (): Array<{ panel: string, expr: string }> {
+  return loadDashboard().panels.flatMap(p => (p.targets ?? []).map(t => ({ panel: p.title, expr: t.expr })))
 }
 
 /** The path of kubectl, or undefined when it is not installed (CI machines do not have it). */
