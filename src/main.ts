@@ -17,6 +17,7 @@ import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
 import { DecodePool } from './pool/decode-pool.js'
 import type { SlotClassConfig } from './pool/slot-pool.js'
+import { Admission } from './receive/admission.js'
 import { createAuthenticator } from './receive/auth.js'
 import { IngestServer, type HttpRoute } from './receive/server.js'
 import { SeriesIndex } from './series/series-index.js'
@@ -41,6 +42,7 @@ export interface Service {
   readonly port: number
   readonly config: Config
   readonly pool: DecodePool
+  readonly admission: Admission
   readonly sinks: readonly Sink[]
   readonly metrics: IngestMetrics
   readonly registry: Registry
@@ -100,7 +102,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   }
   const decodePool = pool
 
-  const metrics = new IngestMetrics(registry, decodePool)
+  const admission = new Admission(config.maxInFlight)
+  const metrics = new IngestMetrics(registry, decodePool, admission)
   const auth = createAuthenticator(config)
   let poolUp = true
   const ready = (): boolean => poolUp && sinks.every(s => s.ready())
@@ -109,6 +112,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const server = new IngestServer({
     pool: decodePool,
+    admission,
     sinks,
     metrics,
     registry,
@@ -171,6 +175,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     port: bound.port,
     config,
     pool: decodePool,
+    admission,
     sinks,
     metrics,
     registry,

@@ -27,6 +27,7 @@ export interface Config {
   slotBytes: number
   slotCount: number
   largeSlotCount: number
+  maxInFlight: number
   maxBodyBytes: number
   maxDecompressedBytes: number
   maxLabelsPerSeries: number
@@ -84,6 +85,7 @@ export const SETTINGS: Schema = {
   slotBytes: { kind: 'size', min: 4096, max: 2 ** 30, default: 1 << 20, help: 'bytes of one normal slot: the shared-memory region one request body streams into' },
   slotCount: { kind: 'int', min: 1, max: 65536, default: c => 4 * (c.threads ?? 1) + 4, defaultText: '4*threads+4', help: 'normal slots: how many requests can be read and decoded at once' },
   largeSlotCount: { kind: 'int', min: 0, max: 1024, default: 2, help: 'large slots (max-body-bytes each) for bodies bigger than slot-bytes; 0 limits bodies to slot-bytes' },
+  maxInFlight: { kind: 'int', min: 1, max: 1_000_000, default: c => 4 * ((c.slotCount ?? 1) + (c.largeSlotCount ?? 0)), defaultText: '4*(slot-count+large-slot-count)', help: 'write requests in progress at once (read, decoded or waiting for the sink); more wait up to slot-wait, then get saturation-status' },
   maxBodyBytes: { kind: 'size', min: 4096, max: 2 ** 31 - 1, default: 32 << 20, help: 'largest request body as received (compressed); bigger ones get 413' },
   maxDecompressedBytes: { kind: 'size', min: 4096, max: 2 ** 31 - 1, default: DEFAULT_LIMITS.maxDecompressedBytes, help: 'largest body after snappy decompression; bigger ones get 413' },
   maxLabelsPerSeries: { kind: 'int', min: 1, max: 65536, default: DEFAULT_LIMITS.maxLabelsPerSeries, help: 'most labels in one series; a series with more is invalid' },
@@ -92,7 +94,7 @@ export const SETTINGS: Schema = {
   legacyLabelNames: { kind: 'bool', default: false, help: 'accept only label names matching [a-zA-Z_][a-zA-Z0-9_]* (default: any non-empty UTF-8)' },
   laxUtf8: { kind: 'bool', default: false, help: 'skip the UTF-8 check of label values (faster; invalid bytes are stored as sent)' },
   maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it get 503' },
-  slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits for a free slot before it is refused with saturation-status' },
+  slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits to be admitted and for a free slot before it is refused with saturation-status' },
   saturationStatus: { kind: 'int', values: [503, 429], default: 503, help: 'status when no slot frees in time: 503 (every sender retries) or 429 (Prometheus retries only with retry_on_http_429)' },
   retryAfter: { kind: 'int', min: 0, max: 3600, default: 1, help: 'seconds sent in Retry-After with retryable answers (503, 429)' },
   authBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on every endpoint but /healthz and /readyz' },

@@ -22,6 +22,13 @@ export interface PoolFigures {
   readonly index: { readonly size: number }
 }
 
+/** What the metrics read from the receiver's admission gate at scrape time. */
+export interface AdmissionFigures {
+  readonly admitted: number
+  readonly waiting: number
+  readonly capacity: number
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const DECODE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
 
@@ -46,7 +53,7 @@ export class IngestMetrics {
   private readonly registry: Registry
   private readonly names: string[] = []
 
-  constructor (registry: Registry, pool: PoolFigures) {
+  constructor (registry: Registry, pool: PoolFigures, admission: AdmissionFigures) {
     this.registry = registry
     if (!withDefaultMetrics.has(registry)) {
       // Process and Node figures: CPU, RSS, heap, GC, event-loop lag.
@@ -128,7 +135,10 @@ export class IngestMetrics {
     }
     gauge('prom_ingest_slots_in_use', 'Shared-memory slots holding a request body now (being read or decoded).', () => pool.stats().slotsInUse)
     gauge('prom_ingest_slots', 'Shared-memory slots in the pool (normal and large).', () => pool.stats().slotsTotal)
-    gauge('prom_ingest_slot_waiting_requests', 'Requests waiting for a free slot now.', () => pool.stats().waiting)
+    gauge('prom_ingest_slot_waiting_requests', 'Admitted requests waiting for a free slot now.', () => pool.stats().waiting)
+    gauge('prom_ingest_admission_waiting_requests', 'Requests waiting to be admitted now (max-in-flight reached).', () => admission.waiting)
+    gauge('prom_ingest_admitted_requests', 'Write requests admitted and not yet answered.', () => admission.admitted)
+    gauge('prom_ingest_admission_capacity_requests', 'Write requests that may be in progress at once (max-in-flight).', () => admission.capacity)
     gauge('prom_ingest_pool_utilization_ratio', 'Decode worker-pool utilisation as piscina reports it (0 to 1).', () => pool.stats().utilization)
     gauge('prom_ingest_pool_queue_tasks', 'Decode tasks queued for a worker now (piscina queue size).', () => pool.stats().queueSize)
     counter('prom_ingest_pool_completed_tasks_total', 'Decode tasks the worker pool completed.', () => pool.stats().completed)

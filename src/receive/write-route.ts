@@ -24,6 +24,7 @@ import type { IngestMetrics } from '../metrics/ingest-metrics.js'
 import type { DecodePool } from '../pool/decode-pool.js'
 import type { Slot } from '../pool/slot-pool.js'
 import type { Sink } from '../sinks/sink.js'
+import type { Admission } from './admission.js'
 import type { Authenticator } from './auth.js'
 import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
 import { sendError, type ErrorAnswerPolicy } from './error-response.js'
@@ -55,6 +56,7 @@ export interface ExchangeTracker {
 
 export interface WriteRouteDeps {
   readonly pool: DecodePool
+  readonly admission: Admission
   readonly sinks: readonly Sink[]
   readonly metrics: IngestMetrics
   readonly policy: ErrorAnswerPolicy
@@ -89,6 +91,8 @@ class WriteExchange {
   private version: ProtocolVersion | undefined
   private tenant = ''
   private answered = false
+  /** Holds an admission permit (given back in finish). */
+  private admitted = false
   /** The current chunk while the body moves to a large slot (the stream is paused meanwhile). */
   private pending: Buffer | undefined
   private readonly started = performance.now()
@@ -120,15 +124,33 @@ class WriteExchange {
       const t = headers[tenantHeader]
       if (typeof t === 'string') this.tenant = t.trim()
     }
-    void this.acquire()
+    if (deps.admission.tryAcquire()) {
+      this.admitted = true
+      void this.acquire()
+    } else {
+      void this.admit()
+    }
+  }
+
+  /** Waits for an admission permit (max-in-flight reached), within slot-wait. */
+  private async admit (): Promise<void> {
+    try {
+      await this.deps.admission.acquire(this.deps.settings.slotWaitMs)
+    } catch (err) {
+      return this.refuseUnread(toIngestError(err))
+    }
+    this.admitted = true
+    return this.acquire()
   }
 
   private async acquire (): Promise<void> {
     const { deps, req } = this
     const size = this.declared >= 0 ? this.declared : deps.settings.slotBytes
+    // slot-wait bounds admission and slot waits together.
+    const waitMs = Math.max(1, deps.settings.slotWaitMs - (performance.now() - this.started))
     let slot: Slot
     try {
-      slot = await deps.pool.acquireSlot(size, deps.settings.slotWaitMs)
+      slot = await deps.pool.acquireSlot(size, waitMs)
     } catch (err) {
       return this.refuseUnread(toIngestError(err))
     }
@@ -319,6 +341,10 @@ class WriteExchange {
   private finish (status: number): void {
     if (this.answered) return
     this.answered = true
+    if (this.admitted) {
+      this.admitted = false
+      this.deps.admission.release()
+    }
     const { metrics, tracker } = this.deps
     metrics.requests.inc({ path: WRITE_PATH, code: String(status), version: this.version ?? 'none' })
     metrics.requestDuration.observe({ path: WRITE_PATH }, (performance.now() - this.started) / 1000)
