@@ -213,8 +213,15 @@ const COLUMN_NAMES: readonly ColumnName[] = COLUMNS.map(c => c.name)
 /** Appends bytes [start, end) of `d` to a byte column. */
 export function appendBytes (col: Column<Uint8Array>, d: DataView, start: number, end: number): void {
   const a = col.ensure(end - start)
+  const n = end - start
   let o = col.n
-  for (let i = start; i < end; i++) a[o++] = d.getUint8(i)
+  // Short strings (help, units, label text) copy fastest in a loop; long ones through memcpy.
+  if (n < 64) {
+    for (let i = start; i < end; i++) a[o++] = d.getUint8(i)
+  } else {
+    a.set(new Uint8Array(d.buffer, d.byteOffset + start, n), o)
+    o += n
+  }
   col.n = o
 }
 

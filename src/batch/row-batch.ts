@@ -65,7 +65,8 @@ type _Exact = [ColumnName] extends [keyof ColumnView] ? ([keyof ColumnView] exte
 const _exact: _Exact = true
 void _exact
 
-const textDecoder = new TextDecoder()
+// ignoreBOM: text that starts with U+FEFF keeps it (the default would strip it as a byte-order mark).
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 export interface RowBatch extends ColumnView {}
 

@@ -12,7 +12,8 @@
 
 export type Labels = Array<[name: string, value: string]>
 
-const utf8 = new TextDecoder('utf-8', { fatal: false })
+// ignoreBOM: a label that starts with U+FEFF keeps it (the default would strip it as a byte-order mark).
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true })
 const utf8Encoder = new TextEncoder()
 
 function readVarint32 (b: Uint8Array, pos: number): [value: number, next: number] {

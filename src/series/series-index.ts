@@ -9,6 +9,7 @@
  *     [LAST_ID]    highest id handed out             Atomics.add by the inserting thread
  *     [ARENA_TOP]  bytes of the arena in use         Atomics.add by the inserting thread
  *     [COUNT]      series stored                     Atomics.add by the inserting thread
+ *     [WAITERS]    threads sleeping on a slot         Atomics.add/sub by the waiting thread
  *   table   Int32Array(4 * slots), open addressing with linear probing; per slot:
  *     [0] hash lane 1  [1] hash lane 2               plain stores by the thread that claimed the slot
  *     [2] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
@@ -30,6 +31,7 @@ import { decodeLabels, type Labels } from './labels.js'
 const LAST_ID = 0
 const ARENA_TOP = 1
 const COUNT = 2
+const WAITERS = 3
 const HEADER_WORDS = 4
 const WRITING = -1
 
@@ -60,7 +62,7 @@ export interface TenantKey {
 
 const tenantKeys = new Map<string, TenantKey>()
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true }) // a tenant starting with U+FEFF keeps it
 
 export function tenantKey (tenant: string): TenantKey {
   let key = tenantKeys.get(tenant)
@@ -267,7 +269,11 @@ export class SeriesIndex {
     let state = Atomics.load(this.table, at + 2)
     for (let spins = 0; state === WRITING; spins++) {
       // The writer only copies a few hundred bytes; spin briefly, then sleep in short waits.
-      if (spins > 100) Atomics.wait(this.table, at + 2, WRITING, 1)
+      if (spins > 100) {
+        Atomics.add(this.header, WAITERS, 1)
+        Atomics.wait(this.table, at + 2, WRITING, 1)
+        Atomics.sub(this.header, WAITERS, 1)
+      }
       state = Atomics.load(this.table, at + 2)
     }
     return state
@@ -294,7 +300,7 @@ export class SeriesIndex {
     const p = tk.prefix.length
     this.arenaView.setUint32(entry, keyLength, true)
     if (p > 0) arena.set(tk.prefix, entry + 4)
-    for (let i = start, o = entry + 4 + p; i < end; i++, o++) arena[o] = d.getUint8(i)
+    arena.set(new Uint8Array(d.buffer, d.byteOffset + start, end - start), entry + 4 + p)
     this.offsets[id] = entry
     this.lengths[id] = keyLength
     table[at] = h1
@@ -302,7 +308,7 @@ export class SeriesIndex {
     table[at + 3] = entry
     Atomics.add(this.header, COUNT, 1)
     Atomics.store(table, at + 2, id) // publish: everything above is visible to a thread that loads this id
-    Atomics.notify(table, at + 2)
+    if (Atomics.load(this.header, WAITERS) > 0) Atomics.notify(table, at + 2) // a call into the runtime: only when someone sleeps
     this.created = true
     return id
   }
