@@ -181,7 +181,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     registry,
     logger,
     server,
-    ready,
+    ready: () => !server.closing && ready(),
     close
   }
 }

@@ -58,6 +58,9 @@ export class IngestMetrics {
     if (!withDefaultMetrics.has(registry)) {
       // Process and Node figures: CPU, RSS, heap, GC, event-loop lag.
       collectDefaultMetrics({ register: registry })
+      // These three are gauges named like counters, which `promtool check metrics` refuses; the
+      // same figures stay available by type in nodejs_active_handles, _requests and _resources.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
       withDefaultMetrics.add(registry)
     }
     const r = [registry]
@@ -105,7 +108,7 @@ export class IngestMetrics {
 
     // Decode.
     this.decodeDuration = track('prom_ingest_decode_duration_seconds', new Histogram({
-      name: 'prom_ingest_decode_duration_seconds', help: 'Time to decode one body in the worker pool, queueing included.', buckets: DECODE_BUCKETS, registers: r
+      name: 'prom_ingest_decode_duration_seconds', help: 'Time to decode one body in the worker pool, queueing included, whether the body was valid or not.', buckets: DECODE_BUCKETS, registers: r
     }))
 
     // Sinks.

@@ -219,12 +219,13 @@ class WriteExchange {
     this.slot = undefined // the pool releases it once the worker is done with it
     let batch: RowBatch
     const decodeStart = performance.now()
+    const m = deps.metrics
     try {
       batch = await deps.pool.decode(slot, this.offset, { version: this.version ?? '1.0', tenant: this.tenant, partial: true })
     } catch (err) {
+      m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
       return this.refuse(toIngestError(err))
     }
-    const m = deps.metrics
     m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
     m.compressedBytes.inc(batch.counts.compressedBytes)
     m.decompressedBytes.inc(batch.counts.decompressedBytes)
