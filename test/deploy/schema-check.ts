@@ -122,22 +122,27 @@ export function unknownFields (value: unknown, kindKey: string): string[] {
   const root = roots.get(kindKey)
   if (root === undefined) return [`${kindKey}: no declared type`]
   const out: string[] = []
-  walk(checker, value, root, '', out)
+  walk(checker, value, [root], '', out)
   return out
 }
 
-function walk (checker: ts.TypeChecker, value: unknown, declared: ts.Type, path: string, out: string[]): void {
+/**
+ * Checks the keys of `value` against the declared types (several when a list's element or a property
+ * is declared as a union of object types: a key is known when any of them declares it).
+ */
+function walk (checker: ts.TypeChecker, value: unknown, declared: readonly ts.Type[], path: string, out: string[]): void {
   if (value === null || typeof value !== 'object') return // primitives: the schema pass checks them
-  const type = checker.getNonNullableType(declared)
-  if ((type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0) return // free-form JSON
-  const members = type.isUnion() ? type.types : [type]
+  const members: ts.Type[] = []
+  for (const d of declared) {
+    const t = checker.getNonNullableType(d)
+    if ((t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0) return // free-form JSON
+    members.push(...(t.isUnion() ? t.types : [t]))
+  }
 
   if (Array.isArray(value)) {
     const elements = members.filter(t => checker.isArrayType(t)).map(t => checker.getTypeArguments(t as ts.TypeReference)[0]!)
     if (elements.length === 0) return // not a list here: the schema pass reports the wrong type
-    value.forEach((item, i) => {
-      walk(checker, item, elements.length === 1 ? elements[0]! : checker.getUnionType(elements), `${path}[${i}]`, out)
-    })
+    value.forEach((item, i) => { walk(checker, item, elements, `${path}[${i}]`, out) })
     return
   }
 
@@ -145,8 +150,8 @@ function walk (checker: ts.TypeChecker, value: unknown, declared: ts.Type, path:
   if (objects.length === 0) return
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const childPath = `${path}.${key}`
-    const declaredChild = propertyType(checker, objects, key)
-    if (declaredChild === undefined) {
+    const declaredChild = propertyTypes(checker, objects, key)
+    if (declaredChild.length === 0) {
       const names = objects.flatMap(t => checker.getPropertiesOfType(t).map(p => p.name))
       const near = nearest(key, names)
       out.push(`${childPath.slice(1)}: unknown field "${key}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`)
@@ -156,17 +161,18 @@ function walk (checker: ts.TypeChecker, value: unknown, declared: ts.Type, path:
   }
 }
 
-/** The declared type of `key` on any of the object types, or undefined when none declares it. */
-function propertyType (checker: ts.TypeChecker, objects: readonly ts.Type[], key: string): ts.Type | undefined {
+/** The declared types of `key` on the object types (a property, else a string index signature). */
+function propertyTypes (checker: ts.TypeChecker, objects: readonly ts.Type[], key: string): ts.Type[] {
+  const found: ts.Type[] = []
   for (const t of objects) {
     const prop = checker.getPropertyOfType(t, key)
-    if (prop !== undefined) return checker.getTypeOfSymbol(prop)
+    if (prop !== undefined) found.push(checker.getTypeOfSymbol(prop))
+    else {
+      const index = checker.getIndexTypeOfType(t, ts.IndexKind.String)
+      if (index !== undefined) found.push(index)
+    }
   }
-  for (const t of objects) {
-    const index = checker.getIndexTypeOfType(t, ts.IndexKind.String)
-    if (index !== undefined) return index
-  }
-  return undefined
+  return found
 }
 
 /** The declared name closest to a misspelled one (edit distance at most 3), for the error message. */
