@@ -75,7 +75,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   logger.info({ config: publicConfig(config) }, 'starting')
 
   const index = SeriesIndex.create({ maxSeries: config.maxSeries })
-  const sinks = options.sinks ?? [await createConfiguredSink(config, index, logger)]
+  const sinks = options.sinks ?? [await createConfiguredSink(config, index, logger, registry)]
+  const serviceInfo = await serviceInfoHooks(config, options.sinks === undefined)
   const started: Sink[] = []
   let pool: DecodePool | undefined
   try {
@@ -140,6 +141,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
     throw new IngestError('config_invalid', `listen: cannot listen on ${formatListen(config.listen)}: ${e.code ?? e.message}`)
   }
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
+  // Local clients reach a wildcard address on loopback.
+  serviceInfo.listening(bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address, bound.port)
   logger.info({ port: bound.port, address: bound.address, sink: sinks.map(s => s.name).join(','), threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
 
   let closing: Promise<boolean> | undefined
@@ -162,6 +165,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
         }
       }
       await decodePool.close()
+      serviceInfo.stopped()
       metrics.unregister()
       logger.info({ ms: Date.now() - t0, clean }, 'stopped')
       return clean
@@ -186,29 +190,30 @@ export async function startService (config: Config, options: ServiceOptions = {}
   }
 }
 
-/** The sink that config.sink names. The DuckDB store is loaded only when chosen. */
-async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger): Promise<Sink> {
+/** The sink that config.sink names. The DuckDB store (and @duckdb/node-api) is loaded only when chosen. */
+async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger, registry: Registry): Promise<Sink> {
   if (config.sink === 'discard') return createDiscardSink()
-  type Factory = (o: { dataDir: string, commitInterval: number, commitMaxRows: number, retentionMs: number, index?: SeriesIndex, logger: Logger }) => Sink
-  // A specifier in a variable: the store is another part of the project and may be absent from a build.
-  const specifier: string = './sinks/duckdb/index.js'
-  let create: Factory | undefined
-  try {
-    const mod = await import(specifier) as { createDuckDbSink?: Factory }
-    create = mod.createDuckDbSink
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw err
-  }
-  if (create === undefined) {
-    throw new IngestError('config_invalid', 'sink: the duckdb sink is not available in this build (src/sinks/duckdb/index.ts exporting createDuckDbSink); use --sink discard')
-  }
-  return create({
+  const { createDuckDbSink } = await import('./sinks/duckdb/index.js')
+  return createDuckDbSink({
     dataDir: config.dataDir,
     commitInterval: config.commitInterval,
     commitMaxRows: config.commitMaxRows,
     retentionMs: config.retention,
     index,
-    logger: logger.child({ sink: 'duckdb' })
+    logger,
+    registry
   })
+}
+
+/**
+ * The store's `service.json` tells `prom-ingest query` where the running service is (DuckDB lets one
+ * process open the file). Written once listening, removed on shutdown; only for the configured store.
+ */
+async function serviceInfoHooks (config: Config, configured: boolean): Promise<{ listening(host: string, port: number): void, stopped(): void }> {
+  if (!configured || config.sink !== 'duckdb') return { listening () {}, stopped () {} }
+  const { writeServiceInfo, removeServiceInfo } = await import('./sinks/duckdb/index.js')
+  return {
+    listening (host, port) { writeServiceInfo(config.dataDir, { port, pid: process.pid, host }) },
+    stopped () { removeServiceInfo(config.dataDir) }
+  }
 }
