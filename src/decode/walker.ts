@@ -247,7 +247,7 @@ export class Walker {
     while (this.pos < end) {
       const tag = this.varint(end)
       if (tag === 0x09) { valueAt = this.pos; this.pos += 8 } else if (tag === 0x10) ts = this.int64(end)
-      else if (tag === 0x18 && v2) st = this.int64(end)
+      else if (tag === 0x18 && v2) { const v = this.int64(end); if (v !== 0) st = v } // 0 means unset (proto3): keep the rc.3 created_timestamp
       else this.skip(tag, end, true)
     }
     if (this.pos > end) this.malformed('truncated sample', start)
@@ -349,7 +349,7 @@ export class Walker {
           break
         }
         default:
-          if (tag === 136 && v2) st = this.int64(end) // start_timestamp (field 17), 2.0 rc.4
+          if (tag === 136 && v2) { const v = this.int64(end); if (v !== 0) st = v } // start_timestamp (field 17), 2.0 rc.4; 0 means unset
           else this.skip(tag, end, true)
       }
     }
