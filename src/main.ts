@@ -72,6 +72,8 @@ export function slotClassesOf (config: Config): SlotClassConfig[] {
 export async function startService (config: Config, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel)
   const registry = options.registry ?? processRegistry
+  // Listening, shutting down and stopped are logged at any level but silent: tools wait for 'listening'.
+  const lifecycle = logger.level === 'silent' ? logger : logger.child({}, { level: logger.levelVal > 30 ? 'info' : logger.level })
   logger.info({ config: publicConfig(config) }, 'starting')
 
   const index = SeriesIndex.create({ maxSeries: config.maxSeries })
@@ -143,7 +145,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
   // Local clients reach a wildcard address on loopback.
   serviceInfo.listening(bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address, bound.port)
-  logger.info({ port: bound.port, address: bound.address, sink: sinks.map(s => s.name).join(','), threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
+  lifecycle.info({ port: bound.port, address: bound.address, sink: sinks.map(s => s.name).join(','), threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
 
   let closing: Promise<boolean> | undefined
   const close = (graceMs = config.shutdownGrace): Promise<boolean> => {
@@ -151,7 +153,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       const t0 = Date.now()
       // Keep a share of the grace period for flushing the sinks once requests are done.
       const flushReserve = Math.min(5000, Math.floor(graceMs / 5))
-      logger.info({ inFlight: server.active, graceMs }, 'shutting down: no new requests, finishing those in flight')
+      lifecycle.info({ inFlight: server.active, graceMs }, 'shutting down: no new requests, finishing those in flight')
       server.beginShutdown()
       let clean = await server.drained(t0 + graceMs - flushReserve)
       if (!clean) logger.warn({ inFlight: server.active }, 'shutdown grace period over: cutting off requests still in flight')
@@ -167,7 +169,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       await decodePool.close()
       serviceInfo.stopped()
       metrics.unregister()
-      logger.info({ ms: Date.now() - t0, clean }, 'stopped')
+      lifecycle.info({ ms: Date.now() - t0, clean }, 'stopped')
       return clean
     })()
     return closing
