@@ -15,7 +15,12 @@
  *
  * Untrusted input: the declared length is checked against the limit before any memory is touched, and
  * every read of the input and every write of the output is bounds-checked, so a malformed block fails
- * with `snappy_malformed` naming what is wrong and where, never with a partial or garbage output.
+ * with `snappy_malformed` naming what is wrong and where instead of returning a partial or garbage output.
+ * Each tag byte is read once into a local, so even bytes changing under us in a shared slot could only
+ * give wrong output, never a read or write out of bounds.
+ *
+ * Speed (bench/snappy.ts): literals are byte loops (long ones one `set`), copies move 8 bytes at a time
+ * through a DataView; on the 10k-series body this is 3.4 to 4x snappyjs `uncompress` (about 1.1 ms, 1.5 GB/s).
  */
 import { IngestError } from '../errors.js'
 

@@ -33,6 +33,9 @@ function expectRoundTrip (input: Uint8Array): void {
   expect(snappyDecodedLength(slot)).toBe(input.length)
   expectBytes(decompress(slot), input)
   expectBytes(new SnappyDecoder(LIMIT).decompress(slot), input)
+  const shared = new Uint8Array(new SharedArrayBuffer(input.length)) // output into shared memory works too
+  expect(snappyDecompressInto(slot, shared, LIMIT)).toBe(input.length)
+  expectBytes(shared, input)
 }
 
 /** Runs `fn` and returns the IngestError it throws (fails the test if it throws nothing or something else). */
