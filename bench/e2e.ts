@@ -110,7 +110,7 @@ function fileHelp (): string {
   --sink discard|duckdb     sink of the service started here (default discard; duckdb stores under a temp dir)
   --concurrency N           requests in flight, one keep-alive connection each (default 4)
   --duration D              measured time, e.g. 30s (default 30s)
-  --warmup D                load before measuring, not counted (default 2s)
+  --warmup D                load before measuring, not counted (default 2s, and at least one pass over all series)
   --series N                distinct series (default 160000)
   --series-per-request N    series (samples) per request (default 10000; Prometheus sends 500 at most by default)
   --version 1.0|2.0         remote-write protocol version (default 1.0)
@@ -219,6 +219,8 @@ interface Results {
   latenciesMs: number[]
   seconds: number
   errors: string[]
+  /** CPU the generator itself used while measuring (it shares the machine with the server). */
+  clientCpuSeconds: number
 }
 
 const CONTENT_TYPE = { '1.0': 'application/x-protobuf', '2.0': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' } as const
@@ -236,13 +238,18 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
   }
 
   const t0 = performance.now()
-  const measureFrom = t0 + o.warmupMs
-  const measureTo = measureFrom + o.durationMs
+  // Measuring starts after the warm-up time and once every chunk has been answered at least once, so
+  // that every series is known to the service (steady state: no first-sight inserts in the window).
+  const warmupUntil = t0 + o.warmupMs
+  let measureFrom = Infinity
+  let measureTo = Infinity
   let measuring = false
   let stopping = false
   let next = 0
+  let answered = 0
 
-  const results: Results = { requests: 0, samples: 0, statuses: new Map(), latenciesMs: [], seconds: o.durationMs / 1000, errors: [] }
+  const results: Results = { requests: 0, samples: 0, statuses: new Map(), latenciesMs: [], seconds: o.durationMs / 1000, errors: [], clientCpuSeconds: 0 }
+  let cpuAtStart = process.cpuUsage()
   // Per-second figures for the progress line.
   let tickRequests = 0
   let tickSamples = 0
@@ -250,8 +257,8 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
 
   const progress = setInterval(() => {
     const now = performance.now()
-    const phase = now < measureFrom ? 'warmup' : 'measure'
-    const elapsed = ((now - (now < measureFrom ? t0 : measureFrom)) / 1000).toFixed(0)
+    const phase = measuring ? 'measure' : 'warmup '
+    const elapsed = ((now - (measuring ? measureFrom : t0)) / 1000).toFixed(0)
     tickLatencies.sort((a, b) => a - b)
     const codes = [...results.statuses].map(([k, v]) => `${k}:${v}`).join(' ')
     process.stderr.write(`\r${phase} ${elapsed.padStart(3)}s  ${String(tickRequests).padStart(5)} req/s  ${fmtRate(tickSamples).padStart(7)} samples/s  p99 ${fmt(quantile(tickLatencies, 0.99))} ms  ${codes}   `)
@@ -262,8 +269,14 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
 
   const phaseTimer = setInterval(() => {
     const now = performance.now()
-    if (!measuring && now >= measureFrom) { measuring = true; onMeasureStart() }
-    if (now >= measureTo) { stopping = true; clearInterval(phaseTimer) }
+    if (!measuring && now >= warmupUntil && answered >= chunks.length) {
+      measuring = true
+      measureFrom = now
+      measureTo = now + o.durationMs
+      cpuAtStart = process.cpuUsage()
+      onMeasureStart()
+    }
+    if (measuring && now >= measureTo) { stopping = true; clearInterval(phaseTimer) }
   }, 5)
 
   const maxLength = Math.max(...chunks.map(c => c.compressed.length))
@@ -299,6 +312,7 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
       const ended = performance.now()
       const ms = ended - started
       const ok = status.startsWith('2')
+      answered++
       tickRequests++
       if (ok) tickSamples += chunk.series
       tickLatencies.push(ms)
@@ -313,6 +327,8 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
   }
 
   await Promise.all(Array.from({ length: o.concurrency }, worker))
+  const cpu = process.cpuUsage(cpuAtStart)
+  results.clientCpuSeconds = (cpu.user + cpu.system) / 1e6
   clearInterval(progress)
   clearInterval(phaseTimer)
   onMeasureEnd()
@@ -384,7 +400,8 @@ async function main (): Promise<void> {
     ['server CPU cores', usage === undefined ? 'n/a (no --pid)' : usage.cores.toFixed(2)],
     ['server RSS avg MiB', usage === undefined ? 'n/a' : mib(usage.avgRssBytes)],
     ['server RSS peak MiB', usage === undefined ? 'n/a' : mib(usage.peakRssBytes)],
-    ['server RSS lifetime peak MiB', usage === undefined ? 'n/a' : mib(usage.lifetimePeakRssBytes)]
+    ['server RSS lifetime peak MiB', usage === undefined ? 'n/a' : mib(usage.lifetimePeakRssBytes)],
+    ['generator CPU cores', (results.clientCpuSeconds / results.seconds).toFixed(2)]
   ])
   for (const e of results.errors) console.log(`error sample: ${e}`)
   printJson('e2e', {
@@ -403,7 +420,8 @@ async function main (): Promise<void> {
     statuses,
     server: usage === undefined
       ? null
-      : { cpuSeconds: usage.cpuSeconds, cores: usage.cores, avgRssBytes: Math.round(usage.avgRssBytes), peakRssBytes: usage.peakRssBytes, lifetimePeakRssBytes: usage.lifetimePeakRssBytes }
+      : { cpuSeconds: usage.cpuSeconds, cores: usage.cores, avgRssBytes: Math.round(usage.avgRssBytes), peakRssBytes: usage.peakRssBytes, lifetimePeakRssBytes: usage.lifetimePeakRssBytes },
+    generatorCores: results.clientCpuSeconds / results.seconds
   })
 }
 
