@@ -151,6 +151,9 @@ describe('the manifests run the real service', () => {
         expect(metrics.status).toBe(200)
         expect(metrics.text).toMatch(/^prom_ingest_received_samples_total 1$/m)
         exposition[name] = metrics.text
+      } catch (err) {
+        // Show what the service said: a failure here is often explained in its log.
+        throw new Error(`${(err as Error).message}\n--- service output ---\n${service.logs.join('\n')}`, { cause: err })
       } finally {
         // SIGTERM: the grace period the manifests allow is enough for a clean exit.
         expect(await service.stop('SIGTERM', 30_000)).toBe(0)
