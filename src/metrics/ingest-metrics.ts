@@ -52,6 +52,10 @@ export class IngestMetrics {
   readonly sinkFailures: Counter<'sink'>
   private readonly registry: Registry
   private readonly names: string[] = []
+  /** Label children made once and reused: prom-client hashes the labels on every call otherwise. */
+  private readonly writeAnswers = new Map<string, Map<number, { inc(): void }>>()
+  private writeDuration: { observe(v: number): void } | undefined
+  private readonly sinkChildren = new Map<string, { duration: { observe(v: number): void }, failures: { inc(): void } }>()
 
   constructor (registry: Registry, pool: PoolFigures, admission: AdmissionFigures) {
     this.registry = registry
@@ -147,6 +151,27 @@ export class IngestMetrics {
     counter('prom_ingest_pool_completed_tasks_total', 'Decode tasks the worker pool completed.', () => pool.stats().completed)
     counter('prom_ingest_pool_worker_restarts_total', 'Decode workers that died and were replaced.', () => pool.stats().workerRestarts)
     gauge('prom_ingest_series_known', 'Distinct series in the series index (known to this process).', () => pool.index.size)
+  }
+
+  /** Counts one answered write request and its duration. */
+  writeAnswered (path: string, status: number, version: string, seconds: number): void {
+    let byStatus = this.writeAnswers.get(version)
+    if (byStatus === undefined) { byStatus = new Map(); this.writeAnswers.set(version, byStatus) }
+    let child = byStatus.get(status)
+    if (child === undefined) { child = this.requests.labels(path, String(status), version); byStatus.set(status, child) }
+    child.inc()
+    this.writeDuration ??= this.requestDuration.labels(path)
+    this.writeDuration.observe(seconds)
+  }
+
+  /** The write-latency and failure series of one sink. */
+  sink (name: string): { duration: { observe(v: number): void }, failures: { inc(): void } } {
+    let c = this.sinkChildren.get(name)
+    if (c === undefined) {
+      c = { duration: this.sinkWriteDuration.labels(name), failures: this.sinkFailures.labels(name) }
+      this.sinkChildren.set(name, c)
+    }
+    return c
   }
 
   /** Removes this service's metrics from the registry (default process metrics stay). */

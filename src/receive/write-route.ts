@@ -262,15 +262,16 @@ class WriteExchange {
   }
 
   private async storeIn (sink: Sink, batch: RowBatch): Promise<void> {
+    const figures = this.deps.metrics.sink(sink.name)
     const t = performance.now()
     try {
       await sink.write(batch)
     } catch (err) {
-      this.deps.metrics.sinkFailures.inc({ sink: sink.name })
+      figures.failures.inc()
       this.deps.logger.error({ sink: sink.name, err: toIngestError(err).message }, 'sink write failed')
       throw err
     } finally {
-      this.deps.metrics.sinkWriteDuration.observe({ sink: sink.name }, (performance.now() - t) / 1000)
+      figures.duration.observe((performance.now() - t) / 1000)
     }
   }
 
@@ -347,8 +348,7 @@ class WriteExchange {
       this.deps.admission.release()
     }
     const { metrics, tracker } = this.deps
-    metrics.requests.inc({ path: WRITE_PATH, code: String(status), version: this.version ?? 'none' })
-    metrics.requestDuration.observe({ path: WRITE_PATH }, (performance.now() - this.started) / 1000)
+    metrics.writeAnswered(WRITE_PATH, status, this.version ?? 'none', (performance.now() - this.started) / 1000)
     metrics.inFlight.dec()
     tracker.end()
   }
