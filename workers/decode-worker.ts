@@ -25,7 +25,8 @@ export default function decode (task: DecodeTask): unknown {
     tenant: task.tenant,
     partial: task.partial,
     legacyNames: data.legacyNames,
-    strictUtf8: data.strictUtf8
+    strictUtf8: data.strictUtf8,
+    rejectUnsortedLabels: data.rejectUnsortedLabels
   }
   try {
     const { buffer, firstError } = decoder.decode(body, options)

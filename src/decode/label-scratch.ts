@@ -15,6 +15,12 @@ export interface LabelRules {
   maxLabelValueBytes: number
   legacyNames: boolean
   strictUtf8: boolean
+  /**
+   * Reject series whose labels are not sorted by name (labels_unsorted). Off by default: like
+   * Prometheus, the receiver sorts them (senders that build labels from maps send them unsorted,
+   * and the compliance suite expects them written).
+   */
+  rejectUnsortedLabels: boolean
 }
 
 /** What `validate` found wrong, or nothing. */
@@ -68,12 +74,22 @@ export class LabelScratch {
 
   /**
    * Checks the label set against the rules: non-empty, has __name__, names non-empty valid UTF-8
-   * (legacy charset when asked), values valid UTF-8 (strict mode), sorted, unique, within the limits.
+   * (legacy charset when asked), values valid UTF-8 (strict mode), unique, within the limits. Labels out
+   * of name order are sorted (the scratch is rewritten), or rejected with `rejectUnsortedLabels`.
    */
   validate (rules: LabelRules): LabelProblem | undefined {
     const n = this.count
     if (n === 0) return { code: 'labels_empty', reason: 'the series has no labels' }
     if (n > rules.maxLabelsPerSeries) return { code: 'too_many_labels', reason: `the series has ${n} labels, more than the limit of ${rules.maxLabelsPerSeries}` }
+    for (let i = 1; i < n; i++) {
+      if (compareBytes(this.bytes, this.pos[4 * i - 4]!, this.pos[4 * i - 3]!, this.pos[4 * i]!, this.pos[4 * i + 1]!) > 0) {
+        if (rules.rejectUnsortedLabels) {
+          return { code: 'labels_unsorted', reason: `labels are not sorted: "${this.str(this.pos[4 * i]!, this.pos[4 * i + 1]!)}" comes after "${this.str(this.pos[4 * i - 4]!, this.pos[4 * i - 3]!)}"` }
+        }
+        this.sort()
+        break
+      }
+    }
     const b = this.bytes
     const pos = this.pos
     let hasName = false
@@ -97,6 +113,55 @@ export class LabelScratch {
     }
     if (!hasName) return { code: 'metric_name_missing', reason: 'the series has no __name__ label (or its value is empty)' }
     return undefined
+  }
+
+  private spare = new Uint8Array(4096)
+  private order = new Uint32Array(64)
+  private sortedPos = new Uint32Array(4 * 64)
+
+  /** Puts the labels in name order (canonical form), rewriting `bytes`. Insertion sort: label sets are small. */
+  private sort (): void {
+    const n = this.count
+    if (this.order.length < n) { this.order = new Uint32Array(2 * n); this.sortedPos = new Uint32Array(8 * n) }
+    const order = this.order
+    const pos = this.pos
+    const b = this.bytes
+    for (let i = 0; i < n; i++) {
+      let j = i
+      while (j > 0 && compareBytes(b, pos[4 * order[j - 1]!]!, pos[4 * order[j - 1]! + 1]!, pos[4 * i]!, pos[4 * i + 1]!) > 0) {
+        order[j] = order[j - 1]!
+        j--
+      }
+      order[j] = i
+    }
+    if (this.spare.length < this.bytes.length) this.spare = new Uint8Array(this.bytes.length)
+    const out = this.spare
+    const outPos = this.sortedPos
+    let o = 0
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!
+      const ns = pos[4 * i]!
+      const nl = pos[4 * i + 1]!
+      const vs = pos[4 * i + 2]!
+      const vl = pos[4 * i + 3]!
+      const inner = 1 + varintSize(nl) + nl + (vl > 0 ? 1 + varintSize(vl) + vl : 0)
+      out[o++] = 0x0a
+      o = writeVarint(out, o, inner)
+      out[o++] = 0x0a
+      o = writeVarint(out, o, nl)
+      outPos[4 * k] = o
+      outPos[4 * k + 1] = nl
+      out.set(b.subarray(ns, ns + nl), o); o += nl
+      if (vl > 0) { out[o++] = 0x12; o = writeVarint(out, o, vl) }
+      outPos[4 * k + 2] = o
+      outPos[4 * k + 3] = vl
+      out.set(b.subarray(vs, vs + vl), o); o += vl
+    }
+    // Swap the buffers: the sorted encoding becomes the scratch.
+    this.spare = this.bytes
+    this.bytes = out
+    this.view = new DataView(out.buffer)
+    this.pos.set(outPos.subarray(0, 4 * n))
   }
 
   /** Checks an exemplar's labels: names non-empty valid UTF-8, values valid UTF-8 (strict mode). */

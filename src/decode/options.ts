@@ -24,6 +24,8 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
   legacyNames?: boolean
   /** Check that label values are valid UTF-8 (default true). Off is faster and lets invalid bytes through. */
   strictUtf8?: boolean
+  /** Reject series whose labels are out of name order (default false: sort them, as Prometheus does). */
+  rejectUnsortedLabels?: boolean
   /**
    * Keep going past invalid series (default false). With true, the batch holds the valid series and
    * `firstError`/`invalidSeriesCount` tell about the rest; with false the first invalid series throws.
@@ -48,6 +50,7 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     version: o.version ?? '1.0',
     legacyNames: o.legacyNames ?? false,
     strictUtf8: o.strictUtf8 ?? true,
+    rejectUnsortedLabels: o.rejectUnsortedLabels ?? false,
     partial: o.partial ?? false,
     tenant: o.tenant ?? '',
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,

@@ -211,11 +211,12 @@ export class Walker {
     hashLabels(s.view, 0, s.length, this.tk.seed)
     let id = this.index.find(s.view, 0, s.length, this.tk)
     if (id !== 0) return id
-    const problem = s.validate(this.opts)
+    const problem = s.validate(this.opts) // may sort the labels: hash again below
     if (problem !== undefined) {
       this.invalid(problem.code, `${s.describe()}: ${problem.reason}`)
       return 0
     }
+    hashLabels(s.view, 0, s.length, this.tk.seed)
     id = this.index.findOrInsert(s.view, 0, s.length, this.tk)
     if (this.index.created) this.builder.addNewSeries(id, s.view, 0, s.length)
     return id

@@ -28,6 +28,7 @@ export interface DecodePoolOptions {
   limits?: Partial<DecodeLimits>
   legacyNames?: boolean
   strictUtf8?: boolean
+  rejectUnsortedLabels?: boolean
 }
 
 export interface DecodeRequest {
@@ -92,7 +93,8 @@ export class DecodePool {
       slotBytes: (options.slotClasses ?? defaultSlotClasses(this.threads)).filter(c => c.count > 0).map(c => c.bytes).sort((a, b) => a - b),
       limits,
       legacyNames: options.legacyNames ?? false,
-      strictUtf8: options.strictUtf8 ?? true
+      strictUtf8: options.strictUtf8 ?? true,
+      rejectUnsortedLabels: options.rejectUnsortedLabels ?? false
     }
     this.piscina = new Piscina({
       filename: workerFile(),

@@ -15,6 +15,7 @@ export interface DecodeWorkerData {
   readonly limits: DecodeLimits
   readonly legacyNames: boolean
   readonly strictUtf8: boolean
+  readonly rejectUnsortedLabels: boolean
 }
 
 /** One body to decode: where it lies, and how to read it. */

@@ -121,8 +121,9 @@ const at = <T>(l: readonly T[], i: number): T => l[i]!
 const nameOf = (l: LabelPair): string => l[0] as string
 
 const corruptions: Record<string, Corruption> = {
-  'labels not sorted': {
+  'labels not sorted (with rejectUnsortedLabels; by default they are sorted)': {
     code: 'labels_unsorted',
+    options: { rejectUnsortedLabels: true },
     min: 2,
     labels: l => { const c = [...l]; const i = c.length - 2; [c[i], c[i + 1]] = [at(c, i + 1), at(c, i)]; return c },
     mentions: l => [nameOf(at(l, l.length - 1)), nameOf(at(l, l.length - 2))]

@@ -143,11 +143,11 @@ describe('answers', () => {
     const s = await start()
     const good = series1(3, 1)
     const body = compressBody(encodeWriteRequest1({
-      timeseries: [good[0]!, { labels: [['job', 'x'], ['__name__', 'unsorted_metric']], samples: [{ value: 1, timestamp: T0 }] }, good[1]!, good[2]!]
+      timeseries: [good[0]!, { labels: [['__name__', 'duplicate_metric'], ['job', 'x'], ['job', 'y']], samples: [{ value: 1, timestamp: T0 }] }, good[1]!, good[2]!]
     }))
     const res = await postWrite(s.url, body)
     expect(res.status).toBe(400)
-    expect(res.body).toContain('unsorted_metric')
+    expect(res.body).toContain('duplicate_metric')
     expect(res.body).toMatch(/1 of 4 series/)
     expect(discard(s).counts).toMatchObject({ series: 3, samples: 3 })
 
