@@ -97,7 +97,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
         maxLabelValueBytes: config.maxLabelValueBytes
       },
       legacyNames: config.legacyLabelNames,
-      strictUtf8: !config.laxUtf8
+      strictUtf8: !config.laxUtf8,
+      rejectUnsortedLabels: config.rejectUnsortedLabels
     })
   } catch (err) {
     await Promise.allSettled(started.map(s => s.close()))

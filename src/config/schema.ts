@@ -35,6 +35,7 @@ export interface Config {
   maxLabelValueBytes: number
   legacyLabelNames: boolean
   laxUtf8: boolean
+  rejectUnsortedLabels: boolean
   maxSeries: number
   slotWait: number
   saturationStatus: 503 | 429
@@ -93,6 +94,7 @@ export const SETTINGS: Schema = {
   maxLabelValueBytes: { kind: 'size', min: 1, max: 2 ** 24, default: DEFAULT_LIMITS.maxLabelValueBytes, help: 'longest label value; a series with a longer one is invalid' },
   legacyLabelNames: { kind: 'bool', default: false, help: 'accept only label names matching [a-zA-Z_][a-zA-Z0-9_]* (default: any non-empty UTF-8)' },
   laxUtf8: { kind: 'bool', default: false, help: 'skip the UTF-8 check of label values (faster; invalid bytes are stored as sent)' },
+  rejectUnsortedLabels: { kind: 'bool', default: false, help: 'reject series whose labels are not sorted by name (default: sort them, as Prometheus does)' },
   maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it get 503' },
   slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits to be admitted and for a free slot before it is refused with saturation-status' },
   saturationStatus: { kind: 'int', values: [503, 429], default: 503, help: 'status when no slot frees in time: 503 (every sender retries) or 429 (Prometheus retries only with retry_on_http_429)' },
