@@ -3,12 +3,18 @@
  * so the image is not built. dockerfile-utils (the validator behind the VS Code Docker extension)
  * checks the syntax; the instructions are then read and the image's contract asserted: multi-stage,
  * production dependencies only, a numeric non-root user, the data directory as a volume, the port,
- * SIGTERM, and `serve` configured from the environment, consistent with the StatefulSet.
+ * SIGTERM, and `serve` configured from the environment, consistent with the StatefulSet. Then the
+ * stages are replayed on the file system as far as that is possible without an engine: the build
+ * stage's COPY sources in an empty directory must compile, and the runtime stage's files alone (with
+ * node_modules linked in) must run the service.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { validate } from 'dockerfile-utils'
-import { describe, expect, it } from 'vitest'
+import { request } from 'undici'
+import { afterAll, describe, expect, it } from 'vitest'
 import { DEPLOY, ROOT, baseFiles } from './deploy-files.js'
 
 const DOCKERFILE = join(DEPLOY, 'Dockerfile')
@@ -152,4 +158,76 @@ describe('deploy/Dockerfile', () => {
     // The health check, where there is one, asks the unauthenticated /healthz on the same port.
     for (const h of args(runtime.body, 'HEALTHCHECK')) expect(h).toContain('http://127.0.0.1:9201/healthz')
   })
+})
+
+describe('deploy/Dockerfile stages replayed without a container engine', () => {
+  const work = mkdtempSync(join(tmpdir(), 'prom-ingest-image-'))
+  afterAll(() => { rmSync(work, { recursive: true, force: true }) })
+  const buildDir = join(work, 'build')
+  const runtimeDir = join(work, 'runtime')
+
+  /** Does what the stage's COPY lines do: `COPY a b dest` from `from` into `to` (WORKDIR /app). */
+  function replayCopies (body: readonly Instruction[], from: (src: string) => string, to: string): void {
+    for (const c of args(body, 'COPY')) {
+      const words = c.split(/\s+/)
+      const stage = words[0]!.startsWith('--from=') ? words.shift() : undefined
+      const dest = words.pop()!
+      for (const src of words) {
+        const source = stage === undefined ? join(ROOT, src) : from(src)
+        const target = dest.endsWith('/') ? join(to, dest, src.split('/').pop()!) : join(to, dest)
+        mkdirSync(dirname(target), { recursive: true })
+        cpSync(source, target, { recursive: true })
+      }
+    }
+    // `npm ci` would install node_modules; link the project's instead (no registry here).
+    symlinkSync(join(ROOT, 'node_modules'), join(to, 'node_modules'), 'dir')
+  }
+
+  it('the build stage\'s files compile with `npm run build` (tsc)', () => {
+    replayCopies(build.body, () => { throw new Error('the build stage copies from no other stage') }, buildDir)
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: buildDir, encoding: 'utf8', timeout: 300_000 })
+    expect(`${r.stdout}${r.stderr}`).toBe('')
+    expect(r.status).toBe(0)
+    expect(existsSync(join(buildDir, 'dist', 'src', 'cli.js'))).toBe(true)
+  }, 300_000)
+
+  it('the runtime stage\'s files run the service: it starts, gets ready and stops on SIGTERM', async () => {
+    expect(existsSync(join(buildDir, 'dist')), 'the build stage ran').toBe(true)
+    replayCopies(runtime.body, src => join(buildDir, src.replace(/^\/app\//, '')), runtimeDir)
+    const [entry, ...cmd] = [...JSON.parse(args(runtime.body, 'ENTRYPOINT')[0]!) as string[], ...JSON.parse(args(runtime.body, 'CMD')[0]!) as string[]]
+    expect(entry).toBe('node')
+    const child = spawn(process.execPath, [...cmd, '--listen', '127.0.0.1:0'], {
+      cwd: runtimeDir,
+      env: { ...process.env, ...envOf(runtime.body), PROM_INGEST_DATA_DIR: join(work, 'data') },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
+    let output = ''
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error(`no 'listening' line in 30 s:\n${output}`)) }, 30_000)
+        const onData = (chunk: Buffer): void => {
+          output += chunk.toString()
+          const m = /"port":(\d+)[^\n]*"msg":"listening"|"msg":"listening"[^\n]*"port":(\d+)/.exec(output)
+          if (m !== null) { clearTimeout(timer); resolve(Number(m[1] ?? m[2])) }
+        }
+        child.stdout.on('data', onData)
+        child.stderr.on('data', onData)
+        void exited.then(code => { clearTimeout(timer); reject(new Error(`exited with ${String(code)} before listening:\n${output}`)) })
+      })
+      let status = 0
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        const res = await request(`http://127.0.0.1:${port}/readyz`)
+        await res.body.text()
+        status = res.statusCode
+        if (status !== 200) await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      expect(status, output).toBe(200)
+    } finally {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+      expect(await exited, output).toBe(0)
+      clearTimeout(timer)
+    }
+  }, 120_000)
 })
