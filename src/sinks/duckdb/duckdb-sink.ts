@@ -1,0 +1,249 @@
+/**
+ * The DuckDB sink: the default sink, an embedded database file under the data directory.
+ *
+ *   write(batch) -> (worker thread) append to the open transaction -> group commit -> resolve
+ *
+ * Each write resolves only after the transaction holding its rows committed; a failed transaction
+ * rejects all of its writes with IngestError('sink_failed') (a retryable 503) and nothing of them is
+ * stored. The database runs in a worker thread by default (`thread: 'worker'`), so the main thread
+ * only moves each batch's buffer there; `thread: 'main'` runs it in-process.
+ *
+ * Start the sink before the decode pool takes requests: start() loads the stored series into the
+ * series index, so that ids survive restarts and no new series takes a stored id.
+ */
+import type { Registry } from 'prom-client'
+import type { RowBatch } from '../../batch/row-batch.js'
+import { IngestError } from '../../errors.js'
+import type { SeriesIndex } from '../../series/series-index.js'
+import type { Sink } from '../sink.js'
+import type { LogFn, StoreFaults, StoreStats } from './duckdb-store.js'
+import type { CommitReport } from './group-commit.js'
+import { duckDbMetrics, type DuckDbMetrics } from './metrics.js'
+import type { QueryLimits } from './query-guard.js'
+import { queryRoutes, setQuerySink } from './query-handler.js'
+import type { HttpRoute } from '../../receive/server.js'
+import type { QueryFormat, QueryOutput } from './result-format.js'
+import type { RetentionResult } from './retention.js'
+import type { LoadedSeries } from './series-loader.js'
+import { InProcessHost, WorkerHost, type StoreHost } from './store-host.js'
+
+/** A pino-like logger. */
+export interface SinkLogger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface DuckDbSinkOptions {
+  /** Directory of the database file (created if missing). */
+  dataDir: string
+  /** Longest a group-commit transaction stays open, ms (setting commit-interval, default 50). */
+  commitInterval: number
+  /** Rows after which a transaction commits at once (setting commit-max-rows, default 1,000,000). */
+  commitMaxRows: number
+  /** Delete rows older than this, ms; 0 keeps everything (setting retention). */
+  retentionMs: number
+  /** The process' series index: stored series are loaded into it at start. */
+  index?: SeriesIndex
+  logger?: SinkLogger
+  /** Where DuckDB runs: a dedicated worker thread (default) or the calling thread. */
+  thread?: 'worker' | 'main'
+  /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
+  retentionIntervalMs?: number
+  /** DuckDB memory limit (default '256MB'). */
+  memoryLimit?: string
+  /** DuckDB threads (default one per core). */
+  threads?: number
+  /** WAL size that triggers a checkpoint (default '64MB'). */
+  checkpointThreshold?: string
+  /** Bounds of /api/v1/query answers. */
+  queryLimits?: QueryLimits
+  /** Registry for the sink's metrics (default: the process registry). */
+  registry?: Registry
+  /** Failures on purpose (tests). */
+  faults?: StoreFaults
+}
+
+export interface DuckDbSink extends Sink {
+  readonly dataDir: string
+  /** GET and POST /api/v1/query (read-only SQL), for the service's server to mount behind its auth. */
+  readonly routes: readonly HttpRoute[]
+  /** Series found in the file at start (undefined before start). */
+  readonly loaded: LoadedSeries | undefined
+  /** Runs one read-only statement (see query-guard.ts). */
+  query(sql: string, format: QueryFormat): Promise<QueryOutput>
+  /** Runs retention now (normally on a schedule). */
+  retention(nowMs?: number): Promise<RetentionResult>
+  stats(): Promise<StoreStats>
+}
+
+type State = 'new' | 'starting' | 'running' | 'restarting' | 'closing' | 'closed'
+
+const RESTART_DELAYS_MS = [100, 1_000, 5_000, 30_000]
+
+class DuckDbSinkImpl implements DuckDbSink {
+  readonly name = 'duckdb'
+  readonly routes: readonly HttpRoute[] = queryRoutes(this)
+  loaded: LoadedSeries | undefined
+  private state: State = 'new'
+  private host: StoreHost | undefined
+  private nextSeq = 1
+  private readonly pending = new Map<number, { resolve: () => void, reject: (e: IngestError) => void }>()
+  private readonly metrics: DuckDbMetrics
+  private readonly figures: { readonly dataDir: string, readonly waitingWrites: number }
+  private readonly log: LogFn
+  private restarts = 0
+  private restartTimer: NodeJS.Timeout | undefined
+
+  constructor (private readonly o: DuckDbSinkOptions) {
+    this.metrics = duckDbMetrics(o.registry)
+    const pending = this.pending
+    this.figures = { dataDir: o.dataDir, get waitingWrites () { return pending.size } }
+    const logger = o.logger
+    this.log = logger === undefined ? () => {} : (level, msg, obj) => logger[level]({ sink: 'duckdb', ...obj }, msg)
+  }
+
+  get dataDir (): string { return this.o.dataDir }
+
+  async start (): Promise<void> {
+    if (this.state !== 'new') throw new IngestError('internal', `the DuckDB sink was already started (${this.state})`)
+    this.state = 'starting'
+    try {
+      await this.startHost()
+    } catch (err) {
+      this.state = 'closed'
+      throw err
+    }
+    this.state = 'running'
+    this.metrics.sinks.add(this.figures)
+    setQuerySink(this)
+    this.log('info', 'DuckDB sink started', { dataDir: this.o.dataDir, seriesLoaded: this.loaded?.count, thread: this.o.thread ?? 'worker' })
+  }
+
+  private async startHost (): Promise<void> {
+    const o = this.o
+    const options = {
+      store: {
+        dataDir: o.dataDir,
+        commitInterval: o.commitInterval,
+        commitMaxRows: o.commitMaxRows,
+        retentionMs: o.retentionMs,
+        ...(o.retentionIntervalMs !== undefined ? { retentionIntervalMs: o.retentionIntervalMs } : {}),
+        ...(o.memoryLimit !== undefined ? { memoryLimit: o.memoryLimit } : {}),
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o.checkpointThreshold !== undefined ? { checkpointThreshold: o.checkpointThreshold } : {}),
+        ...(o.queryLimits !== undefined ? { queryLimits: o.queryLimits } : {}),
+        ...(o.faults !== undefined ? { faults: o.faults } : {})
+      },
+      index: o.index,
+      log: this.log,
+      onSettled: (r: CommitReport) => this.settled(r),
+      onLost: (e: IngestError) => this.lost(e)
+    }
+    const host = o.thread === 'main' ? new InProcessHost(options) : new WorkerHost(options)
+    this.loaded = await host.start()
+    this.host = host
+  }
+
+  write (batch: RowBatch): Promise<void> {
+    if (this.state !== 'running' || this.host === undefined) {
+      return Promise.reject(new IngestError('sink_failed', this.state === 'restarting' ? 'the DuckDB sink is restarting after a failure' : `the DuckDB sink is not running (${this.state})`))
+    }
+    if (batch.buffer.byteLength === 0) return Promise.reject(new IngestError('internal', 'the batch buffer is detached: it was handed to another sink or thread'))
+    const seq = this.nextSeq++
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject })
+      try {
+        this.host!.submit(seq, batch)
+      } catch (err) {
+        this.pending.delete(seq)
+        reject(new IngestError('sink_failed', `handing the batch to DuckDB failed: ${(err as Error).message}`))
+      }
+    })
+  }
+
+  ready (): boolean { return this.state === 'running' }
+
+  async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
+    return await this.runningHost().call({ kind: 'query', sql, format })
+  }
+
+  async retention (nowMs = Date.now()): Promise<RetentionResult> {
+    return await this.runningHost().call({ kind: 'retention', nowMs })
+  }
+
+  async stats (): Promise<StoreStats> {
+    return await this.runningHost().call({ kind: 'stats' })
+  }
+
+  async close (): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') return
+    const wasRunning = this.state === 'running'
+    this.state = 'closing'
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
+    try {
+      if (wasRunning) await this.host?.close()
+    } finally {
+      this.rejectAll(new IngestError('sink_failed', 'the DuckDB sink closed before the write was committed'))
+      this.metrics.sinks.delete(this.figures)
+      setQuerySink(undefined, this)
+      this.state = 'closed'
+      this.log('info', 'DuckDB sink closed', {})
+    }
+  }
+
+  private runningHost (): StoreHost {
+    if (this.state !== 'running' || this.host === undefined) throw new IngestError('sink_failed', `the DuckDB sink is not running (${this.state})`)
+    return this.host
+  }
+
+  private settled (r: CommitReport): void {
+    const m = this.metrics
+    if (r.seqs.length > 0 && (r.rows > 0 || r.error === undefined)) {
+      m.transactions.inc({ result: r.error === undefined ? 'committed' : 'failed' })
+      if (r.error === undefined) {
+        m.transactionDuration.observe(r.transactionMs / 1000)
+        m.commitDuration.observe(r.commitMs / 1000)
+        m.rowsCommitted.inc(r.rows)
+      }
+    }
+    for (const seq of r.seqs) {
+      const p = this.pending.get(seq)
+      if (p === undefined) continue
+      this.pending.delete(seq)
+      if (r.error === undefined) p.resolve()
+      else p.reject(r.error)
+    }
+  }
+
+  private rejectAll (error: IngestError): void {
+    for (const p of this.pending.values()) p.reject(error)
+    this.pending.clear()
+  }
+
+  /** The worker died: answer every waiting write (their transaction is gone), then start again. */
+  private lost (error: IngestError): void {
+    this.log('error', 'DuckDB sink worker lost', { reason: error.message })
+    this.rejectAll(error)
+    if (this.state !== 'running' && this.state !== 'restarting') return
+    this.state = 'restarting'
+    this.host = undefined
+    const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)]!
+    this.restarts++
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined
+      this.startHost().then(() => {
+        if (this.state !== 'restarting') { void this.host?.close(); return }
+        this.state = 'running'
+        this.metrics.workerRestarts.inc()
+        this.log('info', 'DuckDB sink worker started again', { seriesLoaded: this.loaded?.count })
+      }, err => this.lost(err instanceof IngestError ? err : new IngestError('sink_failed', String(err))))
+    }, delay)
+    this.restartTimer.unref()
+  }
+}
+
+export function createDuckDbSink (options: DuckDbSinkOptions): DuckDbSink {
+  return new DuckDbSinkImpl(options)
+}

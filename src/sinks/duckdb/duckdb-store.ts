@@ -1,0 +1,224 @@
+/**
+ * The store: one DuckDB database file, written by one thread (the sink worker, or the main thread
+ * when the sink runs in-process). It owns the writer connection, the appenders, the stored-series
+ * set, the group committer, retention, and a second connection for read-only queries.
+ */
+import { statSync } from 'node:fs'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
+import { IngestError } from '../../errors.js'
+import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
+import { GroupCommitter, type CommitReport, type TransactionWriter } from './group-commit.js'
+import { MetadataUpsert } from './metadata-upsert.js'
+import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
+import { runReadOnlyQuery, DEFAULT_QUERY_LIMITS, type QueryLimits } from './query-guard.js'
+import type { QueryFormat, QueryOutput } from './result-format.js'
+import { applyRetention, retentionInterval, type RetentionResult } from './retention.js'
+import { loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
+import { StoredSeries } from './stored-series.js'
+
+/** What the store needs of the process' series index (src/series/series-index.ts has all of it). */
+export type StoreIndex = SeriesIndexLoader & SeriesLabelBytes & LabelSource
+
+/** Failures on purpose, for tests: they take the real failure path (a DuckDB error inside the transaction). */
+export interface StoreFaults {
+  /** The next N commits fail. */
+  failCommits?: number
+}
+
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, obj?: Record<string, unknown>) => void
+
+export interface StoreOptions {
+  dataDir: string
+  /** Longest a group-commit transaction stays open, ms. */
+  commitInterval: number
+  /** Rows after which a transaction commits at once. */
+  commitMaxRows: number
+  /** Delete rows older than this, ms; 0 keeps everything. */
+  retentionMs: number
+  /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
+  retentionIntervalMs?: number
+  /** DuckDB memory limit (default '256MB'). */
+  memoryLimit?: string
+  /** DuckDB threads (default: DuckDB's, one per core). */
+  threads?: number
+  /** WAL size that triggers a checkpoint (default '64MB'). */
+  checkpointThreshold?: string
+  index?: StoreIndex
+  queryLimits?: QueryLimits
+  faults?: StoreFaults
+  log?: LogFn
+}
+
+export interface StoreStats {
+  readonly seriesStored: number
+  readonly commits: number
+  readonly failedCommits: number
+  readonly rowsCommitted: number
+  readonly waiting: number
+  readonly fileBytes: number
+  readonly walBytes: number
+}
+
+export class DuckDbStore implements TransactionWriter {
+  private readonly stored = new StoredSeries()
+  private readonly metadata = new MetadataUpsert()
+  private readonly committer: GroupCommitter
+  private appender: BatchAppender | undefined
+  private appenderSpoiled = false
+  private retentionTimer: NodeJS.Timeout | undefined
+  private commits = 0
+  private failedCommits = 0
+  private rowsCommitted = 0
+  private closed = false
+  private readonly faults: StoreFaults
+
+  /** Opens the file, creates the schema, loads the known series, and is ready for writes. */
+  static async open (o: StoreOptions, onSettled: (report: CommitReport) => void): Promise<{ store: DuckDbStore, loaded: LoadedSeries }> {
+    const instance = await openDatabase(o.dataDir, {
+      memoryLimit: o.memoryLimit ?? '256MB',
+      checkpointThreshold: o.checkpointThreshold ?? '64MB',
+      ...(o.threads !== undefined ? { threads: o.threads } : {})
+    })
+    let writer: DuckDBConnection | undefined
+    let reader: DuckDBConnection | undefined
+    try {
+      writer = await instance.connect()
+      reader = await instance.connect()
+      await ensureSchema(writer)
+      const store = new DuckDbStore(o, instance, writer, reader, onSettled)
+      const loaded = await loadKnownSeries(writer, o.index, store.stored)
+      store.appender = await BatchAppender.create(writer, store.stored, o.index)
+      store.scheduleRetention()
+      return { store, loaded }
+    } catch (err) {
+      reader?.closeSync()
+      writer?.closeSync()
+      instance.closeSync()
+      throw err instanceof IngestError ? err : new IngestError('sink_failed', `opening the DuckDB store failed: ${(err as Error).message.split('\n')[0]}`)
+    }
+  }
+
+  private constructor (
+    private readonly o: StoreOptions,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    private readonly onSettled: (report: CommitReport) => void
+  ) {
+    this.faults = { ...o.faults }
+    this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows }, report => {
+      if (report.error === undefined) {
+        this.commits++
+        this.rowsCommitted += report.rows
+      } else if (report.rows > 0 || report.seqs.length > 1) {
+        this.failedCommits++
+        this.o.log?.('warn', 'DuckDB transaction failed and was rolled back', { writes: report.seqs.length, rows: report.rows, reason: report.error.message })
+      }
+      onSettled(report)
+    })
+  }
+
+  /** Hands a batch to the group committer; the report for `seq` comes through onSettled. */
+  submit (seq: number, batch: RowBatch): void {
+    if (this.closed) {
+      const error = new IngestError('sink_failed', 'the DuckDB store is closed')
+      setImmediate(() => this.onSettled({ seqs: [seq], rows: 0, transactionMs: 0, commitMs: 0, error }))
+      return
+    }
+    this.committer.submit(seq, batch)
+  }
+
+  async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
+    return await runReadOnlyQuery(this.reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
+  }
+
+  /** Deletes what is older than the retention (now - retentionMs), between two group commits. */
+  async retention (nowMs = Date.now()): Promise<RetentionResult> {
+    if (this.o.retentionMs <= 0) throw new IngestError('config_invalid', 'retention is 0 (keep everything): nothing to delete')
+    return await this.committer.exclusive(async () => {
+      const result = await applyRetention(this.writer, nowMs - this.o.retentionMs)
+      for (const id of result.seriesIds) this.stored.unmark(id)
+      if (result.metadata > 0) this.metadata.forget()
+      return result
+    })
+  }
+
+  stats (): StoreStats {
+    const size = (f: string): number => { try { return statSync(f).size } catch { return 0 } }
+    const file = databaseFile(this.o.dataDir)
+    return {
+      seriesStored: this.stored.size,
+      commits: this.commits,
+      failedCommits: this.failedCommits,
+      rowsCommitted: this.rowsCommitted,
+      waiting: this.committer.waiting,
+      fileBytes: size(file),
+      walBytes: size(`${file}.wal`)
+    }
+  }
+
+  /** Commits what is pending, then closes the connections and the file. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
+    await this.committer.drain()
+    this.appender?.close()
+    this.reader.closeSync()
+    this.writer.closeSync()
+    this.instance.closeSync()
+  }
+
+  // TransactionWriter: called by the group committer only.
+
+  async begin (): Promise<void> {
+    if (this.appenderSpoiled || this.appender === undefined) {
+      this.appender?.close()
+      this.appender = await BatchAppender.create(this.writer, this.stored, this.o.index)
+      this.appenderSpoiled = false
+    }
+    await this.writer.run('BEGIN TRANSACTION')
+  }
+
+  append (batch: RowBatch): number | IngestError {
+    const now = Date.now()
+    const result = this.appender!.append(batch, now)
+    if ('rejected' in result) return result.rejected
+    this.metadata.collect(batch, now)
+    return result.rows.samples + result.rows.histograms + result.rows.exemplars
+  }
+
+  async commit (): Promise<void> {
+    this.appender!.flush()
+    await this.metadata.write(this.writer, Date.now())
+    if ((this.faults.failCommits ?? 0) > 0) {
+      this.faults.failCommits!--
+      await this.writer.run("SELECT error('injected commit failure (StoreFaults.failCommits)')")
+    }
+    await this.writer.run('COMMIT')
+    this.stored.commit()
+    this.metadata.commit()
+  }
+
+  async rollback (): Promise<void> {
+    this.appender?.clear()
+    this.appenderSpoiled = true
+    this.stored.rollback()
+    this.metadata.rollback()
+    await this.writer.run('ROLLBACK')
+  }
+
+  private scheduleRetention (): void {
+    if (this.o.retentionMs <= 0) return
+    const every = this.o.retentionIntervalMs ?? retentionInterval(this.o.retentionMs)
+    this.retentionTimer = setInterval(() => {
+      this.retention().then(r => {
+        if (r.samples + r.histograms + r.exemplars + r.seriesIds.length > 0) {
+          this.o.log?.('info', 'retention deleted old rows', { cutoff: new Date(r.cutoffMs).toISOString(), samples: r.samples, histograms: r.histograms, exemplars: r.exemplars, series: r.seriesIds.length, ms: Math.round(r.durationMs) })
+        }
+      }, err => this.o.log?.('error', 'retention failed', { reason: (err as Error).message }))
+    }, every)
+    this.retentionTimer.unref()
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The DuckDB sink's own metrics, beside the code they count. One set per registry (the process
+ * registry, or a test's own), shared by the sinks registered on it; gauges read the live sinks at
+ * scrape time.
+ */
+import { statSync } from 'node:fs'
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { registry as processRegistry } from '../../metrics/registry.js'
+import { databaseFile } from './open-database.js'
+
+export const METRIC = {
+  transactions: 'prom_ingest_duckdb_transactions_total',
+  transactionDuration: 'prom_ingest_duckdb_transaction_duration_seconds',
+  commitDuration: 'prom_ingest_duckdb_commit_duration_seconds',
+  rowsCommitted: 'prom_ingest_duckdb_rows_committed_total',
+  writesWaiting: 'prom_ingest_duckdb_writes_waiting',
+  fileBytes: 'prom_ingest_duckdb_file_bytes',
+  workerRestarts: 'prom_ingest_duckdb_worker_restarts_total'
+} as const
+
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/** What the gauges read from a live sink. */
+export interface SinkFigures {
+  readonly dataDir: string
+  readonly waitingWrites: number
+}
+
+export class DuckDbMetrics {
+  readonly transactions: Counter<'result'>
+  readonly transactionDuration: Histogram
+  readonly commitDuration: Histogram
+  readonly rowsCommitted: Counter
+  readonly workerRestarts: Counter
+  readonly sinks = new Set<SinkFigures>()
+
+  constructor (registry: Registry) {
+    const registers = [registry]
+    const sinks = this.sinks
+    this.transactions = new Counter({ name: METRIC.transactions, help: 'Group-commit transactions of the DuckDB sink, by result (committed, failed).', labelNames: ['result'] as const, registers })
+    this.transactionDuration = new Histogram({ name: METRIC.transactionDuration, help: 'Time from BEGIN to the end of COMMIT of a group-commit transaction.', buckets: BUCKETS, registers })
+    this.commitDuration = new Histogram({ name: METRIC.commitDuration, help: 'Time COMMIT took (appender flush and metadata upsert included).', buckets: BUCKETS, registers })
+    this.rowsCommitted = new Counter({ name: METRIC.rowsCommitted, help: 'Sample, histogram and exemplar rows committed to DuckDB.', registers })
+    this.workerRestarts = new Counter({ name: METRIC.workerRestarts, help: 'Times the DuckDB sink worker died and was started again.', registers })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.writesWaiting,
+      help: 'Writes handed to the DuckDB sink and not yet answered (waiting for their group commit).',
+      registers,
+      collect () { let n = 0; for (const s of sinks) n += s.waitingWrites; this.set(n) }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.fileBytes,
+      help: 'Size of the DuckDB database file and its write-ahead log.',
+      registers,
+      collect () {
+        let n = 0
+        for (const s of sinks) {
+          const file = databaseFile(s.dataDir)
+          for (const f of [file, `${file}.wal`]) { try { n += statSync(f).size } catch { /* not there yet */ } }
+        }
+        this.set(n)
+      }
+    })
+  }
+}
+
+const byRegistry = new WeakMap<Registry, DuckDbMetrics>()
+
+export function duckDbMetrics (registry: Registry = processRegistry): DuckDbMetrics {
+  let m = byRegistry.get(registry)
+  if (m === undefined) {
+    m = new DuckDbMetrics(registry)
+    byRegistry.set(registry, m)
+  }
+  return m
+}

@@ -1,0 +1,112 @@
+/**
+ * The tables, types and views of the embedded store, and the statement that creates them.
+ *
+ * Choices that shape every query:
+ * - Timestamps are TIMESTAMP (microseconds, no time zone, UTC by convention): `ts > now() - INTERVAL 1 HOUR`
+ *   and `time_bucket(INTERVAL 1 MINUTE, ts)` work as they stand, and Parquet exports carry a real timestamp.
+ *   Remote-write milliseconds are multiplied by 1000 on the way in (exact below 2^53 µs, year 2255).
+ * - Series ids are UINTEGER: the process' series index hands out 32-bit ids, and the sample rows copy
+ *   the batch's Uint32Array as bytes.
+ * - Values are DOUBLE, written as the request's bytes: a Prometheus stale marker (NaN with payload
+ *   0x7ff0000000000002) keeps its payload; `isnan(value)` finds stale and other NaN samples.
+ * - Small closed sets are ENUMs, so a data chunk takes the batch's uint8 codes as they are.
+ * - No foreign keys and no indexes on the fact tables: appends stay bulk copies; DuckDB's zone maps
+ *   on `ts` serve time filters. `series.id` is the one primary key (series rows are few).
+ */
+import { METRIC_TYPES } from '../../batch/layout.js'
+
+/** Bump when a table changes; `createSchema` refuses a file written with a newer version. */
+export const SCHEMA_VERSION = 1
+
+/** Names of the reset hints, index = the batch's histogramResetHints code. */
+export const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'] as const
+/** Names of the histogram kinds, index = the batch's histogramKinds code (HISTOGRAM_INT, HISTOGRAM_FLOAT). */
+export const HISTOGRAM_KINDS = ['int', 'float'] as const
+
+function enumOf (values: readonly string[]): string {
+  return `ENUM (${values.map(v => `'${v}'`).join(', ')})`
+}
+
+const SPAN = 'STRUCT("offset" INTEGER, length UINTEGER)'
+
+/** Column lists in appender order: the batch appender fills data chunks in exactly this order. */
+export const TABLES = {
+  series: [
+    ['id', 'UINTEGER PRIMARY KEY'],
+    ['metric', 'VARCHAR NOT NULL'], //                  the __name__ label, '' when none
+    ['labels', 'MAP(VARCHAR, VARCHAR) NOT NULL'], //    every label, __name__ included, sorted by name
+    ['tenant', 'VARCHAR NOT NULL'], //                  '' when the request had no tenant header
+    ['first_seen', 'TIMESTAMP NOT NULL'], //            when the row was stored (wall clock of the writer)
+    ['label_key', 'BLOB NOT NULL'] //                   canonical label bytes (src/series/labels.ts): what the series index hashes
+  ],
+  samples: [
+    ['series_id', 'UINTEGER NOT NULL'],
+    ['ts', 'TIMESTAMP NOT NULL'],
+    ['value', 'DOUBLE NOT NULL'],
+    ['start_ts', 'TIMESTAMP'] //                        RW 2.0 start (created) timestamp; NULL when not sent
+  ],
+  exemplars: [
+    ['series_id', 'UINTEGER NOT NULL'],
+    ['ts', 'TIMESTAMP NOT NULL'],
+    ['value', 'DOUBLE NOT NULL'],
+    ['labels', 'MAP(VARCHAR, VARCHAR) NOT NULL'] //     the exemplar's own labels (trace_id, ...)
+  ],
+  histograms: [
+    ['series_id', 'UINTEGER NOT NULL'],
+    ['ts', 'TIMESTAMP NOT NULL'],
+    ['start_ts', 'TIMESTAMP'],
+    ['kind', 'histogram_kind NOT NULL'], //             'int' (count_int, bucket deltas on the wire) or 'float'
+    ['count', 'DOUBLE NOT NULL'],
+    ['sum', 'DOUBLE NOT NULL'], //                      bits kept: a stale histogram carries the stale NaN here
+    ['schema', 'INTEGER NOT NULL'], //                  -4..8 exponential, -53 custom buckets (NHCB)
+    ['zero_threshold', 'DOUBLE NOT NULL'],
+    ['zero_count', 'DOUBLE NOT NULL'],
+    ['reset_hint', 'reset_hint NOT NULL'],
+    ['negative_spans', `${SPAN}[] NOT NULL`],
+    ['negative_counts', 'DOUBLE[] NOT NULL'], //        absolute bucket counts (int deltas accumulated)
+    ['positive_spans', `${SPAN}[] NOT NULL`],
+    ['positive_counts', 'DOUBLE[] NOT NULL'],
+    ['custom_values', 'DOUBLE[] NOT NULL'] //           upper bounds of custom buckets (schema -53), else []
+  ],
+  metadata: [
+    ['tenant', 'VARCHAR NOT NULL'],
+    ['family', 'VARCHAR NOT NULL'], //                  metric family name (RW 2.0: the metric name of the series that carried it)
+    ['type', 'metric_type NOT NULL'],
+    ['help', 'VARCHAR NOT NULL'],
+    ['unit', 'VARCHAR NOT NULL'],
+    ['last_seen', 'TIMESTAMP NOT NULL']
+  ]
+} as const
+
+export type TableName = keyof typeof TABLES
+
+function createTable (name: TableName, extra = ''): string {
+  const cols = TABLES[name].map(([col, type]) => `  ${col === 'count' || col === 'sum' || col === 'schema' ? `"${col}"` : col} ${type}`)
+  return `CREATE TABLE ${name} (\n${cols.join(',\n')}${extra})`
+}
+
+/** Every statement that creates the schema, in order (run once, inside one transaction). */
+export function schemaStatements (): string[] {
+  return [
+    `CREATE TYPE metric_type AS ${enumOf(METRIC_TYPES)}`,
+    `CREATE TYPE histogram_kind AS ${enumOf(HISTOGRAM_KINDS)}`,
+    `CREATE TYPE reset_hint AS ${enumOf(RESET_HINTS)}`,
+    createTable('series'),
+    createTable('samples'),
+    createTable('exemplars'),
+    createTable('histograms'),
+    createTable('metadata', ',\n  PRIMARY KEY (tenant, family)'),
+    // The views most questions start from: every row with its series' name, labels and tenant.
+    `CREATE VIEW samples_with_labels AS
+  SELECT s.metric, s.labels, s.tenant, x.series_id, x.ts, x.value, x.start_ts
+  FROM samples x JOIN series s ON s.id = x.series_id`,
+    `CREATE VIEW histograms_with_labels AS
+  SELECT s.metric, s.labels, s.tenant, h.*
+  FROM histograms h JOIN series s ON s.id = h.series_id`,
+    `CREATE VIEW exemplars_with_labels AS
+  SELECT s.metric, s.labels AS series_labels, s.tenant, e.series_id, e.ts, e.value, e.labels AS exemplar_labels
+  FROM exemplars e JOIN series s ON s.id = e.series_id`,
+    'CREATE TABLE prom_ingest_schema (version INTEGER NOT NULL)',
+    `INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`
+  ]
+}

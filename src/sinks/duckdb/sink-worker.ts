@@ -1,0 +1,61 @@
+/**
+ * The DuckDB sink worker: the thread that owns the database file. It appends batches (moved here
+ * from the main thread), runs the group commits, retention and queries, and reports back. Keeping
+ * DuckDB's synchronous calls (appending data chunks, flushing appenders) here leaves the main
+ * thread's event loop free for HTTP.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { RowBatch } from '../../batch/row-batch.js'
+import { toIngestError } from '../../errors.js'
+import { SeriesIndex } from '../../series/series-index.js'
+import { DuckDbStore } from './duckdb-store.js'
+import type { Call, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
+
+const port = parentPort!
+const data = workerData as SinkWorkerData
+const index = data.index !== undefined ? SeriesIndex.attach(data.index) : undefined
+const post = (m: FromWorker): void => port.postMessage(m)
+
+async function call (store: DuckDbStore, c: Call): Promise<unknown> {
+  switch (c.kind) {
+    case 'query': return await store.query(c.sql, c.format)
+    case 'retention': return await store.retention(c.nowMs)
+    case 'stats': return store.stats()
+  }
+}
+
+async function main (): Promise<void> {
+  let store: DuckDbStore
+  try {
+    const opened = await DuckDbStore.open({
+      ...data.options,
+      ...(index !== undefined ? { index } : {}),
+      log: (level, msg, obj) => post({ t: 'log', level, msg, obj })
+    }, r => post({ t: 'settled', seqs: r.seqs, rows: r.rows, transactionMs: r.transactionMs, commitMs: r.commitMs, error: r.error?.toWire() }))
+    store = opened.store
+    post({ t: 'ready', loaded: opened.loaded })
+  } catch (err) {
+    post({ t: 'start-failed', error: toIngestError(err).toWire() })
+    return
+  }
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.t) {
+      case 'write':
+        store.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
+        break
+      case 'call':
+        call(store, m.call).then(
+          value => post({ t: 'reply', id: m.id, value }),
+          err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
+        break
+      case 'close':
+        store.close().then(
+          () => { post({ t: 'closed' }); port.close() },
+          err => { post({ t: 'log', level: 'error', msg: 'closing the DuckDB store failed', obj: { reason: (err as Error).message } }); post({ t: 'closed' }); port.close() })
+        break
+    }
+  })
+}
+
+void main()

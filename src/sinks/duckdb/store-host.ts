@@ -1,0 +1,151 @@
+/**
+ * Where the store runs: in a dedicated worker thread (the default: DuckDB's synchronous appends and
+ * flushes never block the main thread's event loop), or in-process on the calling thread (for tools
+ * and for measuring the difference). Both take batches with a sequence number and report each
+ * transaction's outcome through one callback.
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { RowBatch } from '../../batch/row-batch.js'
+import { IngestError } from '../../errors.js'
+import type { SeriesIndex } from '../../series/series-index.js'
+import { DuckDbStore, type LogFn, type StoreOptions } from './duckdb-store.js'
+import type { CommitReport } from './group-commit.js'
+import type { LoadedSeries } from './series-loader.js'
+import type { Call, CallResult, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
+
+export interface StoreHost {
+  start(): Promise<LoadedSeries>
+  /** Takes the batch; for the worker host its buffer is moved (the caller's views are detached). */
+  submit(seq: number, batch: RowBatch): void
+  call<K extends Call['kind']>(c: Extract<Call, { kind: K }>): Promise<CallResult[K]>
+  close(): Promise<void>
+}
+
+export interface HostOptions {
+  readonly store: Omit<StoreOptions, 'index' | 'log'>
+  readonly index?: SeriesIndex | undefined
+  readonly log: LogFn
+  readonly onSettled: (report: CommitReport) => void
+  /** Called when the host stops without being closed (the worker died). */
+  readonly onLost: (error: IngestError) => void
+}
+
+export class InProcessHost implements StoreHost {
+  private store: DuckDbStore | undefined
+  constructor (private readonly o: HostOptions) {}
+
+  async start (): Promise<LoadedSeries> {
+    const { store, loaded } = await DuckDbStore.open({ ...this.o.store, ...(this.o.index !== undefined ? { index: this.o.index } : {}), log: this.o.log }, this.o.onSettled)
+    this.store = store
+    return loaded
+  }
+
+  submit (seq: number, batch: RowBatch): void { this.store!.submit(seq, batch) }
+
+  async call<K extends Call['kind']> (c: Extract<Call, { kind: K }>): Promise<CallResult[K]> {
+    const store = this.store!
+    const call = c as Call
+    switch (call.kind) {
+      case 'query': return await store.query(call.sql, call.format) as CallResult[K]
+      case 'retention': return await store.retention(call.nowMs) as CallResult[K]
+      case 'stats': return store.stats() as CallResult[K]
+    }
+  }
+
+  async close (): Promise<void> { await this.store?.close() }
+}
+
+/**
+ * The compiled worker file. From dist/ it sits beside this module; when this module runs from its
+ * TypeScript source (tests), the compiled copy under dist/ is used (`npm run build` makes it).
+ */
+export function sinkWorkerFile (): string {
+  const here = fileURLToPath(import.meta.url)
+  if (here.endsWith('.js')) return join(dirname(here), 'sink-worker.js')
+  const root = resolve(dirname(here), '../../..')
+  const compiled = join(root, 'dist', relative(root, join(dirname(here), 'sink-worker.js')))
+  if (!existsSync(compiled)) throw new IngestError('internal', `the DuckDB sink worker is not built (${compiled} is missing): run npm run build`)
+  return compiled
+}
+
+export class WorkerHost implements StoreHost {
+  private worker: Worker | undefined
+  private nextCall = 1
+  private readonly calls = new Map<number, { resolve: (v: unknown) => void, reject: (e: unknown) => void }>()
+  private closing = false
+  private closedWaiter: (() => void) | undefined
+
+  constructor (private readonly o: HostOptions) {}
+
+  async start (): Promise<LoadedSeries> {
+    const data: SinkWorkerData = { options: this.o.store, index: this.o.index?.shared }
+    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb' })
+    this.worker = worker
+    return await new Promise<LoadedSeries>((resolve, reject) => {
+      let started = false
+      worker.on('message', (m: FromWorker) => {
+        switch (m.t) {
+          case 'ready': started = true; resolve(m.loaded); break
+          case 'start-failed': reject(IngestError.fromWire(m.error)); void worker.terminate(); break
+          case 'settled': this.o.onSettled({ seqs: m.seqs, rows: m.rows, transactionMs: m.transactionMs, commitMs: m.commitMs, error: m.error !== undefined ? IngestError.fromWire(m.error) : undefined }); break
+          case 'reply': {
+            const c = this.calls.get(m.id)
+            this.calls.delete(m.id)
+            if (m.error !== undefined) c?.reject(IngestError.fromWire(m.error))
+            else c?.resolve(m.value)
+            break
+          }
+          case 'log': this.o.log(m.level, m.msg, m.obj); break
+          case 'closed': this.closedWaiter?.(); break
+        }
+      })
+      worker.on('error', err => {
+        if (!started) reject(new IngestError('sink_failed', `the DuckDB sink worker failed to start: ${err.message}`))
+        else this.lost(new IngestError('sink_failed', `the DuckDB sink worker failed: ${err.message}`))
+      })
+      worker.on('exit', code => {
+        this.worker = undefined
+        this.closedWaiter?.()
+        if (!started) reject(new IngestError('sink_failed', `the DuckDB sink worker exited (code ${code}) before it was ready`))
+        else if (!this.closing) this.lost(new IngestError('sink_failed', `the DuckDB sink worker exited unexpectedly (code ${code})`))
+      })
+    })
+  }
+
+  submit (seq: number, batch: RowBatch): void {
+    const m: ToWorker = { t: 'write', seq, buffer: batch.buffer, meta: batch.meta }
+    this.worker!.postMessage(m, [batch.buffer]) // moved: one transfer, no copy
+  }
+
+  async call<K extends Call['kind']> (c: Extract<Call, { kind: K }>): Promise<CallResult[K]> {
+    const worker = this.worker
+    if (worker === undefined) throw new IngestError('sink_failed', 'the DuckDB sink worker is not running')
+    const id = this.nextCall++
+    return await new Promise<CallResult[K]>((resolve, reject) => {
+      this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      const m: ToWorker = { t: 'call', id, call: c }
+      worker.postMessage(m)
+    })
+  }
+
+  async close (): Promise<void> {
+    const worker = this.worker
+    if (worker === undefined) return
+    this.closing = true
+    await new Promise<void>(resolve => {
+      this.closedWaiter = resolve
+      const m: ToWorker = { t: 'close' }
+      worker.postMessage(m)
+    })
+    await worker.terminate()
+  }
+
+  private lost (error: IngestError): void {
+    for (const c of this.calls.values()) c.reject(error)
+    this.calls.clear()
+    this.o.onLost(error)
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Messages between the DuckDB sink (main thread) and its worker (the thread that owns the database).
+ * Batches travel as their one ArrayBuffer in the transfer list (moved, not copied); errors travel as
+ * WireError data and are rebuilt on the other side.
+ */
+import type { BatchMeta } from '../../batch/row-batch.js'
+import type { WireError } from '../../errors.js'
+import type { SeriesIndexShared } from '../../series/series-index.js'
+import type { StoreOptions, StoreStats } from './duckdb-store.js'
+import type { QueryFormat, QueryOutput } from './result-format.js'
+import type { RetentionResult } from './retention.js'
+import type { LoadedSeries } from './series-loader.js'
+
+export interface SinkWorkerData {
+  readonly options: Omit<StoreOptions, 'index' | 'log'>
+  /** The process' series index, attached in the worker (shared memory, not copied). */
+  readonly index?: SeriesIndexShared | undefined
+}
+
+export type Call =
+  | { readonly kind: 'query', readonly sql: string, readonly format: QueryFormat }
+  | { readonly kind: 'retention', readonly nowMs: number }
+  | { readonly kind: 'stats' }
+
+export interface CallResult {
+  query: QueryOutput
+  retention: RetentionResult
+  stats: StoreStats
+}
+
+export type ToWorker =
+  | { readonly t: 'write', readonly seq: number, readonly buffer: ArrayBuffer, readonly meta: BatchMeta }
+  | { readonly t: 'call', readonly id: number, readonly call: Call }
+  | { readonly t: 'close' }
+
+export type FromWorker =
+  | { readonly t: 'ready', readonly loaded: LoadedSeries }
+  | { readonly t: 'start-failed', readonly error: WireError }
+  | { readonly t: 'settled', readonly seqs: number[], readonly rows: number, readonly transactionMs: number, readonly commitMs: number, readonly error?: WireError | undefined }
+  | { readonly t: 'reply', readonly id: number, readonly value?: unknown, readonly error?: WireError | undefined }
+  | { readonly t: 'log', readonly level: 'debug' | 'info' | 'warn' | 'error', readonly msg: string, readonly obj?: Record<string, unknown> | undefined }
+  | { readonly t: 'closed' }
