@@ -233,6 +233,10 @@ describe('what the objects must do (issue 6)', () => {
         for (const m of container.volumeMounts) {
           if (m.name !== 'data' && m.mountPath !== '/tmp') expect(m.readOnly, m.mountPath).toBe(true)
         }
+        // Volume types that the restricted Pod Security Standard allows (the overlays enforce it).
+        for (const v of pod.volumes) {
+          expect(Object.keys(v).filter(k => k !== 'name').every(k => ['emptyDir', 'secret', 'configMap', 'persistentVolumeClaim', 'projected', 'downwardAPI'].includes(k)), v.name).toBe(true)
+        }
       })
 
       it('gives SIGTERM more time than the preStop sleep plus the shutdown grace', () => {
