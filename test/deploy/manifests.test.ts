@@ -268,6 +268,8 @@ describe('what the objects must do (issue 6)', () => {
         }
         // Enough for the slots and the store: bench/README.md measured well under 500 MB RSS.
         expect(quantity(container.resources.limits.memory!)).toBeGreaterThanOrEqual(512 * 2 ** 20)
+        // The overlays size a node for prom-ingest: Guaranteed QoS (requests equal limits).
+        if (name !== 'base') expect(container.resources.requests).toEqual(container.resources.limits)
         const threads = container.env?.find(e => e.name === 'PROM_INGEST_THREADS')?.valueFrom?.resourceFieldRef
         expect(threads).toEqual({ resource: 'limits.cpu', divisor: '1' })
       })
