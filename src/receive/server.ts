@@ -44,6 +44,12 @@ export class IngestServer implements ExchangeTracker {
     this.write = new WriteRoute({ ...deps, tracker: this })
     this.routes = new Map((deps.routes ?? []).map(r => [`${r.method.toUpperCase()} ${r.path}`, r]))
     this.server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => this.route(req, res))
+    // `Expect: 100-continue`: the write route sends 100 only once it will read the body, so that a
+    // refused request (401, 413, 415, 503) never makes the sender send its body.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (!(req.url ?? '').startsWith(WRITE_PATH)) res.writeContinue()
+      this.route(req, res)
+    })
     this.server.keepAliveTimeout = KEEP_ALIVE_MS
     this.server.headersTimeout = KEEP_ALIVE_MS + 1000
   }

@@ -160,6 +160,7 @@ class WriteExchange {
       return this.abandon()
     }
     this.slot = slot
+    if (req.headers.expect !== undefined) this.res.writeContinue()
     req[EXCHANGE] = this
     req.on('data', onData)
     req.on('end', onEnd)
@@ -210,6 +211,16 @@ class WriteExchange {
 
   /** The body is complete: check its length, decode, store, answer. */
   async bodyEnd (): Promise<void> {
+    try {
+      await this.decodeAndStore()
+    } catch (err) {
+      // Whatever went wrong unexpectedly, this request gets an answer and the others go on.
+      this.deps.logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'write request failed unexpectedly')
+      this.refuse(toIngestError(err))
+    }
+  }
+
+  private async decodeAndStore (): Promise<void> {
     if (this.answered || this.slot === undefined) return
     if (this.declared >= 0 && this.offset !== this.declared) {
       return this.refuse(new IngestError('body_incomplete', `the body is ${this.offset} bytes, its Content-Length says ${this.declared}`))

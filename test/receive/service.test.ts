@@ -211,6 +211,27 @@ describe('answers', () => {
     expect((await postWrite(s.url, body1(5))).status).toBe(204)
   })
 
+  it('Expect: 100-continue gets 100 only when the body will be read', async () => {
+    const s = await start()
+    const exchange = (contentType: string, body: Uint8Array): Promise<string> => new Promise((resolve, reject) => {
+      const sock = connect(s.port, '127.0.0.1', () => {
+        sock.write(`POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`)
+      })
+      let text = ''
+      sock.on('data', d => {
+        text += d.toString('latin1')
+        if (text.startsWith('HTTP/1.1 100')) { sock.write(body); text = text.replace(/^HTTP\/1.1 100 Continue\r\n\r\n/, '[100]') }
+      })
+      sock.on('error', reject)
+      sock.on('close', () => resolve(text))
+    })
+    const refused = await exchange('application/json', body1(5))
+    expect(refused).toMatch(/^HTTP\/1.1 415/)
+    const accepted = await exchange('application/x-protobuf', body1(5))
+    expect(accepted).toMatch(/^\[100\]HTTP\/1.1 204/)
+    expect(discard(s).counts.samples).toBe(5)
+  })
+
   it('404 for another path, 405 for another method', async () => {
     const s = await start()
     const missing = await request(`${s.url}/api/v2/write`, { method: 'POST', body: 'x' })
