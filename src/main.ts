@@ -158,6 +158,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       server.beginShutdown()
       let clean = await server.drained(t0 + graceMs - flushReserve)
       if (!clean) logger.warn({ inFlight: server.active }, 'shutdown grace period over: cutting off requests still in flight')
+      admission.rejectWaiting(new IngestError('shutting_down', 'the service is shutting down'))
       server.destroyConnections()
       poolUp = false
       const closed = await Promise.allSettled(sinks.map(s => s.close()))
