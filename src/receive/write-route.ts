@@ -77,11 +77,6 @@ export class WriteRoute {
   }
 }
 
-/** Bytes after which a refused body is no longer drained before closing (see closeAfterAnswer). */
-const LINGER_BYTES = 256 * 1024
-/** Longest time a refused body is drained before the connection is closed. */
-const LINGER_MS = 500
-
 class WriteExchange {
   private slot: Slot | undefined
   /** Bytes of the body copied into the slot so far. */
@@ -333,9 +328,10 @@ class WriteExchange {
     this.deps.metrics.rejected.inc({ reason: err.code })
     const req = this.req
     req.removeListener('data', onData)
+    // With Connection: close, Node ends the connection once the answer is flushed: the rest of the
+    // body is never copied anywhere.
     const status = sendError(this.res, err, this.deps.policy, true)
     this.finish(status)
-    closeAfterAnswer(req, this.res)
   }
 
   private releaseSlot (): void {
@@ -386,26 +382,4 @@ function onAborted (this: WriteRequest): void {
 
 function onClose (this: WriteRequest): void {
   if (!this.complete) this[EXCHANGE]?.aborted()
-}
-
-/**
- * Closes the connection of an answer whose body was left unread, without reading the body: the answer
- * is flushed, then the rest of what the sender already sent is drained for a moment (at most
- * LINGER_BYTES, LINGER_MS) so that closing does not reset the connection before the sender has read
- * the answer (a close with unread input sends a TCP reset), then the socket is destroyed.
- */
-function closeAfterAnswer (req: IncomingMessage, res: ServerResponse): void {
-  const socket = req.socket
-  let drained = 0
-  const destroy = (): void => { clearTimeout(timer); socket.destroy() }
-  const timer = setTimeout(destroy, LINGER_MS)
-  timer.unref()
-  socket.on('close', () => clearTimeout(timer))
-  res.on('finish', () => {
-    req.on('data', (chunk: Buffer) => {
-      drained += chunk.length
-      if (drained > LINGER_BYTES) destroy()
-    })
-    req.resume()
-  })
 }
