@@ -21,7 +21,6 @@ import type { DiscardSink } from '../../src/sinks/discard-sink.js'
 import type { Sink } from '../../src/sinks/sink.js'
 import { body1, body2, histogram, series1, T0 } from './bodies.js'
 
-
 let services: Service[] = []
 afterEach(async () => {
   await Promise.all(services.map(s => s.close(5000)))
