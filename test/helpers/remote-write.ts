@@ -5,10 +5,8 @@
  * The body is sent as given: pass snappy-compressed bytes (use `snappyCompress` on a protobuf body),
  * or raw bytes to provoke errors. Any default header can be replaced, or removed with `undefined`.
  */
-import { createRequire } from 'node:module'
 import { request, type Dispatcher } from 'undici'
-
-const snappy = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
+import { compressBody } from '../fixtures/encode.js'
 
 export type RemoteWriteVersion = '1.0' | '2.0'
 
@@ -34,10 +32,8 @@ export interface WriteAnswer {
   body: string
 }
 
-/** Snappy block compression, as remote-write senders use it. */
-export function snappyCompress (body: Uint8Array): Uint8Array {
-  return snappy.compress(body)
-}
+/** Snappy block compression, as remote-write senders use it (the fixtures' compressor). */
+export const snappyCompress = compressBody
 
 /** The headers a sender of `version` sends. */
 export function defaultWriteHeaders (version: RemoteWriteVersion): Record<string, string> {
