@@ -1,10 +1,10 @@
 /**
- * Wires the service: config -> series index -> sinks (started; the store loads the series it knows
+ * Wires the service: config -> series index -> sink (started; the store loads the series it knows
  * into the index) -> decode pool -> metrics -> HTTP server. `startService` runs it in-process (tests do
  * that too); `prom-ingest serve` (src/cli/serve.ts) adds signals and the exit code.
  *
  * Shutdown (`close`): stop accepting (readyz turns 503, the listening socket closes, idle connections
- * close), let in-flight requests finish and be acknowledged, then flush and close the sinks and the
+ * close), let in-flight requests finish and be acknowledged, then flush and close the sink and the
  * pool. In-flight requests get until `shutdown-grace` minus a flush reserve; whatever is still
  * running then is cut off.
  */
@@ -27,8 +27,8 @@ import type { Sink } from './sinks/sink.js'
 export interface ServiceOptions {
   /** Logger (default: a pino logger at config.logLevel on stdout). */
   logger?: Logger
-  /** Sinks to use instead of the one config.sink names (tests pass slow or failing sinks). */
-  sinks?: Sink[]
+  /** Sink to use instead of the one config.sink names (tests pass slow or failing sinks). */
+  sink?: Sink
   /** Registry for the self-metrics (default the process registry; tests pass a fresh one). */
   registry?: Registry
   /** Routes to serve beside the built-in ones. */
@@ -43,16 +43,16 @@ export interface Service {
   readonly config: Config
   readonly pool: DecodePool
   readonly admission: Admission
-  readonly sinks: readonly Sink[]
+  readonly sink: Sink
   readonly metrics: IngestMetrics
   readonly registry: Registry
   readonly logger: Logger
   readonly server: IngestServer
-  /** Pool and sinks up, not shutting down. */
+  /** Pool and sink up, not shutting down. */
   ready(): boolean
   /**
    * Graceful shutdown within `graceMs` (default config.shutdownGrace). Resolves true when every
-   * in-flight request finished and the sinks flushed in time, false when something was cut off.
+   * in-flight request finished and the sink flushed in time, false when something was cut off.
    * Calling it again returns the same promise.
    */
   close(graceMs?: number): Promise<boolean>
@@ -77,15 +77,12 @@ export async function startService (config: Config, options: ServiceOptions = {}
   logger.info({ config: publicConfig(config) }, 'starting')
 
   const index = SeriesIndex.create({ maxSeries: config.maxSeries })
-  const sinks = options.sinks ?? [await createConfiguredSink(config, index, logger, registry)]
-  const serviceInfo = await serviceInfoHooks(config, options.sinks === undefined)
-  const started: Sink[] = []
+  const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
+  const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
+  // The store starts first: it loads the series it knows into the index before any request.
+  await sink.start()
   let pool: DecodePool | undefined
   try {
-    for (const sink of sinks) {
-      await sink.start()
-      started.push(sink)
-    }
     pool = new DecodePool({
       threads: config.threads,
       slotClasses: slotClassesOf(config),
@@ -101,7 +98,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       rejectUnsortedLabels: config.rejectUnsortedLabels
     })
   } catch (err) {
-    await Promise.allSettled(started.map(s => s.close()))
+    await sink.close().catch(() => {})
     throw err
   }
   const decodePool = pool
@@ -110,14 +107,13 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const metrics = new IngestMetrics(registry, decodePool, admission)
   const auth = createAuthenticator(config)
   let poolUp = true
-  const ready = (): boolean => poolUp && sinks.every(s => s.ready())
-  const routes = [...(options.routes ?? [])]
-  for (const s of sinks as SinkWithRoutes[]) if (s.routes !== undefined) routes.push(...s.routes)
+  const ready = (): boolean => poolUp && sink.ready()
+  const routes = [...(options.routes ?? []), ...((sink as SinkWithRoutes).routes ?? [])]
 
   const server = new IngestServer({
     pool: decodePool,
     admission,
-    sinks,
+    sink,
     metrics,
     registry,
     logger,
@@ -139,20 +135,20 @@ export async function startService (config: Config, options: ServiceOptions = {}
   } catch (err) {
     metrics.unregister()
     await decodePool.close()
-    await Promise.allSettled(sinks.map(s => s.close()))
+    await sink.close().catch(() => {})
     const e = err as NodeJS.ErrnoException
     throw new IngestError('config_invalid', `listen: cannot listen on ${formatListen(config.listen)}: ${e.code ?? e.message}`)
   }
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
   // Local clients reach a wildcard address on loopback.
   serviceInfo.listening(bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address, bound.port)
-  lifecycle.info({ port: bound.port, address: bound.address, sink: sinks.map(s => s.name).join(','), threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
+  lifecycle.info({ port: bound.port, address: bound.address, sink: sink.name, threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
 
   let closing: Promise<boolean> | undefined
   const close = (graceMs = config.shutdownGrace): Promise<boolean> => {
     closing ??= (async () => {
       const t0 = Date.now()
-      // Keep a share of the grace period for flushing the sinks once requests are done.
+      // Keep a share of the grace period for flushing the sink once requests are done.
       const flushReserve = Math.min(5000, Math.floor(graceMs / 5))
       lifecycle.info({ inFlight: server.active, graceMs }, 'shutting down: no new requests, finishing those in flight')
       server.beginShutdown()
@@ -161,12 +157,11 @@ export async function startService (config: Config, options: ServiceOptions = {}
       admission.rejectWaiting(new IngestError('shutting_down', 'the service is shutting down'))
       server.destroyConnections()
       poolUp = false
-      const closed = await Promise.allSettled(sinks.map(s => s.close()))
-      for (const [i, r] of closed.entries()) {
-        if (r.status === 'rejected') {
-          clean = false
-          logger.error({ sink: sinks[i]!.name, err: toIngestError(r.reason).message }, 'closing a sink failed')
-        }
+      try {
+        await sink.close()
+      } catch (err) {
+        clean = false
+        logger.error({ sink: sink.name, err: toIngestError(err).message }, 'closing the sink failed')
       }
       await decodePool.close()
       serviceInfo.stopped()
@@ -184,7 +179,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     config,
     pool: decodePool,
     admission,
-    sinks,
+    sink,
     metrics,
     registry,
     logger,

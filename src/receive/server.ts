@@ -5,8 +5,8 @@
  *   POST /api/v1/write   remote write 1.0 and 2.0 (write-route.ts)
  *   GET  /metrics        the self-metrics (prom-client exposition)
  *   GET  /healthz        alive: 200 while the process answers at all
- *   GET  /readyz         ready: 200 when the pool and every sink are up and shutdown has not begun
- *   extra routes         added by sinks that serve reads (the store's query endpoint), behind auth
+ *   GET  /readyz         ready: 200 when the pool and the sink are up and shutdown has not begun
+ *   extra routes         added by a sink that serves reads (the store's query endpoint), behind auth
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
@@ -24,7 +24,7 @@ export interface HttpRoute {
 
 export interface IngestServerDeps extends Omit<WriteRouteDeps, 'tracker'> {
   readonly registry: Registry
-  /** Whether the pool and every sink are up (for /readyz). */
+  /** Whether the pool and the sink are up (for /readyz). */
   readonly ready: () => boolean
   readonly routes?: readonly HttpRoute[]
 }
@@ -125,7 +125,7 @@ export class IngestServer implements ExchangeTracker {
     if (path === '/healthz') return this.health(req, res, path, method, true, 'ok')
     if (path === '/readyz') {
       const ready = !this.shuttingDown && this.deps.ready()
-      return this.health(req, res, path, method, ready, ready ? 'ready' : this.shuttingDown ? 'shutting down' : 'not ready: the worker pool or a sink is not up')
+      return this.health(req, res, path, method, ready, ready ? 'ready' : this.shuttingDown ? 'shutting down' : 'not ready: the worker pool or the sink is not up')
     }
     if (path === '/metrics') {
       if (method !== 'GET' && method !== 'HEAD') return this.refuse(req, res, path, new IngestError('method_not_allowed', `${method} is not allowed on ${path}; use GET`), 'GET, HEAD')

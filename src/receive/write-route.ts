@@ -57,7 +57,8 @@ export interface ExchangeTracker {
 export interface WriteRouteDeps {
   readonly pool: DecodePool
   readonly admission: Admission
-  readonly sinks: readonly Sink[]
+  /** Where batches go. A batch's buffers belong to the sink once handed over, so there is one. */
+  readonly sink: Sink
   readonly metrics: IngestMetrics
   readonly policy: ErrorAnswerPolicy
   readonly auth: Authenticator
@@ -260,14 +261,9 @@ class WriteExchange {
     this.answer(204)
   }
 
-  /** Hands the batch to every sink; resolves when all have stored it. */
+  /** Hands the batch to the sink; resolves once it is stored there. */
   private async store (batch: RowBatch): Promise<void> {
-    const sinks = this.deps.sinks
-    if (sinks.length === 1) return this.storeIn(sinks[0]!, batch)
-    await Promise.all(sinks.map(s => this.storeIn(s, batch)))
-  }
-
-  private async storeIn (sink: Sink, batch: RowBatch): Promise<void> {
+    const sink = this.deps.sink
     const figures = this.deps.metrics.sink(sink.name)
     const t = performance.now()
     try {

@@ -27,14 +27,14 @@ afterEach(async () => {
   services = []
 })
 
-async function start (flags: string[] = [], sinks?: Sink[]): Promise<Service> {
-  const s = await startInProcess(flags, sinks === undefined ? {} : { sinks })
+async function start (flags: string[] = [], sink?: Sink): Promise<Service> {
+  const s = await startInProcess(flags, sink === undefined ? {} : { sink })
   services.push(s)
   return s
 }
 
 function discard (s: Service): DiscardSink {
-  return s.sinks[0] as DiscardSink
+  return s.sink as DiscardSink
 }
 
 async function metricsOf (s: Service, headers: Record<string, string> = {}): Promise<string> {
@@ -244,7 +244,7 @@ describe('answers', () => {
   it('5xx (retryable) when the sink fails, nothing acknowledged or counted', async () => {
     for (const plain of [false, true]) {
       const sink = new FailingSink(plain)
-      const s = await start([], [sink])
+      const s = await start([], sink)
       const res = await postWrite(s.url, body2(3, 1), { version: '2.0' })
       expect(res.status).toBe(503)
       expect(res.headers['retry-after']).toBe('1')
@@ -321,7 +321,7 @@ describe('auth', () => {
 describe('tenants', () => {
   it('carries the tenant header into the batch; the same labels in two tenants are two series', async () => {
     const sink = new RecordingSink()
-    const s = await start([], [sink])
+    const s = await start([], sink)
     expect((await postWrite(s.url, body1(2), { headers: { 'X-Scope-OrgID': 'team-a' } })).status).toBe(204)
     expect((await postWrite(s.url, body1(2), { headers: { 'x-scope-orgid': 'team-b' } })).status).toBe(204)
     expect((await postWrite(s.url, body1(2))).status).toBe(204)
@@ -331,10 +331,10 @@ describe('tenants', () => {
 
   it('uses the configured header, and none when disabled', async () => {
     const sink = new RecordingSink()
-    const s = await start(['--tenant-header', 'X-Tenant'], [sink])
+    const s = await start(['--tenant-header', 'X-Tenant'], sink)
     await postWrite(s.url, body1(1), { headers: { 'X-Tenant': 'blue', 'X-Scope-OrgID': 'ignored' } })
     const sink2 = new RecordingSink()
-    const s2 = await start(['--tenant-header', ''], [sink2])
+    const s2 = await start(['--tenant-header', ''], sink2)
     await postWrite(s2.url, body1(1), { headers: { 'X-Scope-OrgID': 'ignored' } })
     expect(sink.stored.map(b => b.tenant)).toEqual(['blue'])
     expect(sink2.stored.map(b => b.tenant)).toEqual([''])
@@ -344,7 +344,7 @@ describe('tenants', () => {
 describe('backpressure', () => {
   it('a slow sink fills max-in-flight: 503 with Retry-After, then the retry is stored once', async () => {
     const sink = new GatedSink()
-    const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--max-in-flight', '2', '--slot-wait', '200ms', '--retry-after', '3'], [sink])
+    const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--max-in-flight', '2', '--slot-wait', '200ms', '--retry-after', '3'], sink)
     const a = postWrite(s.url, body1(10, 1, 'a'))
     const b = postWrite(s.url, body1(20, 1, 'b'))
     await until(() => sink.pending === 2)
