@@ -30,6 +30,16 @@ export async function runServe (argv: string[]): Promise<number> {
     throw err
   }
   const logger = createLogger(config.logLevel)
+  // A bug that escapes every request's own handling: say so in the JSON log, then exit (the
+  // orchestrator restarts the process; acknowledged data is already in the sink).
+  process.on('uncaughtException', err => {
+    logger.fatal({ err: err.stack ?? err.message }, 'uncaught exception: exiting')
+    process.exit(1)
+  })
+  process.on('unhandledRejection', reason => {
+    logger.fatal({ err: reason instanceof Error ? reason.stack ?? reason.message : String(reason) }, 'unhandled rejection: exiting')
+    process.exit(1)
+  })
 
   // Signals that arrive during start-up are honoured once the service is up (or make start-up end).
   let signalled: NodeJS.Signals | undefined
