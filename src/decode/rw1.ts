@@ -45,24 +45,35 @@ function timeSeries (w: Walker, start: number, end: number): void {
   let labelCount = 0
   let samples = 0
   let others = 0
-  w.pos = start
-  while (w.pos < end) {
-    const at = w.pos
-    const tag = w.varint(end)
+  const u8 = w.u8
+  let p = start
+  while (p < end) {
+    const at = p
+    // Fast path: a one-byte tag and a one-byte length (labels and samples are under 128 bytes),
+    // read from local variables; anything else goes through the general readers.
+    let tag = u8[p]!
+    let e: number
+    if (tag < 0x80 && (tag & 7) === 2 && u8[p + 1]! < 0x80) {
+      e = p + 2 + u8[p + 1]!
+      if (e > end) w.malformed(`field ${tag >>> 3} of ${u8[p + 1]} bytes overruns its message`, p)
+    } else {
+      w.pos = p
+      tag = w.varint(end)
+      if ((tag & 7) !== 2) { w.skip(tag, end, true); p = w.pos; continue }
+      e = w.lengthDelimited(end, 'field')
+    }
+    p = e
     if (tag === 0x0a) {
-      const e = w.lengthDelimited(end, 'label')
       if (labelsStart < 0) labelsStart = at
       else if (labelsEnd !== at) contiguous = false
-      w.pos = labelsEnd = e
+      labelsEnd = e
       labelCount++
     } else if (tag === 0x12) {
-      w.pos = w.lengthDelimited(end, 'sample')
       samples++
     } else if (tag === 0x1a || tag === 0x22) {
-      w.pos = w.lengthDelimited(end, tag === 0x1a ? 'exemplar' : 'histogram')
       others++
     } else {
-      w.skip(tag, end, true)
+      w.builder.ignoredFieldCount++
     }
   }
   w.seriesOrdinal++
