@@ -244,7 +244,15 @@ export class Walker {
     let valueAt = -1
     let ts = 0
     let st = startTimestamp
-    this.pos = start
+    const u8 = this.u8
+    if (u8[start] === 0x09 && u8[start + 9] === 0x10 && start + 10 < end) {
+      // The shape every encoder writes (value, then timestamp): no tag loop for those two.
+      valueAt = start + 1
+      this.pos = start + 10
+      ts = this.int64(end)
+    } else {
+      this.pos = start
+    }
     while (this.pos < end) {
       const tag = this.varint(end)
       if (tag === 0x09) { valueAt = this.pos; this.pos += 8 } else if (tag === 0x10) ts = this.int64(end)
