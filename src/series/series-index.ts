@@ -10,10 +10,10 @@
  *     [ARENA_TOP]  bytes of the arena in use         Atomics.add by the inserting thread
  *     [COUNT]      series stored                     Atomics.add by the inserting thread
  *     [WAITERS]    threads sleeping on a slot         Atomics.add/sub by the waiting thread
- *   table   Int32Array(4 * slots), open addressing with linear probing; per slot:
- *     [0] hash lane 1  [1] hash lane 2               plain stores by the thread that claimed the slot
- *     [2] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
- *     [3] arena offset of the series' entry: a lookup touches the slot and the entry, nothing else
+ *   table   Int32Array(2 * slots), open addressing with linear probing; per slot (8 bytes: the table
+ *           is the one randomly accessed structure, so it is kept as small as can be):
+ *     [0] hash lane 2 (lane 1 chose the slot)      plain store by the thread that claimed the slot
+ *     [1] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
  *   offsets Uint32Array(maxSeries + 2): arena offset of each id's entry     written once, before publish
  *   lengths Uint32Array(maxSeries + 2): key length of each id                written once, before publish
  *   arena   Uint8Array: the entries, append-only, each at a multiple of 4: the key length (uint32 LE),
@@ -105,7 +105,7 @@ export class SeriesIndex {
     const arenaBytes = options.arenaBytes ?? Math.min(maxSeries * 256, 2 ** 31)
     return new SeriesIndex({
       header: new SharedArrayBuffer(HEADER_WORDS * 4),
-      table: new SharedArrayBuffer(slots * 16),
+      table: new SharedArrayBuffer(slots * 8),
       offsets: new SharedArrayBuffer((maxSeries + 2) * 4),
       lengths: new SharedArrayBuffer((maxSeries + 2) * 4),
       arena: new SharedArrayBuffer(arenaBytes)
@@ -121,7 +121,7 @@ export class SeriesIndex {
     this.shared = shared
     this.header = new Int32Array(shared.header)
     this.table = new Int32Array(shared.table)
-    this.mask = (this.table.length >>> 2) - 1
+    this.mask = (this.table.length >>> 1) - 1
     this.offsets = new Uint32Array(shared.offsets)
     this.lengths = new Uint32Array(shared.lengths)
     this.maxSeries = this.offsets.length - 2
@@ -148,11 +148,11 @@ export class SeriesIndex {
     const keyLength = tk.prefix.length + (end - start)
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 2
-      let state = Atomics.load(table, at + 2)
+      const at = slot << 1
+      let state = Atomics.load(table, at + 1)
       if (state === 0) return 0
       if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && table[at] === h1 && table[at + 1] === h2 && this.keyEquals(table[at + 3]!, d, start, end, tk, keyLength)) return state
+      if (state > 0 && table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
     return 0
@@ -171,15 +171,15 @@ export class SeriesIndex {
     this.created = false
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 2
-      let state = Atomics.load(table, at + 2)
+      const at = slot << 1
+      let state = Atomics.load(table, at + 1)
       if (state === 0) {
-        state = Atomics.compareExchange(table, at + 2, 0, WRITING)
-        if (state === 0) return this.store(at, h1, h2, d, start, end, tk, keyLength, 0)
+        state = Atomics.compareExchange(table, at + 1, 0, WRITING)
+        if (state === 0) return this.store(at, h2, d, start, end, tk, keyLength, 0)
       }
       if (state === WRITING) state = this.waitForPublish(at)
       if (state === 0) continue // the claimer gave the slot back (index full): look at it again
-      if (table[at] === h1 && table[at + 1] === h2 && this.keyEquals(table[at + 3]!, d, start, end, tk, keyLength)) return state
+      if (table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
     throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
@@ -200,10 +200,10 @@ export class SeriesIndex {
     const keyLength = tk.prefix.length + labelBytes.length
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 2
-      let state = Atomics.compareExchange(this.table, at + 2, 0, WRITING)
+      const at = slot << 1
+      let state = Atomics.compareExchange(this.table, at + 1, 0, WRITING)
       if (state === 0) {
-        this.store(at, h1, h2, d, 0, labelBytes.length, tk, keyLength, id)
+        this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id)
         // Later ids start above this one.
         let last = Atomics.load(this.header, LAST_ID)
         while (last < id) {
@@ -214,7 +214,7 @@ export class SeriesIndex {
         return true
       }
       if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && this.table[at] === h1 && this.table[at + 1] === h2 && this.keyEquals(this.table[at + 3]!, d, 0, labelBytes.length, tk, keyLength)) return false
+      if (state > 0 && this.table[at] === h2 && this.keyEquals(this.offsets[state]!, d, 0, labelBytes.length, tk, keyLength)) return false
       slot = (slot + 1) & this.mask
     }
     throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
@@ -266,21 +266,21 @@ export class SeriesIndex {
   }
 
   private waitForPublish (at: number): number {
-    let state = Atomics.load(this.table, at + 2)
+    let state = Atomics.load(this.table, at + 1)
     for (let spins = 0; state === WRITING; spins++) {
       // The writer only copies a few hundred bytes; spin briefly, then sleep in short waits.
       if (spins > 100) {
         Atomics.add(this.header, WAITERS, 1)
-        Atomics.wait(this.table, at + 2, WRITING, 1)
+        Atomics.wait(this.table, at + 1, WRITING, 1)
         Atomics.sub(this.header, WAITERS, 1)
       }
-      state = Atomics.load(this.table, at + 2)
+      state = Atomics.load(this.table, at + 1)
     }
     return state
   }
 
   /** Fills a claimed slot and publishes it. `id` 0 takes the next free id. */
-  private store (at: number, h1: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
+  private store (at: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
     const table = this.table
     const entryBytes = (4 + keyLength + 3) & ~3
     const entry = Atomics.add(this.header, ARENA_TOP, entryBytes)
@@ -303,18 +303,16 @@ export class SeriesIndex {
     arena.set(new Uint8Array(d.buffer, d.byteOffset + start, end - start), entry + 4 + p)
     this.offsets[id] = entry
     this.lengths[id] = keyLength
-    table[at] = h1
-    table[at + 1] = h2
-    table[at + 3] = entry
+    table[at] = h2
     Atomics.add(this.header, COUNT, 1)
-    Atomics.store(table, at + 2, id) // publish: everything above is visible to a thread that loads this id
-    if (Atomics.load(this.header, WAITERS) > 0) Atomics.notify(table, at + 2) // a call into the runtime: only when someone sleeps
+    Atomics.store(table, at + 1, id) // publish: everything above is visible to a thread that loads this id
+    if (Atomics.load(this.header, WAITERS) > 0) Atomics.notify(table, at + 1) // a call into the runtime: only when someone sleeps
     this.created = true
     return id
   }
 
   private giveBack (at: number): void {
-    Atomics.store(this.table, at + 2, 0)
-    Atomics.notify(this.table, at + 2)
+    Atomics.store(this.table, at + 1, 0)
+    Atomics.notify(this.table, at + 1)
   }
 }
