@@ -71,6 +71,7 @@ export class DuckDbStore implements TransactionWriter {
   private failedCommits = 0
   private rowsCommitted = 0
   private closed = false
+  private queryTurn: Promise<void> = Promise.resolve()
   private readonly faults: StoreFaults
 
   /** Opens the file, creates the schema, loads the known series, and is ready for writes. */
@@ -129,8 +130,12 @@ export class DuckDbStore implements TransactionWriter {
     this.committer.submit(seq, batch)
   }
 
+  /** Runs a read-only query; queries take turns on the one reader connection (one transaction at a time). */
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
-    return await runReadOnlyQuery(this.reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
+    const run = async (): Promise<QueryOutput> => await runReadOnlyQuery(this.reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
+    const result = this.queryTurn.then(run, run)
+    this.queryTurn = result.then(() => undefined, () => undefined)
+    return await result
   }
 
   /** Deletes what is older than the retention (now - retentionMs), between two group commits. */
@@ -164,6 +169,7 @@ export class DuckDbStore implements TransactionWriter {
     this.closed = true
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
     await this.committer.drain()
+    await this.queryTurn
     this.appender?.close()
     this.reader.closeSync()
     this.writer.closeSync()

@@ -35,12 +35,12 @@ export async function applyRetention (connection: DuckDBConnection, cutoffMs: nu
   const started = performance.now()
   await connection.run('BEGIN TRANSACTION')
   try {
-    const samples = await changed(connection, 'DELETE FROM samples WHERE ts < epoch_ms($1)', cutoffMs)
-    const histograms = await changed(connection, 'DELETE FROM histograms WHERE ts < epoch_ms($1)', cutoffMs)
-    const exemplars = await changed(connection, 'DELETE FROM exemplars WHERE ts < epoch_ms($1)', cutoffMs)
-    const metadata = await changed(connection, 'DELETE FROM metadata WHERE last_seen < epoch_ms($1)', cutoffMs)
+    const samples = await changed(connection, 'DELETE FROM samples WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
+    const histograms = await changed(connection, 'DELETE FROM histograms WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
+    const exemplars = await changed(connection, 'DELETE FROM exemplars WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
+    const metadata = await changed(connection, 'DELETE FROM metadata WHERE last_seen < epoch_ms($1::BIGINT)', cutoffMs)
     const reader = await connection.runAndReadAll(`DELETE FROM series s
-      WHERE s.first_seen < epoch_ms($1)
+      WHERE s.first_seen < epoch_ms($1::BIGINT)
         AND NOT EXISTS (SELECT 1 FROM samples x WHERE x.series_id = s.id)
         AND NOT EXISTS (SELECT 1 FROM histograms h WHERE h.series_id = s.id)
         AND NOT EXISTS (SELECT 1 FROM exemplars e WHERE e.series_id = s.id)

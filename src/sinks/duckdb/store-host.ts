@@ -82,7 +82,8 @@ export class WorkerHost implements StoreHost {
 
   async start (): Promise<LoadedSeries> {
     const data: SinkWorkerData = { options: this.o.store, index: this.o.index?.shared }
-    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb' })
+    // No inherited execArgv: the parent's flags (--input-type, -e, test-runner loaders) mean nothing to this file.
+    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb', execArgv: [] })
     this.worker = worker
     return await new Promise<LoadedSeries>((resolve, reject) => {
       let started = false
