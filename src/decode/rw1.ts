@@ -17,7 +17,13 @@
 import { appendBytes } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
 import { isValidUtf8 } from './utf8.js'
-import type { Walker } from './walker.js'
+import { fields, type Walker } from './walker.js'
+
+const WRITE_REQUEST_FIELDS = fields(1, 3) // 2 is reserved: treated as unknown
+const TIME_SERIES_FIELDS = fields(1, 2, 3, 4)
+const LABEL_FIELDS = fields(1, 2)
+const EXEMPLAR_FIELDS = fields(1, 2, 3)
+const METADATA_FIELDS = fields(1, 2, 4, 5)
 
 export function walkWriteRequestV1 (w: Walker, start: number, end: number): void {
   w.pos = start
@@ -32,7 +38,7 @@ export function walkWriteRequestV1 (w: Walker, start: number, end: number): void
       metadata(w, w.pos, e)
       w.pos = e
     } else {
-      w.skip(tag, end, true)
+      w.unknown(tag, end, WRITE_REQUEST_FIELDS)
     }
   }
 }
@@ -59,7 +65,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
     } else {
       w.pos = p
       tag = w.varint(end)
-      if ((tag & 7) !== 2) { w.skip(tag, end, true); p = w.pos; continue }
+      if ((tag & 7) !== 2) { w.unknown(tag, end, TIME_SERIES_FIELDS); p = w.pos; continue }
       e = w.lengthDelimited(end, 'field')
     }
     p = e
@@ -144,7 +150,7 @@ function label (w: Walker, start: number, end: number, ofExemplar: boolean): voi
       const e = w.lengthDelimited(end, 'label value')
       valueAt = w.pos; valueLength = e - w.pos; w.pos = e
     } else {
-      w.skip(tag, end, true)
+      w.unknown(tag, end, LABEL_FIELDS)
     }
   }
   ;(ofExemplar ? w.exemplarLabels : w.labels).add(w.u8, nameAt, nameLength, valueAt, valueLength)
@@ -166,7 +172,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
     } else if (tag === 0x18) {
       ts = w.int64(end)
     } else {
-      w.skip(tag, end, true)
+      w.unknown(tag, end, EXEMPLAR_FIELDS)
     }
   }
   if (w.pos > end) w.malformed('truncated exemplar', start)
@@ -187,7 +193,7 @@ function metadata (w: Walker, start: number, end: number): void {
       if (tag === 0x12) { familyAt = w.pos; familyLength = e - w.pos } else if (tag === 0x22) { helpAt = w.pos; helpLength = e - w.pos } else { unitAt = w.pos; unitLength = e - w.pos }
       w.pos = e
     } else {
-      w.skip(tag, end, true)
+      w.unknown(tag, end, METADATA_FIELDS)
     }
   }
   const u8 = w.u8

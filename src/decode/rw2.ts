@@ -16,7 +16,12 @@
 import { appendBytes } from '../batch/batch-builder.js'
 import { IngestError } from '../errors.js'
 import { isValidUtf8 } from './utf8.js'
-import type { Walker } from './walker.js'
+import { fields, type Walker } from './walker.js'
+
+const REQUEST_FIELDS = fields(4, 5)
+const TIME_SERIES_FIELDS = fields(1, 2, 3, 4, 5, 6)
+const EXEMPLAR_FIELDS = fields(1, 2, 3)
+const METADATA_FIELDS = fields(1, 3, 4)
 
 /** Symbol table and label-ref scratch of one thread, reused across requests. */
 class Symbols {
@@ -56,7 +61,7 @@ export function walkRequestV2 (w: Walker, start: number, end: number): void {
     } else if (tag === 0x2a) {
       w.pos = w.lengthDelimited(end, 'timeseries')
     } else {
-      w.skip(tag, end, true)
+      w.unknown(tag, end, REQUEST_FIELDS)
     }
   }
   if (symbols.count > 0 && symbols.lengths[0] !== 0) {
@@ -104,8 +109,8 @@ function timeSeries (w: Walker, start: number, end: number): void {
   let samples = 0
   let histograms = 0
   let exemplars = 0
-  let metadataStart = -1
-  let metadataEnd = -1
+  meta.present = false
+  meta.type = meta.helpRef = meta.unitRef = 0
   let createdTimestamp = 0
   w.pos = start
   while (w.pos < end) {
@@ -115,9 +120,9 @@ function timeSeries (w: Walker, start: number, end: number): void {
       case 0x12: w.pos = w.lengthDelimited(end, 'sample'); samples++; break
       case 0x1a: w.pos = w.lengthDelimited(end, 'histogram'); histograms++; break
       case 0x22: w.pos = w.lengthDelimited(end, 'exemplar'); exemplars++; break
-      case 0x2a: { const e = w.lengthDelimited(end, 'metadata'); metadataStart = w.pos; metadataEnd = e; w.pos = e; break }
+      case 0x2a: { const e = w.lengthDelimited(end, 'metadata'); readMetadata(w, w.pos, e); w.pos = e; break }
       case 0x30: createdTimestamp = w.int64(end); break
-      default: w.skip(tag, end, true)
+      default: w.unknown(tag, end, TIME_SERIES_FIELDS)
     }
   }
   w.seriesOrdinal++
@@ -143,7 +148,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // Pass 2: the rows.
   const b = w.builder
-  if (histograms + exemplars > 0 || metadataStart >= 0) b.mark() // only these can be found invalid half-way
+  if (histograms + exemplars > 0 || meta.present) b.mark() // only these can be found invalid half-way
   b.seriesRefs.push(id)
   if (samples > 0) b.ensureSamples(samples)
   if (samples + histograms + exemplars > 0) {
@@ -167,7 +172,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
       }
     }
   }
-  if (metadataStart >= 0 && !metadata(w, metadataStart, metadataEnd, id)) b.rollback()
+  if (meta.present && !metadata(w, id)) b.rollback()
 }
 
 function exemplar (w: Walker, start: number, end: number, id: number): boolean {
@@ -179,7 +184,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
     const tag = w.varint(end)
     if (tag === 0x0a || tag === 0x08) refs(w, tag, end)
     else if (tag === 0x11) { valueAt = w.pos; w.pos += 8 } else if (tag === 0x18) ts = w.int64(end)
-    else w.skip(tag, end, true)
+    else w.unknown(tag, end, EXEMPLAR_FIELDS)
   }
   if (w.pos > end) w.malformed('truncated exemplar', start)
   const problem = checkRefs(from)
@@ -200,18 +205,23 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
 }
 
 /** Metadata {1: type, 3: help_ref, 4: unit_ref}; the family is the series' metric name. */
-function metadata (w: Walker, start: number, end: number, id: number): boolean {
-  let type = 0
-  let helpRef = 0
-  let unitRef = 0
+/** The series' metadata, merged over every occurrence of the field (protobuf merges embedded messages: the last value of each field wins). */
+const meta = { present: false, type: 0, helpRef: 0, unitRef: 0 }
+
+function readMetadata (w: Walker, start: number, end: number): void {
+  meta.present = true
   w.pos = start
   while (w.pos < end) {
     const tag = w.varint(end)
-    if (tag === 0x08) type = w.varint(end)
-    else if (tag === 0x18) helpRef = w.varint(end)
-    else if (tag === 0x20) unitRef = w.varint(end)
-    else w.skip(tag, end, true)
+    if (tag === 0x08) meta.type = w.varint(end)
+    else if (tag === 0x18) meta.helpRef = w.varint(end)
+    else if (tag === 0x20) meta.unitRef = w.varint(end)
+    else w.unknown(tag, end, METADATA_FIELDS)
   }
+}
+
+function metadata (w: Walker, id: number): boolean {
+  const { type, helpRef, unitRef } = meta
   if (type === 0 && helpRef === 0 && unitRef === 0) return true // all defaults: the sender had no metadata
   if (helpRef >= symbols.count || unitRef >= symbols.count) {
     w.invalid('metadata_invalid', `${w.labels.describe()}: metadata ${helpRef >= symbols.count ? 'help' : 'unit'} reference is outside the symbols table of ${symbols.count} symbols`)
@@ -222,6 +232,7 @@ function metadata (w: Walker, start: number, end: number, id: number): boolean {
   const hl = symbols.lengths[helpRef]!
   const us = symbols.starts[unitRef]!
   const ul = symbols.lengths[unitRef]!
+  if (type === 0 && hl === 0 && ul === 0) return true // nothing said: the sender had no metadata
   if (w.opts.strictUtf8 && !(isValidUtf8(u8, hs, hs + hl) && isValidUtf8(u8, us, us + ul))) {
     w.invalid('metadata_invalid', `${w.labels.describe()}: metadata help or unit is not valid UTF-8`)
     return false

@@ -18,6 +18,14 @@ import { LabelScratch, type LabelRules } from './label-scratch.js'
 
 const TWO_32 = 4294967296
 
+/** Field numbers a message's schema defines, as bit masks (bit n = field n): see `unknown`. */
+export function fields (...numbers: number[]): number { return numbers.reduce((m, n) => m | (1 << n), 0) }
+const SAMPLE_FIELDS_V1 = fields(1, 2)
+const SAMPLE_FIELDS_V2 = fields(1, 2, 3)
+const HISTOGRAM_FIELDS_V1 = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+const HISTOGRAM_FIELDS_V2 = HISTOGRAM_FIELDS_V1 | fields(17)
+const SPAN_FIELDS = fields(1, 2)
+
 export interface WalkerOptions extends LabelRules {
   partial: boolean
 }
@@ -185,6 +193,17 @@ export class Walker {
     if (count) this.builder.ignoredFieldCount++
   }
 
+  /**
+   * A field the reader did not take: an unknown field number is skipped and counted as ignored; a
+   * field number the schema defines (`known`, a `fields(...)` mask) arriving with another wire type
+   * is malformed, as protobuf decoders reject it (its value would otherwise be lost).
+   */
+  unknown (tag: number, limit: number, known: number): void {
+    const field = tag >>> 3
+    if (field < 31 && (known & (1 << field)) !== 0) this.malformed(`field ${field} arrived with wire type ${tag & 7}, which its schema does not allow`, this.pos)
+    this.skip(tag, limit, true)
+  }
+
   private skipGroup (field: number, limit: number, depth: number): void {
     if (depth > 32) this.malformed('groups nested too deep', this.pos)
     while (this.pos < limit) {
@@ -257,7 +276,7 @@ export class Walker {
       const tag = this.varint(end)
       if (tag === 0x09) { valueAt = this.pos; this.pos += 8 } else if (tag === 0x10) ts = this.int64(end)
       else if (tag === 0x18 && v2) { const v = this.int64(end); if (v !== 0) st = v } // 0 means unset (proto3): keep the rc.3 created_timestamp
-      else this.skip(tag, end, true)
+      else this.unknown(tag, end, v2 ? SAMPLE_FIELDS_V2 : SAMPLE_FIELDS_V1)
     }
     if (this.pos > end) this.malformed('truncated sample', start)
     const b = this.builder
@@ -359,7 +378,7 @@ export class Walker {
         }
         default:
           if (tag === 136 && v2) { const v = this.int64(end); if (v !== 0) st = v } // start_timestamp (field 17), 2.0 rc.4; 0 means unset
-          else this.skip(tag, end, true)
+          else this.unknown(tag, end, v2 ? HISTOGRAM_FIELDS_V2 : HISTOGRAM_FIELDS_V1)
       }
     }
     if (this.pos > end) this.malformed('truncated histogram', start)
@@ -402,7 +421,7 @@ export class Walker {
     while (this.pos < end) {
       const tag = this.varint(end)
       if (tag === 0x08) { const z = this.varint(end) >>> 0; offset = (z >>> 1) ^ -(z & 1) } else if (tag === 0x10) length = this.varint(end) >>> 0
-      else this.skip(tag, end, true)
+      else this.unknown(tag, end, SPAN_FIELDS)
     }
     if (positive) {
       if (this.posSpanCount === this.posSpanOffsets.length) { this.posSpanOffsets = grow(this.posSpanOffsets); this.posSpanLengths = grow(this.posSpanLengths) }
