@@ -46,7 +46,7 @@ function refusedOrFailed (err: unknown): IngestError {
 
 /** Runs one read statement on `connection` and formats its rows. Throws query_refused or query_failed. */
 export async function runReadOnlyQuery (connection: DuckDBConnection, sql: string, format: QueryFormat, limits: QueryLimits = DEFAULT_QUERY_LIMITS): Promise<QueryOutput> {
-  if (sql.trim() === '') throw new IngestError('query_refused', 'the query is empty')
+  if (sql.trim() === '') throw new IngestError('query_refused', 'the query is refused: it is empty')
   await connection.run('BEGIN TRANSACTION READ ONLY')
   const timer = setTimeout(() => connection.interrupt(), limits.timeoutMs)
   try {
@@ -57,7 +57,7 @@ export async function runReadOnlyQuery (connection: DuckDBConnection, sql: strin
       throw new IngestError('query_failed', firstLine(err))
     }
     if (extracted.count !== 1) {
-      throw new IngestError('query_refused', `the query must be exactly one statement, found ${extracted.count}`)
+      throw new IngestError('query_refused', `the query is refused: it must be exactly one statement, found ${extracted.count}`)
     }
     let prepared
     try {
@@ -69,10 +69,10 @@ export async function runReadOnlyQuery (connection: DuckDBConnection, sql: strin
     if (type !== StatementType.SELECT) {
       throw new IngestError('query_refused', `${StatementType[type] ?? 'this'} statements are refused: only reads are allowed (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE)`)
     }
-    if (prepared.parameterCount > 0) throw new IngestError('query_refused', 'the query has parameters ($1, ?), which cannot be given here')
+    if (prepared.parameterCount > 0) throw new IngestError('query_refused', 'the query is refused: it has parameters ($1, ?), which cannot be given here')
     const tree = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql], [VARCHAR])
     const json = String(tree.getRows()[0]?.[0] ?? '')
-    if (!json.startsWith('{"error":false')) throw new IngestError('query_refused', 'only plain SELECT queries are allowed (this statement has no query tree)')
+    if (!json.startsWith('{"error":false')) throw new IngestError('query_refused', 'the query is refused: only plain SELECT queries are allowed (this statement has no query tree)')
     const match = REFUSED_FUNCTIONS.exec(json)
     if (match !== null) throw new IngestError('query_refused', `${match[1]!}() acts on the writer and is refused`)
     let reader

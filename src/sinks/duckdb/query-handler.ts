@@ -35,11 +35,11 @@ export interface QueryResponse {
 
 export const QUERY_PATH = '/api/v1/query'
 
-/** Answers one query; never throws. `sink` defaults to the DuckDB sink of this process. */
-export async function handleQuery (sql: string, format: string = 'json', sink: QuerySink | undefined = active): Promise<QueryResponse> {
+/** Answers one query; never throws. `sink` defaults to the DuckDB sink of this process (null: none). */
+export async function handleQuery (sql: string, format: string = 'json', sink: QuerySink | null | undefined = active): Promise<QueryResponse> {
   try {
     if (!isQueryFormat(format)) throw new IngestError('query_failed', `unknown format ${JSON.stringify(format)}: use one of ${QUERY_FORMATS.join(', ')}`)
-    if (sink === undefined) throw new IngestError('sink_failed', 'no DuckDB sink is running in this service (sink=discard?)')
+    if (sink === undefined || sink === null) throw new IngestError('sink_failed', 'no DuckDB sink is running in this service (sink=discard?)')
     const out = await sink.query(sql, format)
     const headers: Record<string, string> = { 'content-type': out.contentType, 'x-prom-ingest-rows': String(out.rowCount) }
     if (out.truncated) headers['x-prom-ingest-truncated'] = 'true'

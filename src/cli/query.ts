@@ -1,0 +1,149 @@
+/**
+ * `prom-ingest query "SQL"`: one read-only SQL statement on the embedded store, printed as a table,
+ * CSV or JSON.
+ *
+ * DuckDB lets one process open the database file, so the query goes where the file is open:
+ * - to the running service over HTTP (`POST /api/v1/query`, behind its auth) when `--url` is given or
+ *   the data directory's service.json names a live process;
+ * - otherwise straight to the file, opened read-only.
+ * Both refuse statements that would change data (src/sinks/duckdb/query-guard.ts).
+ */
+import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
+import { parseDuration } from '../config/duration.js'
+import { IngestError, toIngestError } from '../errors.js'
+import { openDatabase } from '../sinks/duckdb/open-database.js'
+import { DEFAULT_QUERY_LIMITS, runReadOnlyQuery, type QueryLimits } from '../sinks/duckdb/query-guard.js'
+import { QUERY_PATH } from '../sinks/duckdb/query-handler.js'
+import { isQueryFormat, QUERY_FORMATS, type QueryFormat } from '../sinks/duckdb/result-format.js'
+import { readServiceInfo, serviceUrl } from '../sinks/duckdb/service-info.js'
+
+export const QUERY_HELP = `Usage: prom-ingest query "SQL" [options]
+
+Runs one read-only SQL statement (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE) on the
+embedded store: through the running service when there is one, else on the database file.
+Statements that would change data or touch files are refused.
+
+Tables: series, samples, exemplars, histograms, metadata; views: samples_with_labels,
+histograms_with_labels, exemplars_with_labels. For example:
+  prom-ingest query "SELECT metric, labels['job'] AS job, ts, value FROM samples_with_labels ORDER BY ts DESC LIMIT 10"
+
+Options:
+  --format table|csv|json   output format (default table)
+  --data-dir DIR            data directory of the store (default ./data, env PROM_INGEST_DATA_DIR)
+  --url URL                 query this running service (default: the one service.json in the data directory names)
+  --bearer-token T          bearer token for the service (env PROM_INGEST_AUTH_BEARER_TOKEN)
+  --bearer-token-file F     read the bearer token from a file
+  --max-rows N              most rows printed (default ${DEFAULT_QUERY_LIMITS.maxRows}; the service applies its own limit too)
+  --timeout D               stop a query running longer (default 30s)
+`
+
+interface QueryArgs {
+  sql: string
+  format: QueryFormat
+  dataDir: string
+  url: string | undefined
+  token: string | undefined
+  limits: QueryLimits
+}
+
+function parse (argv: string[]): QueryArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'table' },
+      'data-dir': { type: 'string' },
+      url: { type: 'string' },
+      'bearer-token': { type: 'string' },
+      'bearer-token-file': { type: 'string' },
+      'max-rows': { type: 'string' },
+      timeout: { type: 'string' }
+    }
+  })
+  if (positionals.length !== 1) throw new IngestError('config_invalid', positionals.length === 0 ? 'give the SQL statement as one argument (quote it)' : `give the SQL statement as one argument (quote it); got ${positionals.length}`)
+  if (!isQueryFormat(values.format)) throw new IngestError('config_invalid', `--format must be one of ${QUERY_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`)
+  let token = values['bearer-token'] ?? process.env.PROM_INGEST_AUTH_BEARER_TOKEN
+  if (values['bearer-token-file'] !== undefined) token = readFileSync(values['bearer-token-file'], 'utf8').replace(/\r?\n$/, '')
+  const maxRows = values['max-rows'] === undefined ? DEFAULT_QUERY_LIMITS.maxRows : Number(values['max-rows'])
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new IngestError('config_invalid', `--max-rows must be a positive integer, got ${values['max-rows']}`)
+  const timeoutMs = values.timeout === undefined ? DEFAULT_QUERY_LIMITS.timeoutMs : parseDuration(values.timeout)
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new IngestError('config_invalid', `--timeout must be a duration such as 30s, got ${values.timeout}`)
+  return {
+    sql: positionals[0]!,
+    format: values.format,
+    dataDir: values['data-dir'] ?? process.env.PROM_INGEST_DATA_DIR ?? './data',
+    url: values.url?.replace(/\/+$/, ''),
+    token: token === '' ? undefined : token,
+    limits: { maxRows, timeoutMs }
+  }
+}
+
+/** Result of one query: what to print on stdout, and a note for stderr. */
+interface Answer { body: string, note?: string | undefined }
+
+async function overHttp (a: QueryArgs, url: string): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
+  if (a.token !== undefined) headers.authorization = `Bearer ${a.token}`
+  const res = await fetch(`${url}${QUERY_PATH}?format=${a.format}`, { method: 'POST', headers, body: a.sql, signal: AbortSignal.timeout(a.limits.timeoutMs + 5_000) })
+  const text = await res.text()
+  if (res.status !== 200) {
+    const code = res.headers.get('x-prom-ingest-error')
+    const known = code === 'query_refused' || code === 'query_failed' || code === 'sink_failed' ? code : res.status === 401 ? 'unauthorized' : 'query_failed'
+    throw new IngestError(known, `${url} answered ${res.status}: ${text.trim()}`)
+  }
+  return { body: text, note: res.headers.get('x-prom-ingest-truncated') === 'true' ? 'the service\'s row limit left rows out' : undefined }
+}
+
+async function onFile (a: QueryArgs): Promise<Answer> {
+  let instance
+  try {
+    instance = await openDatabase(a.dataDir, { readOnly: true, errorCode: 'query_failed' })
+  } catch (err) {
+    const e = toIngestError(err)
+    if (/another process/.test(e.message)) throw new IngestError('query_failed', `${e.message}\nIf a service has it open, query it with --url http://host:port`)
+    throw e
+  }
+  try {
+    const connection = await instance.connect()
+    try {
+      const out = await runReadOnlyQuery(connection, a.sql, a.format, a.limits)
+      return { body: out.body, note: out.truncated ? `rows after the first ${a.limits.maxRows} were left out (--max-rows)` : undefined }
+    } finally {
+      connection.closeSync()
+    }
+  } finally {
+    instance.closeSync()
+  }
+}
+
+export async function runQuery (argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(QUERY_HELP)
+    return 0
+  }
+  let a: QueryArgs
+  try {
+    a = parse(argv)
+  } catch (err) {
+    process.stderr.write(`prom-ingest query: ${(err as Error).message}\n`)
+    return 2
+  }
+  try {
+    let answer: Answer
+    if (a.url !== undefined) {
+      answer = await overHttp(a, a.url)
+    } else {
+      const info = readServiceInfo(a.dataDir)
+      answer = info !== undefined ? await overHttp(a, serviceUrl(info)) : await onFile(a)
+    }
+    process.stdout.write(answer.body)
+    if (answer.note !== undefined) process.stderr.write(`prom-ingest query: ${answer.note}\n`)
+    return 0
+  } catch (err) {
+    const e = toIngestError(err)
+    const reason = e.code === 'internal' && err instanceof Error && err.cause !== undefined ? `${e.message} (${String((err.cause as Error).message ?? err.cause)})` : e.message
+    process.stderr.write(`prom-ingest query: ${reason}\n`)
+    return 1
+  }
+}
