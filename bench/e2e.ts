@@ -18,7 +18,7 @@
  * server's CPU (utime + stime) and RSS (average and peak) from /proc: a table, then one JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -158,7 +158,11 @@ function verifyChunk (encoded: BodyWithHoles, body: PatchableBody): void {
 interface Started {
   url: string
   child: ChildProcess
+  /** The store's directory (duckdb sink), removed by cleanup(). */
+  dataDir: string | undefined
+  /** Stops the service (SIGTERM: it flushes its sink and exits). */
   stop (): Promise<void>
+  cleanup (): void
 }
 
 async function startService (sink: string, extra: string[]): Promise<Started> {
@@ -197,6 +201,7 @@ async function startService (sink: string, extra: string[]): Promise<Started> {
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    dataDir,
     async stop () {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM')
@@ -204,6 +209,8 @@ async function startService (sink: string, extra: string[]): Promise<Started> {
         await exited
         clearTimeout(timer)
       }
+    },
+    cleanup () {
       if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
     }
   }
@@ -221,6 +228,8 @@ interface Results {
   errors: string[]
   /** CPU the generator itself used while measuring (it shares the machine with the server). */
   clientCpuSeconds: number
+  /** Samples acknowledged over the whole run, warm-up included (what a store holds at the end). */
+  allAcceptedSamples: number
 }
 
 const CONTENT_TYPE = { '1.0': 'application/x-protobuf', '2.0': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' } as const
@@ -248,7 +257,7 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
   let next = 0
   let answered = 0
 
-  const results: Results = { requests: 0, samples: 0, statuses: new Map(), latenciesMs: [], seconds: o.durationMs / 1000, errors: [], clientCpuSeconds: 0 }
+  const results: Results = { requests: 0, samples: 0, statuses: new Map(), latenciesMs: [], seconds: o.durationMs / 1000, errors: [], clientCpuSeconds: 0, allAcceptedSamples: 0 }
   let cpuAtStart = process.cpuUsage()
   // Per-second figures for the progress line.
   let tickRequests = 0
@@ -314,7 +323,7 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
       const ok = status.startsWith('2')
       answered++
       tickRequests++
-      if (ok) tickSamples += chunk.series
+      if (ok) { tickSamples += chunk.series; results.allAcceptedSamples += chunk.series }
       tickLatencies.push(ms)
       // Count requests that started and ended inside the measured window.
       if (countIt && ended <= measureTo) {
@@ -335,6 +344,16 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
   process.stderr.write('\n')
   await pool.close()
   return results
+}
+
+/** Bytes of every file under `dir`. */
+function directorySize (dir: string): number {
+  let total = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    total += entry.isDirectory() ? directorySize(path) : statSync(path).size
+  }
+  return total
 }
 
 function fmtRate (n: number): string {
@@ -381,6 +400,12 @@ async function main (): Promise<void> {
   } finally {
     await started?.stop()
   }
+  // The store's size once the service has flushed and exited (duckdb sink only).
+  let storeBytes: number | undefined
+  if (started?.dataDir !== undefined) {
+    storeBytes = directorySize(started.dataDir)
+  }
+  started?.cleanup()
 
   const lat = [...results.latenciesMs].sort((a, b) => a - b)
   const samplesPerSec = results.samples / results.seconds
@@ -401,7 +426,10 @@ async function main (): Promise<void> {
     ['server RSS avg MiB', usage === undefined ? 'n/a' : mib(usage.avgRssBytes)],
     ['server RSS peak MiB', usage === undefined ? 'n/a' : mib(usage.peakRssBytes)],
     ['server RSS lifetime peak MiB', usage === undefined ? 'n/a' : mib(usage.lifetimePeakRssBytes)],
-    ['generator CPU cores', (results.clientCpuSeconds / results.seconds).toFixed(2)]
+    ['generator CPU cores', (results.clientCpuSeconds / results.seconds).toFixed(2)],
+    ...(storeBytes === undefined
+      ? []
+      : [['store MiB (all samples, warm-up included)', mib(storeBytes)], ['store MiB per million samples', (storeBytes / 2 ** 20 / (results.allAcceptedSamples / 1e6)).toFixed(1)]])
   ])
   for (const e of results.errors) console.log(`error sample: ${e}`)
   printJson('e2e', {
@@ -421,7 +449,8 @@ async function main (): Promise<void> {
     server: usage === undefined
       ? null
       : { cpuSeconds: usage.cpuSeconds, cores: usage.cores, avgRssBytes: Math.round(usage.avgRssBytes), peakRssBytes: usage.peakRssBytes, lifetimePeakRssBytes: usage.lifetimePeakRssBytes },
-    generatorCores: results.clientCpuSeconds / results.seconds
+    generatorCores: results.clientCpuSeconds / results.seconds,
+    store: storeBytes === undefined ? undefined : { bytes: storeBytes, samples: results.allAcceptedSamples, bytesPerMillionSamples: Math.round(storeBytes / (results.allAcceptedSamples / 1e6)) }
   })
 }
 
