@@ -148,8 +148,9 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // Pass 2: the rows.
   const b = w.builder
-  if (histograms + exemplars > 0 || meta.present) b.mark() // only these can be found invalid half-way
+  if (histograms + exemplars > 0) b.mark() // only these can be found invalid half-way
   b.seriesRefs.push(id)
+  if (meta.present && !metadata(w, id)) { b.seriesRefs.n--; return } // checked before any row is written
   if (samples > 0) b.ensureSamples(samples)
   if (samples + histograms + exemplars > 0) {
     w.pos = start
@@ -172,7 +173,6 @@ function timeSeries (w: Walker, start: number, end: number): void {
       }
     }
   }
-  if (meta.present && !metadata(w, id)) b.rollback()
 }
 
 function exemplar (w: Walker, start: number, end: number, id: number): boolean {
