@@ -55,14 +55,14 @@ export class BatchAppender {
    * Appends every row of the batch. Returns an error (and appends nothing) when the batch references
    * a series whose labels cannot be found; throws when DuckDB fails, which spoils the transaction.
    */
-  append (batch: RowBatch, nowMs: number): { rows: AppendedRows } | { rejected: IngestError } {
+  append (batch: RowBatch, nowMs: number, txn: number): { rows: AppendedRows } | { rejected: IngestError } {
     const missing = this.missingSeries(batch)
     let labelBytes: Uint8Array[] = []
     if (missing.length > 0) {
       const resolved = this.resolveLabels(batch, missing)
       if (resolved instanceof IngestError) return { rejected: resolved }
       labelBytes = resolved
-      for (const id of missing) this.stored.mark(id)
+      for (const id of missing) this.stored.mark(id, txn)
       this.appendSeries(missing, labelBytes, batch.tenant, nowMs)
     }
     this.appendSamples(batch)

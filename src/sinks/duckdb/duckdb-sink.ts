@@ -42,6 +42,11 @@ export interface DuckDbSinkOptions {
   commitInterval: number
   /** Rows after which a transaction commits at once (setting commit-max-rows, default 1,000,000). */
   commitMaxRows: number
+  /**
+   * Commit once no batch arrived for this long, ms (default 2): senders waiting for their answers
+   * send nothing more, so waiting out commitInterval would only add latency. commitInterval or more: off.
+   */
+  commitQuiet?: number
   /** Delete rows older than this, ms; 0 keeps everything (setting retention). */
   retentionMs: number
   /** The process' series index: stored series are loaded into it at start. */
@@ -128,6 +133,7 @@ class DuckDbSinkImpl implements DuckDbSink {
         dataDir: o.dataDir,
         commitInterval: o.commitInterval,
         commitMaxRows: o.commitMaxRows,
+        ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}),
         retentionMs: o.retentionMs,
         ...(o.retentionIntervalMs !== undefined ? { retentionIntervalMs: o.retentionIntervalMs } : {}),
         ...(o.memoryLimit !== undefined ? { memoryLimit: o.memoryLimit } : {}),

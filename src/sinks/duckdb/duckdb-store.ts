@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
-import { GroupCommitter, type CommitReport, type TransactionWriter } from './group-commit.js'
+import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from './group-commit.js'
 import { MetadataUpsert } from './metadata-upsert.js'
 import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
 import { runReadOnlyQuery, DEFAULT_QUERY_LIMITS, type QueryLimits } from './query-guard.js'
@@ -34,6 +34,8 @@ export interface StoreOptions {
   commitInterval: number
   /** Rows after which a transaction commits at once. */
   commitMaxRows: number
+  /** Commit once no batch arrived for this long, ms (default 2; see group-commit.ts). */
+  commitQuiet?: number
   /** Delete rows older than this, ms; 0 keeps everything. */
   retentionMs: number
   /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
@@ -60,12 +62,21 @@ export interface StoreStats {
   readonly walBytes: number
 }
 
+/** Writer connections: a transaction commits on one while the next takes batches on the other. */
+const LANES = 2
+
+/** One writer connection and its appenders (made again after a failed transaction). */
+interface Lane {
+  readonly connection: DuckDBConnection
+  appender: BatchAppender | undefined
+  spoiled: boolean
+}
+
 export class DuckDbStore implements TransactionWriter {
   private readonly stored = new StoredSeries()
   private readonly metadata = new MetadataUpsert()
   private readonly committer: GroupCommitter
-  private appender: BatchAppender | undefined
-  private appenderSpoiled = false
+  readonly lanes = LANES
   private retentionTimer: NodeJS.Timeout | undefined
   private commits = 0
   private failedCommits = 0
@@ -81,20 +92,17 @@ export class DuckDbStore implements TransactionWriter {
       checkpointThreshold: o.checkpointThreshold ?? '64MB',
       ...(o.threads !== undefined ? { threads: o.threads } : {})
     })
-    let writer: DuckDBConnection | undefined
-    let reader: DuckDBConnection | undefined
+    const connections: DuckDBConnection[] = []
     try {
-      writer = await instance.connect()
-      reader = await instance.connect()
-      await ensureSchema(writer)
-      const store = new DuckDbStore(o, instance, writer, reader, onSettled)
-      const loaded = await loadKnownSeries(writer, o.index, store.stored)
-      store.appender = await BatchAppender.create(writer, store.stored, o.index)
+      for (let i = 0; i < LANES + 1; i++) connections.push(await instance.connect())
+      const [reader, ...writers] = connections
+      await ensureSchema(writers[0]!)
+      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), reader!, onSettled)
+      const loaded = await loadKnownSeries(writers[0]!, o.index, store.stored)
       store.scheduleRetention()
       return { store, loaded }
     } catch (err) {
-      reader?.closeSync()
-      writer?.closeSync()
+      for (const c of connections) c.closeSync()
       instance.closeSync()
       throw err instanceof IngestError ? err : new IngestError('sink_failed', `opening the DuckDB store failed: ${(err as Error).message.split('\n')[0]}`)
     }
@@ -103,12 +111,12 @@ export class DuckDbStore implements TransactionWriter {
   private constructor (
     private readonly o: StoreOptions,
     private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
+    private readonly writers: Lane[],
     private readonly reader: DuckDBConnection,
     private readonly onSettled: (report: CommitReport) => void
   ) {
     this.faults = { ...o.faults }
-    this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows }, report => {
+    this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows, ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}) }, report => {
       if (report.error === undefined) {
         this.commits++
         this.rowsCommitted += report.rows
@@ -142,7 +150,7 @@ export class DuckDbStore implements TransactionWriter {
   async retention (nowMs = Date.now()): Promise<RetentionResult> {
     if (this.o.retentionMs <= 0) throw new IngestError('config_invalid', 'retention is 0 (keep everything): nothing to delete')
     return await this.committer.exclusive(async () => {
-      const result = await applyRetention(this.writer, nowMs - this.o.retentionMs)
+      const result = await applyRetention(this.writers[0]!.connection, nowMs - this.o.retentionMs)
       for (const id of result.seriesIds) this.stored.unmark(id)
       if (result.metadata > 0) this.metadata.forget()
       return result
@@ -170,49 +178,57 @@ export class DuckDbStore implements TransactionWriter {
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
     await this.committer.drain()
     await this.queryTurn
-    this.appender?.close()
+    for (const lane of this.writers) {
+      lane.appender?.close()
+      lane.connection.closeSync()
+    }
     this.reader.closeSync()
-    this.writer.closeSync()
     this.instance.closeSync()
   }
 
   // TransactionWriter: called by the group committer only.
 
-  async begin (): Promise<void> {
-    if (this.appenderSpoiled || this.appender === undefined) {
-      this.appender?.close()
-      this.appender = await BatchAppender.create(this.writer, this.stored, this.o.index)
-      this.appenderSpoiled = false
+  async begin (txn: Txn): Promise<void> {
+    const lane = this.writers[txn.lane]!
+    if (lane.spoiled || lane.appender === undefined) {
+      lane.appender?.close()
+      lane.appender = await BatchAppender.create(lane.connection, this.stored, this.o.index)
+      lane.spoiled = false
     }
-    await this.writer.run('BEGIN TRANSACTION')
+    await lane.connection.run('BEGIN TRANSACTION')
   }
 
-  append (batch: RowBatch): number | IngestError {
+  append (txn: Txn, batch: RowBatch): number | IngestError {
     const now = Date.now()
-    const result = this.appender!.append(batch, now)
+    const result = this.writers[txn.lane]!.appender!.append(batch, now, txn.id)
     if ('rejected' in result) return result.rejected
-    this.metadata.collect(batch, now)
+    this.metadata.collect(batch, now, txn.id)
     return result.rows.samples + result.rows.histograms + result.rows.exemplars
   }
 
-  async commit (): Promise<void> {
-    this.appender!.flush()
-    await this.metadata.write(this.writer, Date.now())
+  async commit (txn: Txn): Promise<void> {
+    const lane = this.writers[txn.lane]!
+    lane.appender!.flush()
     if ((this.faults.failCommits ?? 0) > 0) {
       this.faults.failCommits!--
-      await this.writer.run("SELECT error('injected commit failure (StoreFaults.failCommits)')")
+      await lane.connection.run("SELECT error('injected commit failure (StoreFaults.failCommits)')")
     }
-    await this.writer.run('COMMIT')
-    this.stored.commit()
-    this.metadata.commit()
+    await lane.connection.run('COMMIT')
+    this.stored.commit(txn.id)
+    try {
+      await this.metadata.write(lane.connection, Date.now(), txn.id)
+    } catch (err) {
+      this.o.log?.('warn', 'writing metric metadata failed; it is written again when next seen', { reason: (err as Error).message.split('\n')[0] })
+    }
   }
 
-  async rollback (): Promise<void> {
-    this.appender?.clear()
-    this.appenderSpoiled = true
-    this.stored.rollback()
-    this.metadata.rollback()
-    await this.writer.run('ROLLBACK')
+  async rollback (txn: Txn): Promise<void> {
+    const lane = this.writers[txn.lane]!
+    lane.appender?.clear()
+    lane.spoiled = true
+    this.stored.rollback(txn.id)
+    this.metadata.rollback(txn.id)
+    await lane.connection.run('ROLLBACK')
   }
 
   private scheduleRetention (): void {

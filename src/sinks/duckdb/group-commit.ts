@@ -1,37 +1,61 @@
 /**
  * Group commit: batches from many writes share one transaction. A write's rows are appended as soon
  * as the batch arrives (spreading the work), and its promise settles only when the transaction that
- * holds them has committed or failed. A transaction commits when `commitInterval` ms have passed since
- * it began, when it holds `commitMaxRows` rows, or at once when draining.
+ * holds them has committed or failed.
  *
- * A batch arriving while a transaction commits waits for the next one. A failed transaction is rolled
- * back and every batch in it is answered with the same `sink_failed` error; nothing of it is visible,
- * and the next transaction starts clean. Maintenance work (retention) runs between transactions.
+ * A transaction commits when `commitInterval` ms have passed since its first batch, when it holds
+ * `commitMaxRows` rows, when no batch arrived for `commitQuiet` ms, or at once when draining.
+ *
+ * Commits are pipelined over the writer's lanes (two connections): while transaction k commits on
+ * one lane (DuckDB works in its own threads), transaction k+1 takes the batches that arrive on the
+ * other. Commits happen strictly in order: k+1 starts committing only after k finished. Because
+ * k+1 may lean on rows of k (a series row k inserted), k+1 fails when k failed.
+ *
+ * A failed transaction is rolled back and every batch in it is answered with the same `sink_failed`
+ * error; nothing of it is visible, and the next transaction starts clean. Maintenance (retention)
+ * runs when no transaction is open or committing.
  */
 import type { RowBatch } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 
-/** What the group committer drives: one transaction at a time on one connection. */
+/** One transaction: which lane (connection) it runs on, and its number (increasing). */
+export interface Txn {
+  readonly lane: number
+  readonly id: number
+}
+
+/** What the group committer drives: one transaction per lane at a time. */
 export interface TransactionWriter {
-  begin(): Promise<void>
+  /** Connections that can hold a transaction each (1: no pipelining). */
+  readonly lanes: number
+  begin(txn: Txn): Promise<void>
   /** Appends a batch; returns its row count, or an error refusing this batch alone. Throws when the transaction is spoiled. */
-  append(batch: RowBatch): number | IngestError
-  commit(): Promise<void>
-  rollback(): Promise<void>
+  append(txn: Txn, batch: RowBatch): number | IngestError
+  commit(txn: Txn): Promise<void>
+  rollback(txn: Txn): Promise<void>
 }
 
 export interface GroupCommitOptions {
-  /** Longest a transaction stays open, ms. */
+  /** Longest a transaction stays open after its first batch, ms. */
   commitInterval: number
   /** Rows after which a transaction commits without waiting for the interval. */
   commitMaxRows: number
+  /**
+   * A transaction also commits once no batch arrived for this long, ms (default 2; a value of
+   * commitInterval or more turns it off). Senders that wait for their answer before sending again
+   * (Prometheus shards, a load generator's connections) stop sending while their batches wait: then
+   * waiting out the interval only adds latency and caps throughput at concurrency / interval.
+   */
+  commitQuiet?: number
 }
+
+export const DEFAULT_COMMIT_QUIET_MS = 2
 
 /** The outcome of a transaction (or of a batch refused alone), for the writes that were in it. */
 export interface CommitReport {
   readonly seqs: number[]
   readonly rows: number
-  /** Time from BEGIN to the end of COMMIT, ms. */
+  /** Time from the transaction's first batch to the end of its COMMIT, ms. */
   readonly transactionMs: number
   /** Time COMMIT itself took (flushing appenders included), ms. */
   readonly commitMs: number
@@ -44,16 +68,26 @@ export function sinkFailed (err: unknown, what: string): IngestError {
   return new IngestError('sink_failed', `${what}: ${message.split('\n')[0]}`)
 }
 
+interface Open {
+  readonly txn: Txn
+  readonly seqs: number[]
+  rows: number
+  spoiled: IngestError | undefined
+}
+
 export class GroupCommitter {
   private queue: Array<{ seq: number, batch: RowBatch }> = []
   private readonly maintenance: Array<() => Promise<void>> = []
-  private open = false
-  private spoiled: IngestError | undefined
-  private seqs: number[] = []
-  private rows = 0
+  private open: Open | undefined
+  /** The previous transaction's commit; resolves true when it committed. */
+  private inFlight: Promise<boolean> | undefined
+  private inFlightWrites = 0
+  private nextTxn = 1
   private urgent = false
   private wake: (() => void) | undefined
+  private arrived: (() => void) | undefined
   private running: Promise<void> | undefined
+  private lastArrival = 0
 
   constructor (
     private readonly writer: TransactionWriter,
@@ -61,23 +95,27 @@ export class GroupCommitter {
     private readonly onSettled: (report: CommitReport) => void
   ) {}
 
-  /** Writes queued or in the open transaction. */
-  get waiting (): number { return this.queue.length + this.seqs.length }
+  /** Writes not answered yet: queued, in the open transaction, or committing. */
+  get waiting (): number { return this.queue.length + (this.open?.seqs.length ?? 0) + this.inFlightWrites }
 
   submit (seq: number, batch: RowBatch): void {
-    if (this.open && this.spoiled === undefined && this.rows < this.options.commitMaxRows) {
-      this.appendOne(seq, batch)
-      if (this.rows >= this.options.commitMaxRows || this.spoiled !== undefined) this.wake?.()
+    this.lastArrival = performance.now()
+    const open = this.open
+    if (open !== undefined && open.spoiled === undefined && open.rows < this.options.commitMaxRows) {
+      this.appendOne(open, seq, batch)
+      if (open.rows >= this.options.commitMaxRows || open.spoiled !== undefined) this.wake?.()
       return
     }
     this.queue.push({ seq, batch })
+    this.arrived?.()
     this.start()
   }
 
-  /** Runs `task` between transactions (no transaction of this committer is open while it runs). */
+  /** Runs `task` when no transaction is open or committing. */
   async exclusive<T> (task: () => Promise<T>): Promise<T> {
     return await new Promise<T>((resolve, reject) => {
       this.maintenance.push(async () => { try { resolve(await task()) } catch (err) { reject(err) } })
+      this.arrived?.()
       this.start()
     })
   }
@@ -101,76 +139,113 @@ export class GroupCommitter {
     })
   }
 
-  private appendOne (seq: number, batch: RowBatch): void {
+  private appendOne (open: Open, seq: number, batch: RowBatch): void {
     let result: number | IngestError
     try {
-      result = this.writer.append(batch)
+      result = this.writer.append(open.txn, batch)
     } catch (err) {
-      this.spoiled = sinkFailed(err, 'appending to the DuckDB transaction failed')
-      this.seqs.push(seq)
+      open.spoiled = sinkFailed(err, 'appending to the DuckDB transaction failed')
+      open.seqs.push(seq)
       return
     }
     if (result instanceof IngestError) {
       this.onSettled({ seqs: [seq], rows: 0, transactionMs: 0, commitMs: 0, error: result })
       return
     }
-    this.seqs.push(seq)
-    this.rows += result
+    open.seqs.push(seq)
+    open.rows += result
   }
 
   private async loop (): Promise<void> {
-    while (this.queue.length > 0 || this.maintenance.length > 0) {
-      while (this.maintenance.length > 0) await this.maintenance.shift()!()
-      if (this.queue.length === 0) continue
-      await this.transaction()
+    for (;;) {
+      if (this.maintenance.length > 0) {
+        await this.finishInFlight()
+        await this.maintenance.shift()!()
+      } else if (this.queue.length > 0) {
+        await this.transaction()
+      } else if (this.inFlight !== undefined) {
+        // Idle but for a commit: wait for it, or for a batch to arrive (it starts the next transaction).
+        const done = this.inFlight.then(() => true)
+        const arrival = new Promise<false>(resolve => { this.arrived = () => resolve(false) })
+        const finished = await Promise.race([done, arrival])
+        this.arrived = undefined
+        if (finished) await this.finishInFlight()
+      } else {
+        return
+      }
     }
   }
 
+  /** Waits for the previous transaction's commit; true when there was none or it committed. */
+  private async finishInFlight (): Promise<boolean> {
+    const inFlight = this.inFlight
+    if (inFlight === undefined) return true
+    const ok = await inFlight
+    if (this.inFlight === inFlight) {
+      this.inFlight = undefined
+      this.inFlightWrites = 0
+    }
+    return ok
+  }
+
   private async transaction (): Promise<void> {
-    const began = performance.now()
+    const txn: Txn = { lane: this.nextTxn % this.writer.lanes, id: this.nextTxn++ }
+    // With one lane the connection is busy until the previous commit ends.
+    if (this.writer.lanes === 1) await this.finishInFlight()
     try {
-      await this.writer.begin()
+      await this.writer.begin(txn)
     } catch (err) {
       const error = sinkFailed(err, 'could not begin a DuckDB transaction')
       const queued = this.queue.splice(0)
       this.onSettled({ seqs: queued.map(q => q.seq), rows: 0, transactionMs: 0, commitMs: 0, error })
       return
     }
-    this.open = true
-    this.spoiled = undefined
-    this.seqs = []
-    this.rows = 0
-    while (this.queue.length > 0 && this.spoiled === undefined && this.rows < this.options.commitMaxRows) {
+    const began = performance.now()
+    const open: Open = { txn, seqs: [], rows: 0, spoiled: undefined }
+    this.open = open
+    while (this.queue.length > 0 && open.spoiled === undefined && open.rows < this.options.commitMaxRows) {
       const { seq, batch } = this.queue.shift()!
-      this.appendOne(seq, batch)
+      this.appendOne(open, seq, batch)
     }
-    while (this.spoiled === undefined && !this.urgent && this.rows < this.options.commitMaxRows) {
-      const left = began + this.options.commitInterval - performance.now()
+    const quiet = this.options.commitQuiet ?? DEFAULT_COMMIT_QUIET_MS
+    while (open.spoiled === undefined && !this.urgent && open.rows < this.options.commitMaxRows) {
+      const now = performance.now()
+      const left = began + this.options.commitInterval - now
       if (left <= 0) break
+      const quietLeft = quiet < this.options.commitInterval ? this.lastArrival + quiet - now : Infinity
+      if (quietLeft <= 0) break
       await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, left)
+        const timer = setTimeout(resolve, Math.min(left, quietLeft))
         this.wake = () => { clearTimeout(timer); resolve() }
       })
       this.wake = undefined
     }
-    this.open = false
-    const seqs = this.seqs
-    const rows = this.rows
-    this.seqs = []
-    this.rows = 0
-    const commitStart = performance.now()
-    let error: IngestError | undefined = this.spoiled
-    if (error === undefined) {
-      try {
-        await this.writer.commit()
-      } catch (err) {
-        error = sinkFailed(err, 'the DuckDB commit failed')
-      }
-    }
+    this.open = undefined
+
+    // Commits go in order; this one may rely on the previous one's rows.
+    const previousCommitted = await this.finishInFlight()
+    let error = open.spoiled
+    if (error === undefined && !previousCommitted) error = new IngestError('sink_failed', 'the DuckDB transaction before this one failed, and this one may depend on its rows; rolled back')
     if (error !== undefined) {
-      try { await this.writer.rollback() } catch { /* the transaction is gone either way */ }
+      try { await this.writer.rollback(txn) } catch { /* the transaction is gone either way */ }
+      this.onSettled({ seqs: open.seqs, rows: open.rows, transactionMs: performance.now() - began, commitMs: 0, error })
+      return
+    }
+    this.inFlightWrites = open.seqs.length
+    this.inFlight = this.commit(open, began)
+  }
+
+  private async commit (open: Open, began: number): Promise<boolean> {
+    const commitStart = performance.now()
+    let error: IngestError | undefined
+    try {
+      await this.writer.commit(open.txn)
+    } catch (err) {
+      error = sinkFailed(err, 'the DuckDB commit failed')
+      try { await this.writer.rollback(open.txn) } catch { /* the transaction is gone either way */ }
     }
     const end = performance.now()
-    this.onSettled({ seqs, rows, transactionMs: end - began, commitMs: end - commitStart, error })
+    this.onSettled({ seqs: open.seqs, rows: open.rows, transactionMs: end - began, commitMs: end - commitStart, error })
+    return error === undefined
   }
 }

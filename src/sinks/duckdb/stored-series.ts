@@ -4,12 +4,14 @@
  *
  * A batch may reference a series whose labels it does not carry (another worker saw it first, and
  * that batch is in another transaction, or failed); the writer asks this set, and inserts the series
- * row in the same transaction as the rows that reference it. Marks made in the open transaction are
- * remembered, so that a rollback takes them back and the set never claims a row that was not committed.
+ * row in the same transaction as the rows that reference it. Marks made by a transaction are
+ * remembered under its number, so that its rollback takes them back and the set never claims a row
+ * that was not committed. (A transaction may rely on a mark of an earlier one still committing; the
+ * group committer fails it when that earlier one fails.)
  */
 export class StoredSeries {
   private bits = new Uint32Array(1 << 15) // 1M ids before the first growth
-  private marked: number[] = [] // ids marked since the transaction began
+  private readonly marked = new Map<number, number[]>() // transaction -> ids it marked
   private count = 0
 
   get size (): number { return this.count }
@@ -19,14 +21,16 @@ export class StoredSeries {
     return word < this.bits.length && (this.bits[word]! & (1 << (id & 31))) !== 0
   }
 
-  /** Marks an id as stored by the open transaction. */
-  mark (id: number): void {
+  /** Marks an id as stored by transaction `txn` (not committed yet). */
+  mark (id: number, txn: number): void {
     const word = id >>> 5
     if (word >= this.bits.length) this.grow(word + 1)
     const bit = 1 << (id & 31)
     if ((this.bits[word]! & bit) !== 0) return
     this.bits[word]! |= bit
-    this.marked.push(id)
+    let list = this.marked.get(txn)
+    if (list === undefined) { list = []; this.marked.set(txn, list) }
+    list.push(id)
     this.count++
   }
 
@@ -50,15 +54,15 @@ export class StoredSeries {
     }
   }
 
-  /** The open transaction committed: its marks stand. */
-  commit (): void {
-    this.marked.length = 0
+  /** Transaction `txn` committed: its marks stand. */
+  commit (txn: number): void {
+    this.marked.delete(txn)
   }
 
-  /** The open transaction rolled back: take its marks back. */
-  rollback (): void {
-    for (const id of this.marked) this.unmark(id)
-    this.marked.length = 0
+  /** Transaction `txn` rolled back: take its marks back. */
+  rollback (txn: number): void {
+    for (const id of this.marked.get(txn) ?? []) this.unmark(id)
+    this.marked.delete(txn)
   }
 
   private grow (words: number): void {

@@ -29,7 +29,7 @@ async function count (sink: Parameters<typeof rows>[0], table: string): Promise<
 describe('group commit', () => {
   it('many concurrent writes share one transaction, and each resolves only after it committed', async () => {
     const d = new TestDecoder()
-    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 400 })
+    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 400, commitQuiet: 400 }) // quiet commits off
     const before = await sink.stats()
     let countAtFirstAnswer: Promise<number> | undefined
     let resolved = 0
@@ -53,7 +53,7 @@ describe('group commit', () => {
 
   it('commits as soon as commit-max-rows rows wait, without waiting for the interval', async () => {
     const d = new TestDecoder()
-    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 3_600_000, commitMaxRows: 300 })
+    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 3_600_000, commitQuiet: 3_600_000, commitMaxRows: 300 })
     // Three writes of 100 rows reach the limit: they are committed long before the hour is over.
     await Promise.all([0, 1, 2].map(w => sink.write(d.batch(body('m', 100, T + w)))))
     expect(await count(sink, 'samples')).toBe(300)
@@ -70,7 +70,7 @@ describe('group commit', () => {
   it('a failed transaction rejects every write in it with a retryable sink_failed, stores nothing, and the next one works', async () => {
     const d = new TestDecoder()
     const dir = tempDir()
-    const sink = await openSink(dir, { index: d.index, commitInterval: 200, faults: { failCommits: 1 } })
+    const sink = await openSink(dir, { index: d.index, commitInterval: 200, commitQuiet: 200, faults: { failCommits: 1 } })
     // Five writes in one transaction; the first carries 30 new series, the others known ones too.
     const first = await Promise.allSettled(Array.from({ length: 5 }, (_, w) => sink.write(d.batch(body('f', 30, T + w)))))
     expect(first.map(r => r.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected'])
@@ -99,10 +99,20 @@ describe('group commit', () => {
     await sink.close()
   })
 
+  it('commits once no batch arrived for commit-quiet ms, long before the interval', async () => {
+    const d = new TestDecoder()
+    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 3_600_000, commitQuiet: 5 })
+    // Each write waits for its answer before the next is sent, as a Prometheus shard does: with only
+    // the interval, each would wait an hour.
+    for (let w = 0; w < 5; w++) await sink.write(d.batch(body('q', 10, T + w)))
+    expect(await count(sink, 'samples')).toBe(50)
+    await sink.close()
+  })
+
   it('close() commits what is pending before it resolves, and later writes are refused', async () => {
     const d = new TestDecoder()
     const dir = tempDir()
-    const sink = await openSink(dir, { index: d.index, commitInterval: 3_600_000 })
+    const sink = await openSink(dir, { index: d.index, commitInterval: 3_600_000, commitQuiet: 3_600_000 })
     const w = sink.write(d.batch(body('c', 10, T)))
     await sink.close()
     await expect(w).resolves.toBeUndefined()

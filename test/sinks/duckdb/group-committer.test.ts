@@ -1,0 +1,123 @@
+/**
+ * The group committer on its own, with a writer whose commits the test finishes by hand: commits are
+ * pipelined over two lanes but happen in order, a transaction that followed a failed one fails too,
+ * a batch refused alone does not spoil its transaction, and maintenance waits for quiet.
+ */
+import { describe, expect, it } from 'vitest'
+import type { RowBatch } from '../../../src/batch/row-batch.js'
+import { IngestError } from '../../../src/errors.js'
+import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from '../../../src/sinks/duckdb/group-commit.js'
+
+/** A batch stand-in: the committer hands batches to the writer untouched. */
+const batch = (rows: number, refuse = false): RowBatch => ({ rows, refuse }) as unknown as RowBatch
+
+class HandWriter implements TransactionWriter {
+  readonly lanes = 2
+  readonly log: string[] = []
+  private readonly finishers = new Map<number, { ok: () => void, fail: (e: Error) => void }>()
+
+  async begin (txn: Txn): Promise<void> { this.log.push(`begin ${txn.id}@${txn.lane}`) }
+  append (txn: Txn, b: RowBatch): number | IngestError {
+    const x = b as unknown as { rows: number, refuse: boolean }
+    if (x.refuse) return new IngestError('sink_failed', 'refused alone')
+    this.log.push(`append ${txn.id}`)
+    return x.rows
+  }
+
+  async commit (txn: Txn): Promise<void> {
+    this.log.push(`commit ${txn.id}`)
+    await new Promise<void>((resolve, reject) => this.finishers.set(txn.id, { ok: resolve, fail: reject }))
+    this.log.push(`committed ${txn.id}`)
+  }
+
+  async rollback (txn: Txn): Promise<void> { this.log.push(`rollback ${txn.id}`) }
+
+  committing (): number[] { return [...this.finishers.keys()] }
+  finish (id: number, error?: Error): void {
+    const f = this.finishers.get(id)!
+    this.finishers.delete(id)
+    if (error === undefined) f.ok()
+    else f.fail(error)
+  }
+}
+
+const tick = async (ms = 10): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+function setup (): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string> } {
+  const w = new HandWriter()
+  const reports: CommitReport[] = []
+  const outcome = new Map<number, string>()
+  const c = new GroupCommitter(w, { commitInterval: 1_000, commitMaxRows: 1_000_000, commitQuiet: 2 }, r => {
+    reports.push(r)
+    for (const s of r.seqs) outcome.set(s, r.error === undefined ? 'ok' : r.error.message)
+  })
+  return { w, c, reports, outcome }
+}
+
+describe('GroupCommitter', () => {
+  it('takes new batches on the other lane while a commit runs, and commits in order', async () => {
+    const { w, c, outcome } = setup()
+    c.submit(1, batch(10))
+    c.submit(2, batch(10))
+    await tick()
+    expect(w.committing()).toEqual([1]) // quiet: transaction 1 commits with both batches
+    c.submit(3, batch(10)) // arrives while 1 commits: transaction 2, other lane
+    await tick()
+    expect(w.log).toContain('begin 2@0')
+    expect(w.log).toContain('append 2')
+    expect(w.committing()).toEqual([1]) // 2 waits for 1
+    expect(outcome.size).toBe(0)
+    w.finish(1)
+    await tick()
+    expect([...outcome]).toEqual([[1, 'ok'], [2, 'ok']])
+    expect(w.committing()).toEqual([2])
+    w.finish(2)
+    await c.drain()
+    expect(outcome.get(3)).toBe('ok')
+    expect(w.log.indexOf('committed 1')).toBeLessThan(w.log.indexOf('commit 2'))
+  })
+
+  it('fails the transaction after a failed one, and starts clean after that', async () => {
+    const { w, c, outcome } = setup()
+    c.submit(1, batch(10))
+    await tick()
+    c.submit(2, batch(10))
+    await tick()
+    w.finish(1, new Error('disk full'))
+    await tick()
+    expect(outcome.get(1)).toMatch(/disk full/)
+    expect(outcome.get(2)).toMatch(/before this one failed/)
+    expect(w.log).toContain('rollback 2')
+    c.submit(3, batch(10))
+    await tick()
+    w.finish(w.committing()[0]!)
+    await c.drain()
+    expect(outcome.get(3)).toBe('ok')
+  })
+
+  it('answers a batch refused alone at once and commits the others', async () => {
+    const { w, c, outcome } = setup()
+    c.submit(1, batch(10))
+    c.submit(2, batch(10, true))
+    c.submit(3, batch(10))
+    await tick()
+    expect(outcome.get(2)).toBe('refused alone')
+    w.finish(w.committing()[0]!)
+    await c.drain()
+    expect(outcome.get(1)).toBe('ok')
+    expect(outcome.get(3)).toBe('ok')
+  })
+
+  it('runs maintenance only when no transaction is open or committing', async () => {
+    const { w, c } = setup()
+    c.submit(1, batch(10))
+    await tick()
+    const ran: string[] = []
+    const task = c.exclusive(async () => { ran.push(`maintenance while committing: ${w.committing().length}`) })
+    await tick()
+    expect(ran).toEqual([])
+    w.finish(1)
+    await task
+    expect(ran).toEqual(['maintenance while committing: 0'])
+  })
+})
