@@ -60,7 +60,7 @@ export interface DuckDbSinkOptions {
   memoryLimit?: string
   /** DuckDB threads (default one per core). */
   threads?: number
-  /** WAL size that triggers a checkpoint (default '64MB'). */
+  /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
   checkpointThreshold?: string
   /** Bounds of /api/v1/query answers. */
   queryLimits?: QueryLimits

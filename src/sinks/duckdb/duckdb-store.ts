@@ -44,7 +44,7 @@ export interface StoreOptions {
   memoryLimit?: string
   /** DuckDB threads (default: DuckDB's, one per core). */
   threads?: number
-  /** WAL size that triggers a checkpoint (default '64MB'). */
+  /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
   checkpointThreshold?: string
   index?: StoreIndex
   queryLimits?: QueryLimits
@@ -89,7 +89,7 @@ export class DuckDbStore implements TransactionWriter {
   static async open (o: StoreOptions, onSettled: (report: CommitReport) => void): Promise<{ store: DuckDbStore, loaded: LoadedSeries }> {
     const instance = await openDatabase(o.dataDir, {
       memoryLimit: o.memoryLimit ?? '256MB',
-      checkpointThreshold: o.checkpointThreshold ?? '64MB',
+      checkpointThreshold: o.checkpointThreshold ?? '16MB',
       ...(o.threads !== undefined ? { threads: o.threads } : {})
     })
     const connections: DuckDBConnection[] = []
