@@ -24,6 +24,8 @@ export type StoreIndex = SeriesIndexLoader & SeriesLabelBytes & LabelSource
 export interface StoreFaults {
   /** The next N commits fail. */
   failCommits?: number
+  /** The sink worker thread exits when its Nth write arrives (worker mode only). */
+  exitWorkerAtWrite?: number
 }
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, obj?: Record<string, unknown>) => void

@@ -1,8 +1,8 @@
 /**
  * The service's read-only query route, `GET/POST /api/v1/query` (mounted by the receiver behind the
  * same auth as the write route). Parameters: `query` (the SQL) and `format` (table, csv, json;
- * default json); GET takes them from the URL, POST from an application/x-www-form-urlencoded body,
- * or the SQL as a text/plain body with `format` in the URL.
+ * default json); GET takes them from the URL, POST from an application/x-www-form-urlencoded body
+ * with a `query` field, or else the whole body is the SQL (`format` in the URL).
  *
  * The answer: 200 with the rows in the requested format (`X-Prom-Ingest-Truncated: true` when the row
  * limit left rows out), or the error code's status with a one-line plain-text reason (400
@@ -55,12 +55,12 @@ export function queryParams (search: URLSearchParams, body?: string, contentType
   let sql = search.get('query') ?? ''
   let format = search.get('format') ?? 'json'
   if (body !== undefined && body !== '') {
-    if ((contentType ?? '').startsWith('application/x-www-form-urlencoded')) {
-      const form = new URLSearchParams(body)
-      sql = form.get('query') ?? sql
+    const form = (contentType ?? '').startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : undefined
+    if (form?.has('query') === true) {
+      sql = form.get('query')!
       format = form.get('format') ?? format
     } else {
-      sql = body
+      sql = body // plain SQL (also what `curl --data-binary` sends under its default form content type)
     }
   }
   return { sql, format }

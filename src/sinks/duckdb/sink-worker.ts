@@ -39,9 +39,12 @@ async function main (): Promise<void> {
     return
   }
 
+  let writes = 0
+  const exitAt = data.options.faults?.exitWorkerAtWrite
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
       case 'write':
+        if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream
         store.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
         break
       case 'call':

@@ -188,6 +188,9 @@ describe('query route (GET/POST /api/v1/query)', () => {
     expect(await form.text()).toBe('seven\r\n7\r\n')
     const text = await fetch(`${url}/api/v1/query?format=csv`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'SELECT 8 AS eight' })
     expect(await text.text()).toBe('eight\r\n8\r\n')
+    // curl --data-binary 'SELECT ...' sends plain SQL labelled as a form.
+    const curlish = await fetch(`${url}/api/v1/query?format=csv`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, body: 'SELECT 9 AS nine' })
+    expect(await curlish.text()).toBe('nine\r\n9\r\n')
   })
 
   it('answers 400 query_refused to writes, with a reason, and changes nothing', async () => {
