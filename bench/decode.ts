@@ -99,7 +99,8 @@ async function main (): Promise<void> {
 
   // Pool round trip: a 500-series compressed body, one request at a time.
   const small = snappyjs.compress(firstSeries(body, 500))
-  const pool = new DecodePool({ threads: 1 })
+  // The same index size on both sides: the difference is the pool, not the table's footprint.
+  const pool = new DecodePool({ threads: 1, series: { maxSeries: 65_536 } })
   const local = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
   const compressed = resolveDecodeOptions({})
   const roundTrip = async (): Promise<void> => {

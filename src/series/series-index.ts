@@ -96,6 +96,13 @@ export class SeriesIndex {
   private readonly lengths: Uint32Array
   private readonly arena: Uint8Array
   private readonly arenaView: DataView
+  // This thread's own mirror of the table for the series it has resolved: plain memory, no Atomics
+  // (an atomic load is a call, not an inlined move, in V8 here), sized to what this thread has seen
+  // rather than to max-series. A series' key is immutable once published, and this thread saw it
+  // published (through the shared table) before it entered the mirror.
+  private local = new Int32Array(2 * 4096)
+  private localMask = 4095
+  private localCount = 0
 
   static create (options: SeriesIndexOptions = {}): SeriesIndex {
     const maxSeries = options.maxSeries ?? 1_048_576
@@ -142,6 +149,49 @@ export class SeriesIndex {
    * (`hashLabels(d, start, end, tk.seed)`). Allocates nothing.
    */
   find (d: DataView, start: number, end: number, tk: TenantKey): number {
+    const mix = hashOut[0]! ^ Math.imul(hashOut[1]!, 0x9e3779b1)
+    const keyLength = tk.prefix.length + (end - start)
+    let id = this.findLocal(mix, d, start, end, tk, keyLength)
+    if (id === 0) {
+      id = this.findShared(d, start, end, tk)
+      if (id !== 0) this.remember(mix, id)
+    }
+    return id
+  }
+
+  private findLocal (mix: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): number {
+    const local = this.local
+    const mask = this.localMask
+    let slot = mix & mask
+    for (;;) {
+      const at = slot << 1
+      const id = local[at + 1]!
+      if (id === 0) return 0
+      if (local[at] === mix && this.keyEquals(this.offsets[id]!, d, start, end, tk, keyLength)) return id
+      slot = (slot + 1) & mask
+    }
+  }
+
+  private remember (mix: number, id: number): void {
+    if (2 * (this.localCount + 1) > this.localMask + 1) {
+      // Keep the mirror at most half full: double it and put every entry back (slot = check & mask).
+      const old = this.local
+      this.local = new Int32Array(old.length * 2)
+      this.localMask = (this.local.length >>> 1) - 1
+      for (let at = 0; at < old.length; at += 2) if (old[at + 1] !== 0) this.place(old[at]!, old[at + 1]!)
+    }
+    this.place(mix, id)
+    this.localCount++
+  }
+
+  private place (mix: number, id: number): void {
+    let slot = mix & this.localMask
+    while (this.local[(slot << 1) + 1] !== 0) slot = (slot + 1) & this.localMask
+    this.local[slot << 1] = mix
+    this.local[(slot << 1) + 1] = id
+  }
+
+  private findShared (d: DataView, start: number, end: number, tk: TenantKey): number {
     const h1 = hashOut[0]!
     const h2 = hashOut[1]!
     const table = this.table
@@ -164,11 +214,21 @@ export class SeriesIndex {
    * Throws IngestError('series_limit') when the index is full.
    */
   findOrInsert (d: DataView, start: number, end: number, tk: TenantKey): number {
+    const mix = hashOut[0]! ^ Math.imul(hashOut[1]!, 0x9e3779b1)
+    this.created = false
+    let id = this.findLocal(mix, d, start, end, tk, tk.prefix.length + (end - start))
+    if (id === 0) {
+      id = this.findOrInsertShared(d, start, end, tk)
+      this.remember(mix, id)
+    }
+    return id
+  }
+
+  private findOrInsertShared (d: DataView, start: number, end: number, tk: TenantKey): number {
     const h1 = hashOut[0]!
     const h2 = hashOut[1]!
     const table = this.table
     const keyLength = tk.prefix.length + (end - start)
-    this.created = false
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
       const at = slot << 1
