@@ -17,6 +17,7 @@ import { IngestError } from '../../errors.js'
 import type { SeriesIndex } from '../../series/series-index.js'
 import type { Sink } from '../sink.js'
 import type { LogFn, StoreFaults, StoreStats } from './duckdb-store.js'
+export { DEFAULT_MEMORY_LIMIT } from './duckdb-store.js'
 import type { CommitReport } from './group-commit.js'
 import { duckDbMetrics, type DuckDbMetrics } from './metrics.js'
 import type { QueryLimits } from './query-guard.js'
@@ -56,7 +57,7 @@ export interface DuckDbSinkOptions {
   thread?: 'worker' | 'main'
   /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
   retentionIntervalMs?: number
-  /** DuckDB memory limit (default '256MB'). */
+  /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
   /** DuckDB threads (default one per core). */
   threads?: number
