@@ -12,6 +12,10 @@
  * kept outstanding for `--duration`. Batches are made once by decoding the bodies, then copied per
  * write with new timestamps (a memcpy and a fill), so the main thread does nothing but hand batches
  * to the sink. The event-loop delay is perf_hooks.monitorEventLoopDelay at 1 ms resolution.
+ *
+ * First, the two ways of feeding DuckDB's appender, alone (in-memory database, no commit): one call
+ * per value and row (appendUInteger, appendTimestamp, ..., endRow) against data chunks filled by
+ * bulk copies (src/sinks/duckdb/vector-copy.ts), 10,000 sample rows per run, interleaved rounds.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -20,13 +24,15 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { DuckDBInstance, timestampValue } from '@duckdb/node-api'
 import { RowBatch } from '../src/batch/row-batch.js'
 import { decodeWriteRequest, localSeriesIndex } from '../src/decode/decode-write-request.js'
 import { createDuckDbSink } from '../src/sinks/duckdb/duckdb-sink.js'
 import { catalogue, readTemplate } from './lib/series-catalogue.js'
 import { encodeV1 } from './lib/write-bodies.js'
-import { fmt, printJson, printTable, summarize } from './lib/stats.js'
+import { fmt, interleave, printJson, printTable, summarize } from './lib/stats.js'
+import { TableChunk } from '../src/sinks/duckdb/table-chunk.js'
+import { CHUNK_ROWS, ChunkScratch, copyColumn, copyTimestamps, copyTimestampsZeroAsNull } from '../src/sinks/duckdb/vector-copy.js'
 
 const TEMPLATE = fileURLToPath(new URL('../../../shared/data/write-request-10k.pb', import.meta.url))
 const MODES = ['worker', 'main'] as const
@@ -171,7 +177,67 @@ async function runChild (mode: Mode): Promise<RoundResult> {
   return JSON.parse(last) as RoundResult
 }
 
+/** Row-at-a-time appends against data-chunk appends of the same 10,000 rows; rows per second. */
+async function appendPaths (): Promise<Map<string, number[]>> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const c = await instance.connect()
+  for (const t of ['by_row', 'by_chunk']) await c.run(`CREATE TABLE ${t} (series_id UINTEGER NOT NULL, ts TIMESTAMP NOT NULL, value DOUBLE NOT NULL, start_ts TIMESTAMP)`)
+  const n = 10_000
+  const ids = new Uint32Array(n).map((_, i) => i + 1)
+  const ts = new Float64Array(n).fill(Date.now())
+  const values = new Float64Array(n).map((_, i) => i * 0.5)
+  const starts = new Float64Array(n)
+  const rowAppender = await c.createAppender('by_row')
+  const chunk = await TableChunk.create(c, 'by_chunk')
+  const scratch = new ChunkScratch()
+  const times = interleave([
+    {
+      name: 'row at a time',
+      run: () => {
+        for (let i = 0; i < n; i++) {
+          rowAppender.appendUInteger(ids[i]!)
+          rowAppender.appendTimestamp(timestampValue(BigInt(ts[i]! * 1000)))
+          rowAppender.appendDouble(values[i]!)
+          rowAppender.appendNull()
+          rowAppender.endRow()
+        }
+        rowAppender.flushSync()
+        return n
+      }
+    },
+    {
+      name: 'data chunks',
+      run: () => {
+        for (let start = 0; start < n; start += CHUNK_ROWS) {
+          const k = Math.min(CHUNK_ROWS, n - start)
+          const v = chunk.begin()
+          copyColumn(v[0]!, ids, start, k)
+          copyTimestamps(v[1]!, ts, start, k, scratch)
+          copyColumn(v[2]!, values, start, k)
+          copyTimestampsZeroAsNull(v[3]!, starts, start, k, scratch)
+          chunk.end(k)
+        }
+        chunk.flush()
+        return n
+      }
+    }
+  ], 60)
+  rowAppender.closeSync()
+  chunk.close()
+  c.closeSync()
+  instance.closeSync()
+  const perSecond = new Map<string, number[]>()
+  for (const [name, ms] of times) perSecond.set(name, ms.map(t => n / (t / 1000)))
+  return perSecond
+}
+
 async function parent (): Promise<void> {
+  const paths = await appendPaths()
+  console.log('\nAppender paths: 10,000 sample rows per run (series_id, ts, value, start_ts), in-memory, no commit, 60 rounds (median, p10-p90)\n')
+  printTable(['path', 'M rows/s'], [...paths].map(([name, v]) => {
+    const s = summarize(name, v)
+    return [name, `${fmt(s.median / 1e6)} (${fmt(s.p10 / 1e6)}-${fmt(s.p90 / 1e6)})`]
+  }))
   const rounds = Number(values.rounds)
   const results = new Map<Mode, RoundResult[]>(MODES.map(m => [m, []]))
   for (let r = 0; r < rounds; r++) {
@@ -198,7 +264,7 @@ async function parent (): Promise<void> {
     cell(m, r => r.peakRssMB),
     cell(m, r => r.fileBytesPerMillion, 1e6)
   ]))
-  printJson('duckdb-append', { series: Number(values.series), concurrency: Number(values.concurrency), duration: values.duration, rounds: Object.fromEntries(results) })
+  printJson('duckdb-append', { appendPathsRowsPerSecond: Object.fromEntries(paths), series: Number(values.series), concurrency: Number(values.concurrency), duration: values.duration, rounds: Object.fromEntries(results) })
 }
 
 if (values.child === true) await child()
