@@ -153,7 +153,7 @@ export class SeriesIndex {
     const keyLength = tk.prefix.length + (end - start)
     let id = this.findLocal(mix, d, start, end, tk, keyLength)
     if (id === 0) {
-      id = this.findShared(d, start, end, tk)
+      id = this.probeShared(d, start, end, tk, false)
       if (id !== 0) this.remember(mix, id)
     }
     return id
@@ -191,23 +191,6 @@ export class SeriesIndex {
     this.local[(slot << 1) + 1] = id
   }
 
-  private findShared (d: DataView, start: number, end: number, tk: TenantKey): number {
-    const h1 = hashOut[0]!
-    const h2 = hashOut[1]!
-    const table = this.table
-    const keyLength = tk.prefix.length + (end - start)
-    let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
-    for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 1
-      let state = Atomics.load(table, at + 1)
-      if (state === 0) return 0
-      if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
-      slot = (slot + 1) & this.mask
-    }
-    return 0
-  }
-
   /**
    * Like `find`, but stores the series when it is new and gives it the next id; `created` tells
    * which. Two threads inserting the same series at once get the same id, one of them `created`.
@@ -218,13 +201,17 @@ export class SeriesIndex {
     this.created = false
     let id = this.findLocal(mix, d, start, end, tk, tk.prefix.length + (end - start))
     if (id === 0) {
-      id = this.findOrInsertShared(d, start, end, tk)
+      id = this.probeShared(d, start, end, tk, true)
       this.remember(mix, id)
     }
     return id
   }
 
-  private findOrInsertShared (d: DataView, start: number, end: number, tk: TenantKey): number {
+  /**
+   * The shared table: the id of the key, or 0 when it is not there (`insert` false), or the id it gets
+   * when this thread stores it (`insert` true; `created` is set).
+   */
+  private probeShared (d: DataView, start: number, end: number, tk: TenantKey, insert: boolean): number {
     const h1 = hashOut[0]!
     const h2 = hashOut[1]!
     const table = this.table
@@ -234,6 +221,7 @@ export class SeriesIndex {
       const at = slot << 1
       let state = Atomics.load(table, at + 1)
       if (state === 0) {
+        if (!insert) return 0
         state = Atomics.compareExchange(table, at + 1, 0, WRITING)
         if (state === 0) return this.store(at, h2, d, start, end, tk, keyLength, 0)
       }
@@ -242,6 +230,7 @@ export class SeriesIndex {
       if (table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
+    if (!insert) return 0
     throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
   }
 
