@@ -40,6 +40,7 @@ export class IngestMetrics {
   readonly inFlight: Gauge
   readonly rejected: Counter<'reason'>
   readonly invalidSeries: Counter
+  readonly ignoredFields: Counter
   readonly samples: Counter
   readonly histograms: Counter
   readonly exemplars: Counter
@@ -85,6 +86,9 @@ export class IngestMetrics {
     }))
     this.invalidSeries = track('prom_ingest_invalid_series_total', new Counter({
       name: 'prom_ingest_invalid_series_total', help: 'Series refused by validation inside otherwise readable bodies (the valid series of the body are written).', registers: r
+    }))
+    this.ignoredFields = track('prom_ingest_ignored_fields_total', new Counter({
+      name: 'prom_ingest_ignored_fields_total', help: 'Protobuf fields in decoded bodies that no batch carries: field numbers the Remote Write schemas do not define.', registers: r
     }))
 
     // What was written, counted once the request's rows are stored.

@@ -236,6 +236,7 @@ class WriteExchange {
     m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
     m.compressedBytes.inc(batch.counts.compressedBytes)
     m.decompressedBytes.inc(batch.counts.decompressedBytes)
+    m.ignoredFields.inc(batch.ignoredFieldCount)
 
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {

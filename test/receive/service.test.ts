@@ -439,6 +439,11 @@ describe('metrics and health', () => {
     expect(metricValue(text, 'prom_ingest_slots_in_use')).toBe(0)
     expect(metricValue(text, 'prom_ingest_received_compressed_bytes_total')).toBeGreaterThan(0)
     expect(metricValue(text, 'prom_ingest_received_decompressed_bytes_total')).toBeGreaterThan(metricValue(text, 'prom_ingest_received_compressed_bytes_total'))
+    expect(metricValue(text, 'prom_ingest_ignored_fields_total')).toBe(0)
+    // A field number the schema does not define (TimeSeries field 9, a varint) is skipped and counted.
+    const unknownField = compressBody(Uint8Array.from(Buffer.from('0a1f0a0e0a085f5f6e616d655f5f12027774120b09000000000000f03f10074801', 'hex')))
+    expect((await postWrite(s.url, unknownField)).status).toBe(204)
+    expect(metricValue(await metricsOf(s), 'prom_ingest_ignored_fields_total')).toBe(1)
     // prom-client's process and Node metrics are there too.
     expect(text).toContain('nodejs_eventloop_lag_seconds')
     expect(text).toContain('process_resident_memory_bytes')
