@@ -153,7 +153,7 @@ function label (w: Walker, start: number, end: number, ofExemplar: boolean): voi
       w.unknown(tag, end, LABEL_FIELDS)
     }
   }
-  ;(ofExemplar ? w.exemplarLabels : w.labels).add(w.u8, nameAt, nameLength, valueAt, valueLength)
+  ;(ofExemplar ? w.exemplarLabels : w.labels).add(w.u8, w.d, nameAt, nameLength, valueAt, valueLength)
 }
 
 function exemplar (w: Walker, start: number, end: number, id: number): boolean {

@@ -137,7 +137,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
   for (let i = 0; i < symbols.refCount; i += 2) {
     const n = symbols.refs[i]!
     const v = symbols.refs[i + 1]!
-    w.labels.add(u8, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
+    w.labels.add(u8, w.d, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
   }
   if (samples > 0 && histograms > 0) {
     w.invalid('series_samples_and_histograms', `${w.labels.describe()}: has ${samples} samples and ${histograms} histograms; a 2.0 series carries one kind`)
@@ -198,7 +198,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   for (let i = from; i + 1 < symbols.refCount; i += 2) {
     const n = symbols.refs[i]!
     const v = symbols.refs[i + 1]!
-    s.add(w.u8, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
+    s.add(w.u8, w.d, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
   }
   symbols.refCount = from
   return w.exemplar(id, valueAt, ts)
