@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { formatDuration, parseDuration } from '../../src/config/duration.js'
@@ -53,6 +53,13 @@ describe('durations and sizes', () => {
 })
 
 describe('loadConfig', () => {
+  it('leaves the DuckDB writer a core: decode threads default to cores - 1 with the store, cores with discard', () => {
+    const cores = availableParallelism()
+    expect(loadConfig({ argv: [], env: {} }).threads).toBe(Math.max(1, cores - 1))
+    expect(loadConfig({ argv: ['--sink', 'discard'], env: {} }).threads).toBe(cores)
+    expect(loadConfig({ argv: ['--threads', '3'], env: {} }).threads).toBe(3)
+  })
+
   it('gives the documented defaults', () => {
     const c = loadConfig({ argv: [], env: {} })
     expect(c.listen).toEqual({ host: '0.0.0.0', port: 9201 })
