@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { forEachLine } from '../../bench/lib/lines.js'
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI_PATH = join(PROJECT_ROOT, 'dist', 'src', 'cli.js')
@@ -61,21 +62,7 @@ export async function startServiceProcess (args: string[], env: Record<string, s
   })
 
   let onLine: ((line: string) => void) | undefined
-  for (const stream of [child.stdout, child.stderr]) {
-    let rest = ''
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => {
-      rest += chunk
-      let nl: number
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        const line = rest.slice(0, nl)
-        rest = rest.slice(nl + 1)
-        logs.push(line)
-        onLine?.(line)
-      }
-    })
-    stream.on('end', () => { if (rest !== '') { logs.push(rest); onLine?.(rest); rest = '' } })
-  }
+  forEachLine([child.stdout, child.stderr], line => { logs.push(line); onLine?.(line) })
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 30_000): Promise<number | null> => {
     if (exitCode !== undefined) return exitCode
