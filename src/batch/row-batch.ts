@@ -21,6 +21,8 @@ export interface BatchMeta {
   readonly tenant: string
   /** The first invalid series, when some series were rejected (the batch holds the valid ones). */
   readonly firstError?: WireError | undefined
+  /** Milliseconds the decode itself took in the worker (pool batches only). */
+  readonly decodeMs?: number | undefined
 }
 
 type ColumnView = {

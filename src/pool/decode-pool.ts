@@ -138,7 +138,7 @@ export class DecodePool {
       slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
-    return new RowBatch(result.buffer, { tenant, firstError: result.firstError }, this.index)
+    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs }, this.index)
   }
 
   stats (): PoolStats {

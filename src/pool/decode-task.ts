@@ -33,8 +33,9 @@ export class DecodeTaskRunner {
       rejectUnsortedLabels: data.rejectUnsortedLabels
     }
     try {
+      const started = performance.now()
       const { buffer, firstError } = this.decoder.decode(body, options)
-      const result: DecodeResult = { ok: true, buffer, firstError }
+      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started }
       // The batch buffer goes in the transfer list: moved to the main thread, detached here.
       return Piscina.move({ [Piscina.transferableSymbol]: [buffer], [Piscina.valueSymbol]: result } as unknown as ArrayBuffer)
     } catch (err) {

@@ -31,5 +31,5 @@ export interface DecodeTask {
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */
 export type DecodeResult =
-  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined }
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number }
   | { readonly ok: false, readonly error: WireError }
