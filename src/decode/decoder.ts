@@ -50,8 +50,15 @@ export class Decoder {
     const w = this.walker
     b.reset()
     w.begin(raw, d, tenantKey(o.tenant), o)
-    if (o.version === '2.0') walkRequestV2(w, 0, raw.length)
-    else walkWriteRequestV1(w, 0, raw.length)
+    try {
+      if (o.version === '2.0') walkRequestV2(w, 0, raw.length)
+      else walkWriteRequestV1(w, 0, raw.length)
+    } catch (err) {
+      // Every read is bounds-checked; should one be missed, a read past the end of the body is still
+      // the body's fault: a 400 the sender will not retry, never a 500 it would retry for ever.
+      if (err instanceof RangeError) throw new IngestError('protobuf_malformed', `malformed protobuf: a field runs past the end of the body (${err.message})`)
+      throw err
+    }
     return {
       buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
       firstError: w.firstError

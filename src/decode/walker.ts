@@ -168,6 +168,14 @@ export class Walker {
     return (lo & 1) === 1 ? -n - 1 : n
   }
 
+  /** A double (fixed64) read as a number, after checking that its 8 bytes are inside the message. */
+  double (limit: number): number {
+    if (this.pos + 8 > limit) this.malformed('truncated double', this.pos)
+    const v = this.d.getFloat64(this.pos, true)
+    this.pos += 8
+    return v
+  }
+
   /** Reads a length prefix and checks that the bytes it announces are there; returns their end. */
   lengthDelimited (limit: number, what: string): number {
     const at = this.pos
@@ -336,12 +344,12 @@ export class Walker {
       const tag = this.varint(end)
       switch (tag) {
         case 0x08: kind = HISTOGRAM_INT; count = this.uint64(end); break
-        case 0x11: kind = HISTOGRAM_FLOAT; count = d.getFloat64(this.pos, true); this.pos += 8; break
+        case 0x11: kind = HISTOGRAM_FLOAT; count = this.double(end); break
         case 0x19: sumAt = this.pos; this.pos += 8; break
         case 0x20: { const z = this.varint(end) >>> 0; schema = (z >>> 1) ^ -(z & 1); break }
-        case 0x29: zeroThreshold = d.getFloat64(this.pos, true); this.pos += 8; break
+        case 0x29: zeroThreshold = this.double(end); break
         case 0x30: zeroCount = this.uint64(end); break
-        case 0x39: zeroCount = d.getFloat64(this.pos, true); this.pos += 8; break
+        case 0x39: zeroCount = this.double(end); break
         case 0x42: this.span(end, false); break
         case 0x5a: this.span(end, true); break
         case 0x48: sawDeltas = true; this.pushBucket(false, this.sint64(end)); break

@@ -13,6 +13,19 @@ describe('protobuf rules the walk keeps', () => {
     }))
   })
 
+  it('rejects a double that runs past the end of the body as malformed, not as an internal error', () => {
+    // RW1: {__name__="h"} with a Histogram whose count_float (field 2, fixed64) has 2 of its 8 bytes, at the body's end.
+    const body = hex('0a140a0d0a085f5f6e616d655f5f120168220311' + '0000')
+    expect(() => decodeWriteRequest(body, { compressed: false })).toThrow(expect.objectContaining({
+      code: 'protobuf_malformed',
+      message: expect.stringContaining('truncated double')
+    }))
+    for (const field of ['29', '39']) { // zero_threshold, zero_count_float
+      const b = hex('0a140a0d0a085f5f6e616d655f5f1201682203' + field + '0000')
+      expect(() => decodeWriteRequest(b, { compressed: false })).toThrow(expect.objectContaining({ code: 'protobuf_malformed' }))
+    }
+  })
+
   it('skips and counts fields the schema does not define', () => {
     // RW1: the same series with a well-formed sample and an unknown varint field 9 in the TimeSeries.
     const body = hex('0a1f0a0e0a085f5f6e616d655f5f12027774120b09000000000000f03f10074801')
