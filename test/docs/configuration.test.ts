@@ -50,6 +50,13 @@ describe('docs/configuration.md', () => {
     expect([...documentedRows().keys()].sort()).toEqual(SETTING_KEYS.map(flagName).sort())
   })
 
+  it('README.md names only real settings in its table of the common ones', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const flags = [...readme.matchAll(/^\| `--([a-z0-9-]+)` \|/gm)].map(m => m[1]!)
+    expect(flags.length, 'README.md has a table of common settings').toBeGreaterThan(0)
+    expect(flags.filter(f => !SETTING_KEYS.map(flagName).includes(f))).toEqual([])
+  })
+
   it('shows defaults independent of the machine, and the ones --help prints', () => {
     expect(expectedRow('threads')).not.toMatch(/here/)
     expect(expectedRow('maxBodyBytes')).toContain('| `PROM_INGEST_MAX_BODY_BYTES` | `32MiB` |')
