@@ -12,7 +12,7 @@ export interface CodeInfo {
   readonly status: number
   /** A sender may retry the same request later. Every 5xx is retryable, no 4xx is (but 429). */
   readonly retryable: boolean
-  /** One line for the README's table. */
+  /** One line for the table in docs/errors.md. */
   readonly description: string
 }
 

@@ -16,7 +16,7 @@
  * counters must have moved by what the answer says was written (the 2.0 written-count headers; for 1.0
  * all samples on a 2xx), so that an answer cannot claim data the receiver did not take, nor take data
  * it did not claim.
- * README.md, "Remote Write compliance", lists the cases and their results.
+ * docs/compliance.md lists the cases and their results.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
