@@ -38,7 +38,7 @@ const KEEP_ALIVE_MS = 65_000
 
 /**
  * Node's own clocks (docs/security.md, "Slow senders"):
- * - headersTimeout: from a connection's first byte (or a request's first byte on a kept-alive
+ * - headersTimeout: from the moment a connection opens (or a request's first byte on a kept-alive
  *   connection) to the end of the headers; Node answers 408 and closes. Idle kept-alive connections
  *   are bounded by keepAliveTimeout instead.
  * - requestTimeout: from a request's first byte to the end of its body. The write route watches its
