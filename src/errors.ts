@@ -49,6 +49,8 @@ export const CODES = {
   // HTTP receiver.
   body_too_large: { status: 413, retryable: false, description: 'the request body is larger than the body size limit' },
   body_incomplete: { status: 400, retryable: false, description: 'the request body ended before its Content-Length, or the connection was closed while it was read' },
+  body_timeout: { status: 408, retryable: false, description: 'the request body stalled (no byte for body-idle-timeout) or arrived slower than body-min-rate; the connection is closed' },
+  tenant_invalid: { status: 400, retryable: false, description: 'the tenant header is empty, repeated, longer than 150 characters, or has a character outside a-z A-Z 0-9 ! - _ . * \' ( )' },
   content_type_unsupported: { status: 415, retryable: false, description: 'the Content-Type is not a Remote Write 1.0 or 2.0 protobuf' },
   content_encoding_unsupported: { status: 415, retryable: false, description: 'the Content-Encoding is not snappy' },
   unauthorized: { status: 401, retryable: false, description: 'missing or wrong bearer token or basic-auth credentials' },

@@ -125,7 +125,10 @@ export async function startService (config: Config, options: ServiceOptions = {}
       slotBytes: Math.min(config.slotBytes, config.maxBodyBytes),
       maxBodyBytes: config.largeSlotCount > 0 ? config.maxBodyBytes : Math.min(config.slotBytes, config.maxBodyBytes),
       slotWaitMs: config.slotWait,
-      tenantHeader: config.tenantHeader.toLowerCase()
+      tenantHeader: config.tenantHeader.toLowerCase(),
+      bodyIdleTimeoutMs: config.bodyIdleTimeout,
+      bodyMinRate: config.bodyMinRate,
+      headersTimeoutMs: config.headersTimeout
     }
   })
 

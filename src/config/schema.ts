@@ -38,6 +38,9 @@ export interface Config {
   rejectUnsortedLabels: boolean
   maxSeries: number
   slotWait: number
+  headersTimeout: number
+  bodyIdleTimeout: number
+  bodyMinRate: number
   saturationStatus: 503 | 429
   retryAfter: number
   authBearerToken: string
@@ -108,6 +111,10 @@ export const SETTINGS: Schema = {
   rejectUnsortedLabels: { kind: 'bool', default: false, help: 'reject series whose labels are not sorted by name (default: sort them, as Prometheus does)' },
   maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it get 503' },
   slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits to be admitted and for a free slot before it is refused with saturation-status' },
+  // Slow senders (docs/security.md): a request holds nothing but its socket until its body arrives; these bound the rest.
+  headersTimeout: { kind: 'duration', min: 100, max: 600_000, default: 10_000, help: 'time for a request\'s headers to arrive (from connecting, or from the first byte of a later request on a kept-alive connection); slower ones get 408 and the connection closes' },
+  bodyIdleTimeout: { kind: 'duration', min: 100, max: 600_000, default: 5000, help: 'a write body that sends no byte for this long gets 408 (checked in windows of this length: refused within one to two of them), freeing its slot' },
+  bodyMinRate: { kind: 'size', min: 0, max: 2 ** 30, default: 32 << 10, help: 'bytes per second a write body must keep up after its first body-idle-timeout window, else 408; 0 checks only body-idle-timeout' },
   saturationStatus: { kind: 'int', values: [503, 429], default: 503, help: 'status when no slot frees in time: 503 (every sender retries) or 429 (Prometheus retries only with retry_on_http_429)' },
   retryAfter: { kind: 'int', min: 0, max: 3600, default: 1, help: 'seconds sent in Retry-After with retryable answers (503, 429)' },
   authBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on every endpoint but /healthz and /readyz' },

@@ -89,7 +89,7 @@ export class SlotPool {
       const w: Waiter = { need, resolve, reject, timer: undefined, done: false, onAbort: undefined, signal }
       w.timer = setTimeout(() => {
         this.drop(w)
-        reject(new IngestError('saturated', `no slot of ${need} bytes became free within ${timeoutMs} ms: ${this.inUse} of ${this.total} slots in use, ${this.waiters.length} requests waiting`))
+        reject(new IngestError('saturated', `no slot of ${need} bytes became free within ${Math.round(timeoutMs)} ms: ${this.inUse} of ${this.total} slots in use, ${this.waiters.length} requests waiting`))
       }, timeoutMs)
       if (signal !== undefined) {
         w.onAbort = () => {

@@ -45,7 +45,7 @@ export class Admission {
         timer: setTimeout(() => {
           const i = this.waiters.indexOf(w)
           if (i >= 0) this.waiters.splice(i, 1)
-          reject(new IngestError('saturated', `the service is saturated: ${this.inUse} requests in progress (the most allowed), ${this.waiters.length} more waiting; none finished within ${timeoutMs} ms`))
+          reject(new IngestError('saturated', `the service is saturated: ${this.inUse} requests in progress (the most allowed), ${this.waiters.length} more waiting; none finished within ${Math.round(timeoutMs)} ms`))
         }, timeoutMs)
       }
       this.waiters.push(w)

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client'
 import { IngestError, toIngestError } from '../errors.js'
 import { sendError } from './error-response.js'
 import { versionOfContentType } from './content-negotiation.js'
-import { setWrittenHeaders, WRITE_PATH, WriteRoute, type ExchangeTracker, type WriteRouteDeps } from './write-route.js'
+import { DRAIN_LIMIT_BYTES, setWrittenHeaders, WRITE_PATH, WriteRoute, type ExchangeTracker, type WriteRouteDeps, type WriteRouteSettings } from './write-route.js'
 
 /** A route beside the built-in ones, for example a sink's read-only query endpoint. */
 export interface HttpRoute {
@@ -22,7 +22,11 @@ export interface HttpRoute {
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>
 }
 
-export interface IngestServerDeps extends Omit<WriteRouteDeps, 'tracker'> {
+export interface IngestServerDeps extends Omit<WriteRouteDeps, 'tracker' | 'settings'> {
+  readonly settings: WriteRouteSettings & {
+    /** Time for a request's headers to arrive (headers-timeout), ms. */
+    readonly headersTimeoutMs: number
+  }
   readonly registry: Registry
   /** Whether the pool and the sink are up (for /readyz). */
   readonly ready: () => boolean
@@ -31,6 +35,28 @@ export interface IngestServerDeps extends Omit<WriteRouteDeps, 'tracker'> {
 
 /** Keep-alive idle time: longer than senders' usual pause between requests, so connections are reused. */
 const KEEP_ALIVE_MS = 65_000
+
+/**
+ * Node's own clocks (docs/security.md, "Slow senders"):
+ * - headersTimeout: from the moment a connection opens (or a request's first byte on a kept-alive
+ *   connection) to the end of the headers; Node answers 408 and closes. Idle kept-alive connections
+ *   are bounded by keepAliveTimeout instead.
+ * - requestTimeout: from a request's first byte to the end of its body. The write route watches its
+ *   bodies itself (body-idle-timeout, body-min-rate), so this only has to bound what the route does not
+ *   watch (a refused request's body being drained, other routes' bodies) and must never cut a body the
+ *   route's rules accept: the largest body at body-min-rate after a first window, plus the slot waits.
+ *   With body-min-rate 0 nothing bounds a body that keeps trickling, and neither does this (0).
+ * - timeout (socket inactivity) stays 0: a request waiting for the sink is silent, and must not be cut.
+ * - connectionsCheckingInterval: how often Node checks the first two (30 s by default, which would make
+ *   headers-timeout up to 30 s late).
+ */
+function nodeTimeouts (s: IngestServerDeps['settings']): { headersTimeout: number, requestTimeout: number, connectionsCheckingInterval: number } {
+  const headersTimeout = s.headersTimeoutMs
+  const requestTimeout = s.bodyMinRate > 0
+    ? Math.min(2 ** 31 - 1, headersTimeout + 2 * s.slotWaitMs + 2 * s.bodyIdleTimeoutMs + Math.ceil(s.maxBodyBytes / s.bodyMinRate) * 1000)
+    : 0
+  return { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(headersTimeout / 4))) }
+}
 
 export class IngestServer implements ExchangeTracker {
   readonly server: Server
@@ -43,7 +69,7 @@ export class IngestServer implements ExchangeTracker {
   constructor (private readonly deps: IngestServerDeps) {
     this.write = new WriteRoute({ ...deps, tracker: this })
     this.routes = new Map((deps.routes ?? []).map(r => [`${r.method.toUpperCase()} ${r.path}`, r]))
-    this.server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => this.route(req, res))
+    this.server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS, ...nodeTimeouts(deps.settings) }, (req, res) => this.route(req, res))
     // `Expect: 100-continue`: the write route sends 100 only once it will read the body, so that a
     // refused request (401, 413, 415, 503) never makes the sender send its body.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -51,7 +77,6 @@ export class IngestServer implements ExchangeTracker {
       this.route(req, res)
     })
     this.server.keepAliveTimeout = KEEP_ALIVE_MS
-    this.server.headersTimeout = KEEP_ALIVE_MS + 1000
   }
 
   get closing (): boolean { return this.shuttingDown }
@@ -183,7 +208,7 @@ export class IngestServer implements ExchangeTracker {
     if (path === WRITE_PATH && versionOfContentType(req.headers['content-type']) === '2.0') setWrittenHeaders(res, 0, 0, 0)
     // A body of a refused request is drained by Node when it is small and declared; otherwise the connection closes.
     const cl = req.headers['content-length']
-    const close = this.shuttingDown || (req.method !== 'GET' && req.method !== 'HEAD' && (cl === undefined ? req.headers['transfer-encoding'] !== undefined : Number(cl) > 1024 * 1024))
+    const close = this.shuttingDown || (req.method !== 'GET' && req.method !== 'HEAD' && (cl === undefined ? req.headers['transfer-encoding'] !== undefined : Number(cl) > DRAIN_LIMIT_BYTES))
     const status = sendError(res, err, this.deps.policy, close)
     this.count(path === WRITE_PATH || path === '/metrics' || path === '/healthz' || path === '/readyz' || this.routes.has(`${req.method ?? 'GET'} ${path}`) ? path : 'other', status)
     if (path === WRITE_PATH) this.deps.metrics.rejected.inc({ reason: err.code })

@@ -1,10 +1,20 @@
 /**
  * POST /api/v1/write: one remote-write request from arrival to answer.
  *
- *   negotiate (415) -> auth (401) -> declared length (413) -> wait for a slot (503/429 after slot-wait)
- *   -> stream the body into the slot (413 while streaming) -> real length (400) -> decode in the pool
- *   (400 for a malformed body) -> store in every sink (5xx if one fails) -> 204, or 400 naming the
- *   first invalid series when some were refused (their valid neighbours are stored).
+ *   negotiate (415) -> auth (401) -> declared length (413) -> tenant (400) -> the body starts to
+ *   arrive (408 if it stalls) -> wait for a slot (503/429 after slot-wait) -> stream the body into
+ *   the slot (413 while streaming, 408 if it stalls or is slower than body-min-rate) -> real length
+ *   (400) -> decode in the pool (400 for a malformed body) -> store in every sink (5xx if one fails)
+ *   -> 204, or 400 naming the first invalid series when some were refused (their valid neighbours
+ *   are stored).
+ *
+ * A request takes an admission permit and a slot only once its body is arriving: its first
+ * FIRST_BODY_BYTES (or all of it when smaller) are held in the request until then, so that a sender
+ * that stalls after its headers holds nothing but its socket. `Expect: 100-continue` requests are the
+ * exception: they get their slot first and 100 only then, so that a refused body is never sent. While
+ * the body is read, it must progress in every window of body-idle-timeout: by one byte in the first
+ * window, by body-min-rate x the window after it; otherwise the answer is 408 and the slot is free.
+ * The clock stops while the request waits for a slot (that wait is the service's, not the sender's).
  *
  * The body is copied chunk by chunk from the socket into the slot's SharedArrayBuffer region at a
  * running offset: no Buffer.concat, no copy of the whole body. While a request waits for a slot its
@@ -28,12 +38,21 @@ import type { Admission } from './admission.js'
 import type { Authenticator } from './auth.js'
 import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
 import { sendError, type ErrorAnswerPolicy } from './error-response.js'
+import { tenantOf } from './tenant.js'
 
 export const WRITE_PATH = '/api/v1/write'
 
 const SAMPLES_WRITTEN = 'X-Prometheus-Remote-Write-Samples-Written'
 const HISTOGRAMS_WRITTEN = 'X-Prometheus-Remote-Write-Histograms-Written'
 const EXEMPLARS_WRITTEN = 'X-Prometheus-Remote-Write-Exemplars-Written'
+
+/** Body bytes that must have arrived before a request takes a slot (Node's default stream buffer). */
+export const FIRST_BODY_BYTES = 16 * 1024
+/**
+ * Largest unread rest of a body that is read and dropped after an early answer (401, 415, 503, ...),
+ * so that the connection stays usable; a larger rest, or a chunked one, closes the connection.
+ */
+export const DRAIN_LIMIT_BYTES = 1024 * 1024
 
 export interface WriteRouteSettings {
   /** Size of a normal slot: what a request without Content-Length starts in. */
@@ -44,6 +63,10 @@ export interface WriteRouteSettings {
   readonly slotWaitMs: number
   /** Lower-case tenant header name, '' for none. */
   readonly tenantHeader: string
+  /** A body must progress in every window of this many ms (body-idle-timeout). */
+  readonly bodyIdleTimeoutMs: number
+  /** Bytes per second a body must arrive at after its first window (body-min-rate); 0 for none. */
+  readonly bodyMinRate: number
 }
 
 /** What the route shares with the server: counts of requests in progress, shutdown state. */
@@ -82,6 +105,8 @@ class WriteExchange {
   private slot: Slot | undefined
   /** Bytes of the body copied into the slot so far. */
   private offset = 0
+  /** Bytes of the body that arrived so far (in the slot, or held before it). */
+  private received = 0
   /** Content-Length, or -1 when the body is chunked. */
   private declared = -1
   private version: ProtocolVersion | undefined
@@ -89,9 +114,22 @@ class WriteExchange {
   private answered = false
   /** Holds an admission permit (given back in finish). */
   private admitted = false
+  /** The body's first chunks while they wait for a slot (the stream is paused once they are enough). */
+  private held: Buffer[] | undefined
+  /** The body ended before the request had its slot. */
+  private ended = false
+  /** Waiting for admission and a slot, or holding them. */
+  private waiting = false
   /** The current chunk while the body moves to a large slot (the stream is paused meanwhile). */
   private pending: Buffer | undefined
+  /** The body-progress clock: runs only while the body is read from the socket. */
+  private timer: NodeJS.Timeout | undefined
+  /** `received` when the current window began; windows passed. */
+  private windowStart = 0
+  private windows = 0
   private readonly started = performance.now()
+  /** When the wait for admission and a slot began (slot-wait runs from here). */
+  private waitStarted = 0
 
   constructor (private readonly deps: WriteRouteDeps, private readonly req: WriteRequest, private readonly res: ServerResponse) {}
 
@@ -103,24 +141,38 @@ class WriteExchange {
     const negotiated = negotiateVersion(headers['content-type'], headers['content-encoding'])
     this.version = negotiated instanceof IngestError ? versionOfContentType(headers['content-type']) : negotiated
     if (this.version === '2.0') this.setWritten(0, 0, 0)
+    // Node's parser has checked that Content-Length is digits. Known before any refusal, so that a
+    // refused body can be drained and the connection kept.
+    const cl = headers['content-length']
+    if (cl !== undefined) this.declared = Number(cl)
 
     if (!deps.auth.check(req)) return this.refuseUnread(new IngestError('unauthorized', 'missing or wrong credentials'))
     if (negotiated instanceof IngestError) return this.refuseUnread(negotiated)
+    // The declared length is checked before reading.
+    if (this.declared > deps.settings.maxBodyBytes) {
+      return this.refuseUnread(new IngestError('body_too_large', `the body is ${this.declared} bytes (Content-Length), more than the limit of ${deps.settings.maxBodyBytes}`))
+    }
+    const tenant = tenantOf(req, deps.settings.tenantHeader)
+    if (tenant instanceof IngestError) return this.refuseUnread(tenant)
+    this.tenant = tenant
 
-    const cl = headers['content-length']
-    if (cl !== undefined) {
-      // Node's parser has checked that Content-Length is digits; the declared length is checked before reading.
-      this.declared = Number(cl)
-      if (this.declared > deps.settings.maxBodyBytes) {
-        return this.refuseUnread(new IngestError('body_too_large', `the body is ${this.declared} bytes (Content-Length), more than the limit of ${deps.settings.maxBodyBytes}`))
-      }
-    }
-    const tenantHeader = deps.settings.tenantHeader
-    if (tenantHeader !== '') {
-      const t = headers[tenantHeader]
-      if (typeof t === 'string') this.tenant = t.trim()
-    }
-    if (deps.admission.tryAcquire()) {
+    req[EXCHANGE] = this
+    req.on('error', onAborted)
+    req.on('close', onClose)
+    // 100-continue: the slot first, then 100, then the body. An empty body has nothing to wait for.
+    if (headers.expect !== undefined || this.declared === 0) return this.waitForSlot()
+    this.held = []
+    req.on('data', onData)
+    req.on('end', onEnd)
+    this.startClock()
+  }
+
+  /** Stops reading and waits for admission and a slot (the body's first bytes are held). */
+  private waitForSlot (): void {
+    this.stopClock()
+    this.waiting = true
+    this.waitStarted = performance.now()
+    if (this.deps.admission.tryAcquire()) {
       this.admitted = true
       void this.acquire()
     } else {
@@ -135,15 +187,25 @@ class WriteExchange {
     } catch (err) {
       return this.refuseUnread(toIngestError(err))
     }
+    if (this.answered) {
+      // The sender went away while it waited.
+      this.deps.admission.release()
+      return
+    }
     this.admitted = true
     return this.acquire()
   }
 
   private async acquire (): Promise<void> {
     const { deps, req } = this
-    const size = this.declared >= 0 ? this.declared : deps.settings.slotBytes
+    const max = deps.settings.maxBodyBytes
+    if (this.declared < 0 && this.received > max) {
+      return this.refuseStreaming(new IngestError('body_too_large', `the body is more than the limit of ${max} bytes (found while reading it)`))
+    }
+    // A chunked body that ended already is as large as what arrived.
+    const size = this.declared >= 0 ? this.declared : this.ended ? this.received : Math.max(deps.settings.slotBytes, this.received)
     // slot-wait bounds admission and slot waits together.
-    const waitMs = Math.max(1, deps.settings.slotWaitMs - (performance.now() - this.started))
+    const waitMs = Math.max(1, Math.round(deps.settings.slotWaitMs - (performance.now() - this.waitStarted)))
     let slot: Slot
     try {
       slot = await deps.pool.acquireSlot(size, waitMs)
@@ -156,16 +218,49 @@ class WriteExchange {
       return this.abandon()
     }
     this.slot = slot
-    if (req.headers.expect !== undefined) this.res.writeContinue()
-    req[EXCHANGE] = this
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onAborted)
-    req.on('close', onClose)
+    const held = this.held
+    if (held === undefined) {
+      if (req.headers.expect !== undefined) this.res.writeContinue()
+      req.on('data', onData)
+      req.on('end', onEnd)
+      this.startClock()
+      return
+    }
+    this.held = undefined
+    for (const chunk of held) this.chunk(chunk)
+    if (this.answered) return
+    if (this.ended) return this.bodyEnd()
+    this.startClock()
+    req.resume()
+  }
+
+  /** One chunk of the body arrived: held until the request has a slot, copied into it after. */
+  arrived (chunk: Buffer): void {
+    if (this.answered) return
+    this.received += chunk.length
+    if (this.slot !== undefined) return this.chunk(chunk)
+    const held = this.held
+    if (held === undefined) return
+    held.push(chunk)
+    const first = this.declared >= 0 ? Math.min(this.declared, FIRST_BODY_BYTES) : FIRST_BODY_BYTES
+    if (!this.waiting && this.received >= first) {
+      this.req.pause()
+      this.waitForSlot()
+    }
+  }
+
+  /** The body's end arrived. */
+  end (): void {
+    this.stopClock()
+    if (this.slot !== undefined) return void this.bodyEnd()
+    if (this.answered) return
+    // A chunked body smaller than FIRST_BODY_BYTES: all of it is held.
+    this.ended = true
+    if (!this.waiting) this.waitForSlot()
   }
 
   /** Copies one chunk of the body into the slot; moves to a large slot when a chunked body outgrows it. */
-  chunk (chunk: Buffer): void {
+  private chunk (chunk: Buffer): void {
     if (this.answered || this.slot === undefined) return
     const end = this.offset + chunk.length
     const max = this.deps.settings.maxBodyBytes
@@ -178,6 +273,7 @@ class WriteExchange {
         return this.refuseStreaming(new IngestError('internal', `slot of ${this.slot.bytes.length} bytes is smaller than the declared body of ${this.declared} bytes`))
       }
       this.req.pause()
+      this.stopClock()
       this.pending = chunk
       void this.moveToLargeSlot()
       return
@@ -202,7 +298,44 @@ class WriteExchange {
     const chunk = this.pending!
     this.pending = undefined
     this.chunk(chunk)
+    this.startClock()
     this.req.resume()
+  }
+
+  /** Starts a window of body-idle-timeout (reading starts or resumes). */
+  private startClock (): void {
+    if (this.answered) return
+    this.windowStart = this.received
+    if (this.timer === undefined) this.timer = setTimeout(onBodyWindow, this.deps.settings.bodyIdleTimeoutMs, this)
+    else this.timer.refresh()
+  }
+
+  private stopClock (): void {
+    if (this.timer === undefined) return
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /**
+   * A window of body-idle-timeout ended while the body was read: the body must have progressed by a
+   * byte in the first window and by body-min-rate x the window in every later one, else 408.
+   */
+  windowEnd (): void {
+    if (this.answered || this.timer === undefined) return
+    const { bodyIdleTimeoutMs: ms, bodyMinRate } = this.deps.settings
+    const got = this.received - this.windowStart
+    const need = this.windows === 0 ? 1 : Math.max(1, Math.ceil(bodyMinRate * ms / 1000))
+    if (got >= need) {
+      this.windows++
+      this.windowStart = this.received
+      this.timer.refresh()
+      return
+    }
+    this.timer = undefined
+    const why = got === 0
+      ? `no byte of the body arrived for ${ms} ms (body-idle-timeout)`
+      : `the body arrived at ${Math.round(got * 1000 / ms)} bytes/s over the last ${ms} ms, slower than body-min-rate (${bodyMinRate} bytes/s)`
+    this.refuseStreaming(new IngestError('body_timeout', `${why}; ${this.received}${this.declared >= 0 ? ` of ${this.declared}` : ''} bytes arrived`))
   }
 
   /** The body is complete: check its length, decode, store, answer. */
@@ -309,13 +442,22 @@ class WriteExchange {
   }
 
   /**
-   * Answers an error before the body was read. A declared body within the limit is drained by Node
-   * after the answer (the connection stays usable); otherwise the connection is closed.
+   * Answers an error before the body was read. When the unread rest of a declared body within the
+   * limit is at most DRAIN_LIMIT_BYTES it is read and dropped after the answer, and the connection
+   * stays usable; otherwise the connection is closed.
    */
   private refuseUnread (err: IngestError): void {
-    const drainable = this.declared >= 0 && this.declared <= this.deps.settings.maxBodyBytes
-    if (drainable && !this.deps.tracker.closing) return this.refuse(err)
-    this.refuseStreaming(err)
+    const { declared, received, req } = this
+    // A 100-continue sender refused before its 100 may never send the body: nothing to drain.
+    const drainable = declared >= 0 && declared <= this.deps.settings.maxBodyBytes && declared - received <= DRAIN_LIMIT_BYTES && req.headers.expect === undefined
+    if (!drainable || this.deps.tracker.closing) return this.refuseStreaming(err)
+    // Node drops the body of a request nobody read; one whose first bytes were read is resumed here.
+    if (this.held !== undefined) {
+      req.removeListener('data', onData)
+      req.removeListener('end', onEnd)
+      req.resume()
+    }
+    this.refuse(err)
   }
 
   /** Answers an error and stops reading the body: the connection is closed after the answer. */
@@ -347,6 +489,9 @@ class WriteExchange {
   private finish (status: number): void {
     if (this.answered) return
     this.answered = true
+    this.stopClock()
+    this.held = undefined
+    this.pending = undefined
     if (this.admitted) {
       this.admitted = false
       this.deps.admission.release()
@@ -366,11 +511,15 @@ export function setWrittenHeaders (res: ServerResponse, samples: number, histogr
 }
 
 function onData (this: WriteRequest, chunk: Buffer): void {
-  this[EXCHANGE]!.chunk(chunk)
+  this[EXCHANGE]!.arrived(chunk)
 }
 
 function onEnd (this: WriteRequest): void {
-  void this[EXCHANGE]!.bodyEnd()
+  this[EXCHANGE]!.end()
+}
+
+function onBodyWindow (exchange: WriteExchange): void {
+  exchange.windowEnd()
 }
 
 function onAborted (this: WriteRequest): void {

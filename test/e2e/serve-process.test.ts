@@ -12,6 +12,7 @@ import { CLI_PATH, jsonLogs, startServiceProcess, type ServiceProcess } from '..
 import { until } from '../helpers/test-sinks.js'
 import { body1, body2 } from '../receive/bodies.js'
 import { envName, flagName, SETTING_KEYS } from '../../src/config/schema.js'
+import { FIRST_BODY_BYTES } from '../../src/receive/write-route.js'
 
 let running: ServiceProcess[] = []
 afterEach(async () => {
@@ -47,7 +48,10 @@ interface Held {
   answer: Promise<{ status: number, headers: Record<string, string | string[] | undefined> } | { error: string }>
 }
 
-/** Starts a chunked write, sends the first bytes of `body`, and holds the rest until `rest()`. */
+/**
+ * Starts a chunked write, sends the first FIRST_BODY_BYTES of `body` (enough to take a slot; `body`
+ * must be larger), and holds the rest until `rest()`.
+ */
 function hold (url: string, body: Uint8Array, version: '1.0' | '2.0', dispatcher: Agent): Held {
   const stream = new PassThrough()
   const answer = request(`${url}/api/v1/write`, {
@@ -62,15 +66,16 @@ function hold (url: string, body: Uint8Array, version: '1.0' | '2.0', dispatcher
     async res => { await res.body.text(); return { status: res.statusCode, headers: res.headers } },
     (err: unknown) => ({ error: String((err as { code?: string }).code ?? err) })
   )
-  stream.write(body.subarray(0, 8))
-  return { rest: () => { stream.end(body.subarray(8)) }, answer }
+  if (body.length <= FIRST_BODY_BYTES) throw new Error(`hold needs a body of more than ${FIRST_BODY_BYTES} bytes`)
+  stream.write(body.subarray(0, FIRST_BODY_BYTES))
+  return { rest: () => { stream.end(body.subarray(FIRST_BODY_BYTES)) }, answer }
 }
 
 describe('signals', () => {
   it('SIGTERM: every in-flight request gets its answer, none a reset, and the process exits 0', async () => {
-    const p = await serve(['--shutdown-grace', '20s'])
+    const p = await serve(['--shutdown-grace', '20s', '--body-idle-timeout', '10m'])
     const agent = new Agent({ connections: 16 })
-    const bodies = [body1(200), body1(300, 1, 'b'), body2(40, 2), body1(100, 2, 'c')]
+    const bodies = [body1(2500), body1(3000, 1, 'b'), body2(1000, 20), body1(2500, 2, 'c')]
     const held = bodies.map((b, i) => hold(p.url, b, i === 2 ? '2.0' : '1.0', agent))
     // Every request holds a slot: its body is being read.
     expect(await waitForGauge(p, 'prom_ingest_slots_in_use', held.length)).toBe(held.length)
@@ -88,9 +93,9 @@ describe('signals', () => {
   })
 
   it('a second signal exits at once', async () => {
-    const p = await serve(['--shutdown-grace', '60s'])
+    const p = await serve(['--shutdown-grace', '60s', '--body-idle-timeout', '10m'])
     const agent = new Agent()
-    const h = hold(p.url, body1(50), '1.0', agent)
+    const h = hold(p.url, body1(2500), '1.0', agent)
     expect(await waitForGauge(p, 'prom_ingest_slots_in_use', 1)).toBe(1)
     p.child.kill('SIGTERM')
     await until(() => jsonLogs(p.logs).some(l => l.msg === 'signal received'))
@@ -104,9 +109,9 @@ describe('signals', () => {
   })
 
   it('when the grace period runs out, requests still in flight are cut off and the exit code says so', async () => {
-    const p = await serve(['--shutdown-grace', '1s'])
+    const p = await serve(['--shutdown-grace', '1s', '--body-idle-timeout', '10m'])
     const agent = new Agent()
-    const h = hold(p.url, body1(50), '1.0', agent)
+    const h = hold(p.url, body1(2500), '1.0', agent)
     expect(await waitForGauge(p, 'prom_ingest_slots_in_use', 1)).toBe(1)
     p.child.kill('SIGTERM')
     expect(await p.exited).toBe(1)

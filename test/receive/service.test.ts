@@ -19,6 +19,7 @@ import { FailingSink, GatedSink, RecordingSink, until } from '../helpers/test-si
 import type { Service } from '../../src/main.js'
 import type { DiscardSink } from '../../src/sinks/discard-sink.js'
 import type { Sink } from '../../src/sinks/sink.js'
+import { FIRST_BODY_BYTES } from '../../src/receive/write-route.js'
 import { body1, body2, histogram, series1, T0 } from './bodies.js'
 
 let services: Service[] = []
@@ -365,18 +366,19 @@ describe('backpressure', () => {
   })
 
   it('a body that holds the only slot: the next request waits slot-wait, then gets 429 when so configured', async () => {
-    const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--slot-wait', '150ms', '--saturation-status', '429'])
-    const body = body1(100)
+    const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--slot-wait', '150ms', '--saturation-status', '429', '--body-idle-timeout', '10m'])
+    // A request takes a slot once its first FIRST_BODY_BYTES arrived.
+    const body = body1(3000)
     const held = streamingWrite(s.url)
-    held.body.write(body.subarray(0, 10))
+    held.body.write(body.subarray(0, FIRST_BODY_BYTES))
     await until(() => s.pool.stats().slotsInUse === 1)
     const refused = await postWrite(s.url, body1(7))
     expect(refused.status).toBe(429)
     expect(refused.headers['retry-after']).toBe('1')
-    held.body.end(body.subarray(10))
+    held.body.end(body.subarray(FIRST_BODY_BYTES))
     expect((await held.answer).status).toBe(204)
     expect((await postWrite(s.url, body1(7))).status).toBe(204)
-    expect(discard(s).counts.samples).toBe(107)
+    expect(discard(s).counts.samples).toBe(3007)
   })
 
   it('waiting requests are served in turn when slots free within slot-wait', async () => {
@@ -466,13 +468,13 @@ describe('metrics and health', () => {
   })
 
   it('/healthz and /readyz; readyz turns 503 once shutdown begins, while in-flight requests finish', async () => {
-    const s = await start()
+    const s = await start(['--body-idle-timeout', '10m'])
     const ok = await request(`${s.url}/readyz`)
     expect(ok.statusCode).toBe(200)
     expect(await ok.body.text()).toBe('ready\n')
     const held = streamingWrite(s.url)
-    const body = body1(20)
-    held.body.write(body.subarray(0, 5))
+    const body = body1(3000)
+    held.body.write(body.subarray(0, FIRST_BODY_BYTES))
     await until(() => s.pool.stats().slotsInUse === 1)
     // A connection opened before shutdown, to ask /readyz during it.
     const sock = connect(s.port, '127.0.0.1')
@@ -487,11 +489,11 @@ describe('metrics and health', () => {
     })
     expect(reply).toMatch(/^HTTP\/1.1 503/)
     expect(reply).toContain('shutting down')
-    held.body.end(body.subarray(5))
+    held.body.end(body.subarray(FIRST_BODY_BYTES))
     const answer = await held.answer
     expect(answer.status).toBe(204)
     expect(answer.headers.connection).toBe('close')
     expect(await closed).toBe(true)
-    expect(discard(s).counts.samples).toBe(20)
+    expect(discard(s).counts.samples).toBe(3000)
   })
 })
