@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CODES, IngestError, toIngestError } from '../src/errors.js'
+import { errorRow } from '../src/docs/reference-tables.js'
+import { CODES, IngestError, toIngestError, type ErrorCode } from '../src/errors.js'
 
 /** docs/errors.md's table: code -> [status, retry, description], and the codes in the order listed. */
 function documentedCodes (): Map<string, [number, string, string]> {
@@ -17,7 +18,7 @@ describe('error codes', () => {
   it('are listed in docs/errors.md with the status, retry advice and description the code table gives', () => {
     const rows = documentedCodes()
     for (const [code, info] of Object.entries(CODES)) {
-      const row = `| \`${code}\` | ${info.status} | ${info.retryable ? 'yes' : 'no'} | ${info.description} |`
+      const row = errorRow(code as ErrorCode)
       expect(rows.get(code), `docs/errors.md needs the row: ${row}`).toEqual([info.status, info.retryable ? 'yes' : 'no', info.description])
     }
     expect([...rows.keys()].sort(), 'docs/errors.md lists exactly the codes of src/errors.ts').toEqual(Object.keys(CODES).sort())

@@ -1,29 +1,15 @@
 /**
  * docs/configuration.md lists every setting of the schema (src/config/schema.ts) as `--help` does
  * (src/config/help.ts): its flag, its environment variable, its default and its help line. A new
- * setting fails this test until its row is added; the failure message gives the row.
+ * setting fails this test until its row is added; the failure message gives the row, and
+ * `npm run docs:tables` writes it (src/docs/reference-tables.ts builds the rows).
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { formatValue } from '../../src/config/load-config.js'
-import { envName, flagName, SETTING_KEYS, SETTINGS, type Config, type SettingSpec } from '../../src/config/schema.js'
+import { flagName, SETTING_KEYS } from '../../src/config/schema.js'
+import { settingRow as expectedRow } from '../../src/docs/reference-tables.js'
 
 const DOC = new URL('../../docs/configuration.md', import.meta.url)
-
-/** The default as the doc shows it: as --help prints it, without what --help adds about this machine. */
-function documentedDefault (key: keyof Config): string {
-  const spec = SETTINGS[key] as SettingSpec
-  const text = spec.defaultText ?? (typeof spec.default === 'function' ? '(computed)' : formatValue(key, spec.default))
-  // `threads` adds "(1 here with duckdb, 2 with discard)": true of the machine that runs --help only.
-  const general = text.replace(/\s*\([^()]*\bhere\b[^()]*\)$/, '')
-  return general === '(none)' ? '(none)' : '`' + general + '`'
-}
-
-/** The table row of a setting, as docs/configuration.md must hold it. */
-function expectedRow (key: keyof Config): string {
-  const spec = SETTINGS[key] as SettingSpec
-  return `| \`--${flagName(key)}\` | \`${envName(key)}\` | ${documentedDefault(key)} | ${spec.help.replace(/\|/g, '\\|')} |`
-}
 
 /** Rows of the doc's settings table, by flag. */
 function documentedRows (): Map<string, string> {
