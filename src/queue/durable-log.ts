@@ -18,9 +18,9 @@
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
  * it; the segment being written is never deleted, so the head never goes back.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CURSOR_FILE_BYTES, cursorFileName, cursorNameOf, decodeCursorFile, encodeSlot, slotOffset } from './cursor-file.js'
@@ -112,6 +112,49 @@ export interface DurableLogStats {
 
 const NOOP = (): void => {}
 
+/** Queue directories open in this process (a second open of one would interleave appends). */
+const openDirs = new Set<string>()
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Takes `<dir>/lock` (our pid, created exclusively): two processes appending to one queue would
+ * overwrite each other's records. A lock left by a process that is gone is taken over; so is one
+ * holding our own pid that this process did not take (a container restarted: pid 1 again).
+ */
+function takeLock (dir: string): void {
+  const path = join(dir, 'lock')
+  if (openDirs.has(dir)) throw new IngestError('config_invalid', `the forward queue in ${dir} is already open in this process`)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx')
+      try { writeSync(fd, `${process.pid}\n`) } finally { closeSync(fd) }
+      openDirs.add(dir)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
+    }
+    let holder = NaN
+    try { holder = Number(readFileSync(path, 'utf8').trim()) } catch { /* gone meanwhile: try again */ }
+    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+      throw new IngestError('config_invalid', `the forward queue in ${dir} is in use by process ${holder} (${path}); two processes cannot share a queue directory`)
+    }
+    try { unlinkSync(path) } catch { /* removed by its owner meanwhile */ }
+  }
+}
+
+function releaseLock (dir: string): void {
+  openDirs.delete(dir)
+  try { unlinkSync(join(dir, 'lock')) } catch { /* already gone */ }
+}
+
 export class DurableLog implements CursorHost {
   readonly segments: Segment[] = []
   closed = false
@@ -143,8 +186,17 @@ export class DurableLog implements CursorHost {
     if (options.segmentBytes !== undefined && !(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= 1024)) {
       throw new IngestError('config_invalid', `forward queue segment size must be a whole number of bytes >= 1024, got ${options.segmentBytes}`)
     }
-    const log = new DurableLog(options)
-    await log.recover()
+    const dir = resolve(options.dir)
+    await mkdir(join(dir, 'cursors'), { recursive: true })
+    takeLock(dir)
+    const log = new DurableLog({ ...options, dir })
+    try {
+      await log.recover()
+    } catch (err) {
+      await log.closeFiles()
+      releaseLock(dir)
+      throw err
+    }
     return log
   }
 
@@ -156,7 +208,6 @@ export class DurableLog implements CursorHost {
 
   private async recover (): Promise<void> {
     const dir = this.options.dir
-    await mkdir(this.cursorDir, { recursive: true })
     const stored = this.readCursorFiles()
     const bases = (await readdir(dir)).map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
     const window = new Uint8Array(1 << 20)
@@ -456,6 +507,11 @@ export class DurableLog implements CursorHost {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
+    await this.closeFiles()
+    releaseLock(this.options.dir)
+  }
+
+  private async closeFiles (): Promise<void> {
     for (const c of this.cursors.values()) c.close()
     for (const s of this.segments) await s.handle.close()
   }

@@ -297,4 +297,19 @@ describe('DurableLog', () => {
     await onClose
     await expect(log.append([payload(2, 1)])).rejects.toMatchObject({ code: 'sink_failed' })
   })
+
+  it('refuses a queue directory another process or another open holds, and takes over one left by a dead process', async () => {
+    const dir = tempDir()
+    const log = await DurableLog.open({ dir })
+    await expect(DurableLog.open({ dir })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/already open in this process/) })
+    await log.close()
+    // The parent of this test process is alive: its pid in the lock means the queue is in use.
+    writeFileSync(join(dir, 'lock'), `${process.ppid}\n`)
+    await expect(DurableLog.open({ dir })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(new RegExp(`in use by process ${process.ppid}`)) })
+    // A pid that cannot be running (above the kernel's pid_max): a lock left by a crash.
+    writeFileSync(join(dir, 'lock'), '99999999\n')
+    const again = await DurableLog.open({ dir })
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`)
+    await again.close()
+  })
 })
