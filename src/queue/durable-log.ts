@@ -460,8 +460,8 @@ export class DurableLog implements CursorHost {
     return at === undefined ? this.nextOrdinal : this.segments[at.s]!.firstOrdinal + at.i
   }
 
-  damagedOnRead (segment: Segment, position: number, cursor: string): void {
-    this.noteDamaged(segment, position - segment.base, position - segment.base + HEADER_BYTES, 'read')
+  damagedOnRead (segment: Segment, position: number, bytes: number, cursor: string): void {
+    this.noteDamaged(segment, position - segment.base, position - segment.base + bytes, 'read')
     this.log.error({ destination: cursor, position }, 'forward queue: record damaged on disk since open; skipped')
   }
 
