@@ -211,39 +211,47 @@ export class DurableLog implements CursorHost {
     const stored = this.readCursorFiles()
     const bases = (await readdir(dir)).map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
     const window = new Uint8Array(1 << 20)
+    // The latest segment whose last bytes hold no intact record. It is the torn tail of the log when
+    // nothing but empty segments follows it (a crash in a group that started a new segment), and
+    // damage when a later segment holds records.
+    let unfinished: { seg: Segment, tail: { from: number, to: number }, validEnd: number } | undefined
     for (let k = 0; k < bases.length; k++) {
       const base = bases[k]!
-      const last = k === bases.length - 1
       const file = join(dir, segmentFileName(base))
       const handle = await open(file, 'r+')
       try {
         const fileSize = (await handle.stat()).size
         // A segment ends where the next begins; bytes beyond that are not the log's.
-        const limit = last ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
+        const limit = k === bases.length - 1 ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
         if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, 'forward queue: segment overlaps the next one; its bytes beyond the next segment\'s base are ignored')
         const seg = new Segment(base, file, handle, limit, this.nextOrdinal)
         const scan = await scanSegment(handle, base, limit, (p, len, t) => seg.add(p, len, t), window)
         this.nextOrdinal += seg.count
+        if (unfinished !== undefined && (seg.count > 0 || scan.damaged.length > 0)) {
+          this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
+          unfinished = undefined
+        }
         for (const d of scan.damaged) this.noteDamaged(seg, d.from, d.to, 'open')
         if (scan.tail !== undefined) {
-          if (last) {
-            // The segment being written when the process stopped: a record torn by the crash (never
-            // acknowledged, since acknowledgement waits for fdatasync) or damage in its last bytes.
-            await handle.truncate(scan.validEnd)
-            await handle.datasync()
-            seg.size = scan.validEnd
-            const bytes = scan.tail.to - scan.tail.from
-            this.counters.tornTailBytes += bytes
-            this.log.warn({ segment: file, offset: scan.tail.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
-          } else {
-            this.noteDamaged(seg, scan.tail.from, scan.tail.to, 'open')
-          }
+          if (unfinished !== undefined) this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
+          unfinished = { seg, tail: scan.tail, validEnd: scan.validEnd }
         }
         this.segments.push(seg)
       } catch (err) {
         await handle.close()
         throw err
       }
+    }
+    if (unfinished !== undefined) {
+      // The record being written when the process stopped: torn by the crash (never acknowledged,
+      // since acknowledgement waits for fdatasync), or damage in the log's very last bytes.
+      const { seg, tail, validEnd } = unfinished
+      await seg.handle.truncate(validEnd)
+      await seg.handle.datasync()
+      seg.size = validEnd
+      const bytes = tail.to - tail.from
+      this.counters.tornTailBytes += bytes
+      this.log.warn({ segment: seg.file, offset: tail.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
     }
     if (this.segments.length === 0) {
       // A new log, or one whose segments are gone: start where the cursors are, so positions never go back.

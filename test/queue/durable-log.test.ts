@@ -90,6 +90,27 @@ describe('DurableLog', () => {
     await again.close()
   })
 
+  it('treats a torn record before an empty last segment as the torn tail (a crash in a group that started a new segment)', async () => {
+    const dir = tempDir()
+    const log = await DurableLog.open({ dir, segmentBytes: 2048 })
+    const positions = await fill(log, [600, 600]) // segment 0
+    await log.close()
+    // The crash: the next group had opened segment 1 (empty) and written only part of a record to segment 0.
+    const end = positions[1]! + HEADER_BYTES + 600
+    const fd = openSync(join(dir, SEG0), 'r+')
+    writeSync(fd, new Uint8Array(100).fill(7), 0, 100, end)
+    closeSync(fd)
+    writeFileSync(join(dir, '00000000000000002000.seg'), new Uint8Array(0))
+    const { logger, lines } = captureLogger()
+    const again = await DurableLog.open({ dir, segmentBytes: 2048, logger })
+    expect(again.stats()).toMatchObject({ records: 2, tornTailBytes: 100, damagedRecords: 0, segments: 2 })
+    expect(statSync(join(dir, SEG0)).size).toBe(end)
+    expect(lines.filter(l => l.level === 50)).toEqual([])
+    expect(await again.append([payload(3, 10)])).toBe(2000)
+    expect((await readAll(again.cursor('d'))).map(r => r.position)).toEqual([...positions, 2000])
+    await again.close()
+  })
+
   it('loses only the last record when it is cut short by truncating the file', async () => {
     const dir = tempDir()
     const log = await DurableLog.open({ dir })
