@@ -11,9 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DurableLog } from '../../src/queue/durable-log.js'
 import { ensureQueueBuilt, removeTempDirs, ROOT, segmentFiles, tempDir } from './helpers.js'
+
+// `npm test` builds dist/ first; run alone after an edit, this builds it (slow on a busy machine).
+beforeAll(() => { ensureQueueBuilt() }, 300_000)
 
 const children: ChildProcess[] = []
 afterAll(() => {
@@ -64,7 +67,6 @@ async function runAndKill (dir: string, firstId: number, killAfter: number): Pro
 
 describe('forward queue crash safety', () => {
   it('after SIGKILL, every acknowledged record is in the queue, intact, where it was acknowledged', async () => {
-    ensureQueueBuilt()
     const dir = tempDir()
     const acked: Ack[] = []
     for (let round = 0; round < 3; round++) {
