@@ -3,7 +3,8 @@
  * fsync'd before the next, as a request waits for its 204) put records of `--bytes` bytes into a
  * DurableLog in a temp directory for `--duration` seconds, optionally with `--readers` cursors reading
  * and committing everything behind them (as destinations do). Reports appends/s, MB/s, fsyncs/s,
- * records per fsync group, append latency and the process' CPU.
+ * records per fsync group, append latency and the process' CPU; then how long it takes to open the
+ * queue again (every record read back and its CRC checked).
  *
  * `npm run build && node dist/bench/forward-queue.js [--writers 4] [--bytes 215391] [--duration 10] [--readers 0] [--dir DIR]`
  * The temp directory is on the same file system as the data directory would be (os.tmpdir() unless --dir).
@@ -66,6 +67,11 @@ try {
   const cpu = process.cpuUsage(cpu0)
   const after = log.stats()
   await log.close()
+  // Start-up after a stop: open reads every record back and checks its CRC (the files are in the page cache).
+  const r0 = performance.now()
+  const reopened = await DurableLog.open({ dir })
+  const reopenMs = performance.now() - r0
+  await reopened.close()
 
   latencies.sort((a, b) => a - b)
   const fsyncs = after.fsyncs - before.fsyncs
@@ -79,11 +85,15 @@ try {
     latencyP50: quantile(latencies, 0.5),
     latencyP99: quantile(latencies, 0.99),
     readsPerSec: read / seconds,
-    cpuCores: (cpu.user + cpu.system) / 1e6 / seconds
+    cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
+    queueBytes: after.bytes,
+    reopenMs,
+    reopenMbPerSec: after.bytes / 1e6 / (reopenMs / 1e3)
   }
   console.log(`forward queue: ${writers} writers, ${bytes}-byte records, ${readers} readers, ${fmt(seconds)} s, ${dir}`)
-  printTable(['appends/s', 'MB/s', 'fsyncs/s', 'records/group', 'p50 ms', 'p99 ms', 'reads/s', 'CPU cores'], [[
-    fmt(result.appendsPerSec), fmt(result.mbPerSec), fmt(result.fsyncsPerSec), fmt(result.recordsPerGroup), fmt(result.latencyP50), fmt(result.latencyP99), fmt(result.readsPerSec), fmt(result.cpuCores, 2)
+  printTable(['appends/s', 'MB/s', 'fsyncs/s', 'records/group', 'p50 ms', 'p99 ms', 'reads/s', 'CPU cores', 'reopen ms', 'reopen MB/s'], [[
+    fmt(result.appendsPerSec), fmt(result.mbPerSec), fmt(result.fsyncsPerSec), fmt(result.recordsPerGroup), fmt(result.latencyP50), fmt(result.latencyP99), fmt(result.readsPerSec), fmt(result.cpuCores, 2),
+    fmt(reopenMs), fmt(result.reopenMbPerSec)
   ]])
   printJson('forward-queue', result)
 } finally {
