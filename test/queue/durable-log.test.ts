@@ -39,6 +39,17 @@ describe('DurableLog', () => {
     await log.close()
   })
 
+  it('appends a payload that lives in a SharedArrayBuffer slot, as the receiver holds a body', async () => {
+    const log = await DurableLog.open({ dir: tempDir() })
+    const slot = new Uint8Array(new SharedArrayBuffer(4096))
+    slot.set(payload(3, 1000), 17)
+    const p = await log.append([slot.subarray(17, 517), slot.subarray(517, 1017)])
+    const [r] = await readAll(log.cursor('d'))
+    expect(r!.position).toBe(p)
+    expect(r!.payload.equals(payload(3, 1000))).toBe(true)
+    await log.close()
+  })
+
   it('appends made together share one vectored write and one fdatasync', async () => {
     const log = await DurableLog.open({ dir: tempDir() })
     const before = log.stats()
