@@ -87,7 +87,7 @@ export interface DuckDbSink extends Sink {
   /** Runs one read-only statement (see query-guard.ts) and returns its whole answer. */
   query(sql: string, format: QueryFormat): Promise<QueryOutput>
   /** Runs one read-only statement; `write` gets the answer in parts, each awaited before the next. */
-  streamQuery(sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary>
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
   /** Bytes of an answer the query route holds before it sends the status. */
   readonly queryHoldBytes: number
   /** Runs retention now (normally on a schedule). */
@@ -199,11 +199,11 @@ class DuckDbSinkImpl implements DuckDbSink {
     return { body: parts.join(''), contentType: summary.contentType, rowCount: summary.rowCount, truncated: summary.truncated }
   }
 
-  async streamQuery (sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary> {
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
     this.runningHost()
-    const leave = await this.gate.enter()
+    const leave = await this.gate.enter(signal)
     try {
-      return await this.runningHost().streamQuery(sql, format, write)
+      return await this.runningHost().streamQuery(sql, format, write, signal)
     } finally {
       leave()
     }

@@ -164,11 +164,11 @@ export class DuckDbStore implements TransactionWriter {
    * Runs a read-only query on a free reader connection (waiting for one when all run queries) and
    * writes its answer in parts (query-guard.ts). The sink in front bounds how many wait.
    */
-  async streamQuery (sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary> {
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
     if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
     const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
     try {
-      return await streamReadOnlyQuery(reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write)
+      return await streamReadOnlyQuery(reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
     } finally {
       const next = this.readerWaiters.shift()
       if (next !== undefined) next(reader)

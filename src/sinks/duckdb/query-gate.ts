@@ -30,7 +30,8 @@ export class QueryGate {
   get waiting (): number { return this.waiters.length }
 
   /** Resolves when the query may run; throws query_queue_full when the queue is full or the wait too long. */
-  async enter (): Promise<Leave> {
+  async enter (signal?: AbortSignal): Promise<Leave> {
+    if (signal?.aborted === true) throw new IngestError('query_failed', 'the query was given up before it ran (the client went away)')
     if (this.active < this.o.concurrency) {
       this.active++
       return this.leaver()
@@ -39,14 +40,19 @@ export class QueryGate {
       throw new IngestError('query_queue_full', `the query was refused: ${this.active} queries are running and ${this.waiters.length} are waiting (query-concurrency ${this.o.concurrency}, query-queue ${this.o.queue}); retry later`)
     }
     return await new Promise<Leave>((resolve, reject) => {
-      const waiter: Waiter = {
-        admit: resolve,
-        timer: setTimeout(() => {
-          const i = this.waiters.indexOf(waiter)
-          if (i >= 0) this.waiters.splice(i, 1)
-          reject(new IngestError('query_queue_full', `the query waited ${Math.round(this.o.waitMs / 1000)} s (query-timeout) for a turn and got none: ${this.active} queries are running; retry later`))
-        }, this.o.waitMs)
+      const out = (err: IngestError): void => {
+        const i = this.waiters.indexOf(waiter)
+        if (i >= 0) this.waiters.splice(i, 1)
+        clearTimeout(waiter.timer)
+        signal?.removeEventListener('abort', given)
+        reject(err)
       }
+      const given = (): void => out(new IngestError('query_failed', 'the query was given up while it waited for a turn (the client went away)'))
+      const waiter: Waiter = {
+        admit: leave => { signal?.removeEventListener('abort', given); resolve(leave) },
+        timer: setTimeout(() => out(new IngestError('query_queue_full', `the query waited ${Math.round(this.o.waitMs / 1000)} s (query-timeout) for a turn and got none: ${this.active} queries are running; retry later`)), this.o.waitMs)
+      }
+      signal?.addEventListener('abort', given)
       this.waiters.push(waiter)
     })
   }

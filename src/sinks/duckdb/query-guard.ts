@@ -109,12 +109,27 @@ const turn = async (): Promise<void> => await new Promise(resolve => setImmediat
  * Checks one read statement, runs it on `connection` and writes its answer in parts. Throws
  * query_refused, query_failed or query_too_large (parts may have been written before the last two).
  */
-export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: string, format: QueryFormat, limits: QueryLimits, write: PartWriter): Promise<QuerySummary> {
+export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: string, format: QueryFormat, limits: QueryLimits, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
   if (holdsNoStatement(sql)) throw new IngestError('query_refused', 'the query is refused: it is empty (no statement, only whitespace, comments or semicolons)')
   const deadline = Date.now() + limits.timeoutMs
   await connection.run('BEGIN TRANSACTION READ ONLY')
   const timer = setTimeout(() => connection.interrupt(), limits.timeoutMs)
+  // The answer is no longer wanted (the client went away): stop at once, and free the connection.
+  const cancel = (): void => connection.interrupt()
+  signal?.addEventListener('abort', cancel)
   try {
+    return await run()
+  } catch (err) {
+    if (signal?.aborted === true) throw new IngestError('query_failed', 'the query was stopped: its answer is no longer wanted (the client went away)')
+    throw err
+  } finally {
+    signal?.removeEventListener('abort', cancel)
+    clearTimeout(timer)
+    try { await connection.run('ROLLBACK') } catch { /* nothing to roll back */ }
+  }
+
+  async function run (): Promise<QuerySummary> {
+    if (signal?.aborted === true) throw new IngestError('query_failed', 'the query was stopped before it ran')
     let extracted
     try {
       extracted = await connection.extractStatements(sql)
@@ -123,6 +138,14 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
     }
     if (extracted.count !== 1) {
       throw new IngestError('query_refused', `the query is refused: it must be exactly one statement, found ${extracted.count}`)
+    }
+    // The parse tree is checked before the statement is bound: nothing of a refused function runs.
+    const tree = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql], [VARCHAR])
+    const json = String(tree.getRows()[0]?.[0] ?? '')
+    if (json.startsWith('{"error":false')) {
+      for (const name of functionNames(JSON.parse(json))) {
+        if (REFUSED_FUNCTIONS.has(name)) throw new IngestError('query_refused', `the query is refused: ${name}() is not allowed in queries (it runs SQL text, acts on the writer or changes the instance)`)
+      }
     }
     let prepared
     try {
@@ -135,12 +158,7 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
       throw new IngestError('query_refused', `${StatementType[type] ?? 'this'} statements are refused: only reads are allowed (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE)`)
     }
     if (prepared.parameterCount > 0) throw new IngestError('query_refused', 'the query is refused: it has parameters ($1, ?), which cannot be given here')
-    const tree = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql], [VARCHAR])
-    const json = String(tree.getRows()[0]?.[0] ?? '')
     if (!json.startsWith('{"error":false')) throw new IngestError('query_refused', 'the query is refused: only plain SELECT queries are allowed (this statement has no query tree)')
-    for (const name of functionNames(JSON.parse(json))) {
-      if (REFUSED_FUNCTIONS.has(name)) throw new IngestError('query_refused', `the query is refused: ${name}() is not allowed in queries (it runs SQL text, acts on the writer or changes the instance)`)
-    }
 
     // Executed task by task on this thread (each task is a bounded piece of work), not in one
     // blocking call: a long query would otherwise hold one of libuv's 4 threads, which the writer's
@@ -212,9 +230,6 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
     add(formatter.tail(truncated))
     await flush()
     return { contentType: CONTENT_TYPES[format], rowCount: formatter.rows, truncated, bytes }
-  } finally {
-    clearTimeout(timer)
-    try { await connection.run('ROLLBACK') } catch { /* nothing to roll back */ }
   }
 }
 

@@ -22,7 +22,7 @@ import { CONTENT_TYPES, isQueryFormat, QUERY_FORMATS, type QueryFormat } from '.
 
 /** What the route needs of a sink. */
 export interface QuerySink {
-  streamQuery(sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary>
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
   /** Bytes of an answer held before the status is sent. */
   readonly queryHoldBytes: number
 }
@@ -140,13 +140,19 @@ export function queryRoutes (sink: QuerySink): HttpRoute[] {
     const { sql, format } = queryParams(url.searchParams, body, req.headers['content-type'])
     if (!isQueryFormat(format)) throw new IngestError('query_failed', `unknown format ${JSON.stringify(format)}: use one of ${QUERY_FORMATS.join(', ')}`)
     const answer = new HeldAnswer(res, format, sink.queryHoldBytes)
+    // A client that goes away gives its query up: it leaves the queue, or its connection is interrupted.
+    const gone = new AbortController()
+    const onClose = (): void => { if (!res.writableFinished) gone.abort() }
+    res.once('close', onClose)
     let summary: QuerySummary
     try {
-      summary = await sink.streamQuery(sql, format, answer.write)
+      summary = await sink.streamQuery(sql, format, answer.write, gone.signal)
     } catch (err) {
       if (!answer.started) throw err // nothing sent yet: the server answers with the error's own status
       answer.cut(toIngestError(err))
       return
+    } finally {
+      res.off('close', onClose)
     }
     answer.end(summary)
   }

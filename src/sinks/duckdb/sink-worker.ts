@@ -39,7 +39,7 @@ async function main (): Promise<void> {
   }
 
   /** Running queries: parts they may still send before a query-pull, and who waits for one. */
-  const queries = new Map<number, { credit: number, wake: (() => void) | undefined, cancelled: boolean }>()
+  const queries = new Map<number, { credit: number, wake: (() => void) | undefined, cancelled: boolean, readonly stop: AbortController }>()
   let writes = 0
   const exitAt = data.options.faults?.exitWorkerAtWrite
   port.on('message', (m: ToWorker) => {
@@ -54,7 +54,7 @@ async function main (): Promise<void> {
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
       case 'query': {
-        const q = { credit: QUERY_WINDOW, wake: undefined as (() => void) | undefined, cancelled: false }
+        const q = { credit: QUERY_WINDOW, wake: undefined as (() => void) | undefined, cancelled: false, stop: new AbortController() }
         queries.set(m.id, q)
         const gone = (): IngestError => new IngestError('query_failed', 'the query was stopped: its answer is no longer wanted (the client went away)')
         store.streamQuery(m.sql, m.format, async text => {
@@ -62,7 +62,7 @@ async function main (): Promise<void> {
           post({ t: 'query-part', id: m.id, text })
           if (--q.credit <= 0) await new Promise<void>(resolve => { q.wake = resolve })
           if (q.cancelled) throw gone()
-        }).then(
+        }, q.stop.signal).then(
           summary => post({ t: 'query-end', id: m.id, summary }),
           err => post({ t: 'query-end', id: m.id, error: toIngestError(err).toWire() })
         ).finally(() => queries.delete(m.id))
@@ -73,7 +73,7 @@ async function main (): Promise<void> {
         const q = queries.get(m.id)
         if (q === undefined) break
         if (m.t === 'query-pull') q.credit++
-        else q.cancelled = true
+        else { q.cancelled = true; q.stop.abort() }
         const wake = q.wake
         q.wake = undefined
         wake?.()

@@ -24,7 +24,7 @@ export interface StoreHost {
   submit(seq: number, batch: RowBatch): void
   call<K extends Call['kind']>(c: Extract<Call, { kind: K }>): Promise<CallResult[K]>
   /** Runs a read-only query; `write` gets its answer in parts, each awaited before more are sent. */
-  streamQuery(sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary>
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
   close(): Promise<void>
 }
 
@@ -58,8 +58,8 @@ export class InProcessHost implements StoreHost {
     }
   }
 
-  async streamQuery (sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary> {
-    return await this.store!.streamQuery(sql, format, write)
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    return await this.store!.streamQuery(sql, format, write, signal)
   }
 
   async close (): Promise<void> { await this.store?.close() }
@@ -153,15 +153,21 @@ export class WorkerHost implements StoreHost {
     })
   }
 
-  async streamQuery (sql: string, format: QueryFormat, write: PartWriter): Promise<QuerySummary> {
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
     const worker = this.worker
     if (worker === undefined) throw new IngestError('sink_failed', 'the DuckDB sink worker is not running')
     const id = this.nextCall++
-    return await new Promise<QuerySummary>((resolve, reject) => {
-      this.queries.set(id, { write, taken: Promise.resolve(), failed: undefined, resolve, reject })
-      const m: ToWorker = { t: 'query', id, sql, format }
-      worker.postMessage(m)
-    })
+    const cancel = (): void => { const m: ToWorker = { t: 'query-cancel', id }; this.worker?.postMessage(m) }
+    signal?.addEventListener('abort', cancel)
+    try {
+      return await new Promise<QuerySummary>((resolve, reject) => {
+        this.queries.set(id, { write, taken: Promise.resolve(), failed: undefined, resolve, reject })
+        const m: ToWorker = { t: 'query', id, sql, format }
+        worker.postMessage(m)
+      })
+    } finally {
+      signal?.removeEventListener('abort', cancel)
+    }
   }
 
   /** Hands a part to the query's writer in order; once taken, the worker may send one more. */
