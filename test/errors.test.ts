@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { CODES, IngestError, httpStatusOf, toIngestError } from '../src/errors.js'
 
 describe('error codes', () => {
   it('are listed in the README with the status and retry advice the code table gives', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    // The README's table, and the tables of docs/*.md (docs/query.md lists the query route's codes).
+    const docs = new URL('../docs/', import.meta.url)
+    const readme = [new URL('../README.md', import.meta.url), ...readdirSync(docs).filter(f => f.endsWith('.md')).map(f => new URL(f, docs))].map(f => readFileSync(f, 'utf8')).join('\n')
     const rows = new Map<string, [number, string]>()
     for (const m of readme.matchAll(/^\| `([a-z0-9_]+)` \| (\d{3}) \| (yes|no) \|/gm)) rows.set(m[1]!, [Number(m[2]), m[3]!])
     for (const [code, info] of Object.entries(CODES)) {
