@@ -103,7 +103,6 @@ function functionNames (tree: unknown, out: Set<string> = new Set()): Set<string
 }
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
-const turn = async (): Promise<void> => await new Promise(resolve => setImmediate(resolve))
 
 /**
  * Checks one read statement, runs it on `connection` and writes its answer in parts. Throws
@@ -170,7 +169,7 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
         if (state === DuckDBPendingResultState.RESULT_READY) break
         if (Date.now() > deadline) connection.interrupt()
         if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await sleep(1) // DuckDB's own threads have every task
-        else await turn()
+        else await sleep(1) // leave the thread to the writer between tasks
       }
     } catch (err) {
       throw refusedOrFailed(err)
