@@ -54,6 +54,7 @@ export const CODES = {
   content_type_unsupported: { status: 415, retryable: false, description: 'the Content-Type is not a Remote Write 1.0 or 2.0 protobuf' },
   content_encoding_unsupported: { status: 415, retryable: false, description: 'the Content-Encoding is not snappy' },
   unauthorized: { status: 401, retryable: false, description: 'missing or wrong bearer token or basic-auth credentials' },
+  forbidden: { status: 403, retryable: false, description: 'the credentials are valid but do not open this path: the query route needs the read credential (a write credential cannot read), and is closed while write auth is on and no read credential is set' },
   method_not_allowed: { status: 405, retryable: false, description: 'the path exists but not for this method' },
   not_found: { status: 404, retryable: false, description: 'no such path' },
   saturated: { status: 503, retryable: true, description: 'no slot became free within the admission timeout; retry after the Retry-After delay' },
@@ -64,6 +65,8 @@ export const CODES = {
   sink_failed: { status: 503, retryable: true, description: 'a sink failed to store the batch; nothing of the request was acknowledged' },
   query_refused: { status: 400, retryable: false, description: 'a query statement would change data; only reads are allowed' },
   query_failed: { status: 400, retryable: false, description: 'the query could not be run' },
+  query_too_large: { status: 400, retryable: false, description: 'the query\'s answer is larger than query-max-answer-bytes; select fewer rows or columns (past query-hold-bytes the answer is cut instead: its last line names this code and the connection closes)' },
+  query_queue_full: { status: 503, retryable: true, description: 'query-concurrency queries are running and query-queue more are waiting, or a waiting query found no free turn within query-timeout; retry after the Retry-After delay' },
 
   // Start-up.
   config_invalid: { status: 500, retryable: false, description: 'a setting has a value that is not allowed' },

@@ -18,7 +18,7 @@ import { registry as processRegistry } from './metrics/registry.js'
 import { DecodePool } from './pool/decode-pool.js'
 import type { SlotClassConfig } from './pool/slot-pool.js'
 import { Admission } from './receive/admission.js'
-import { createAuthenticator } from './receive/auth.js'
+import { createAuthenticator, createReadAuthenticator } from './receive/auth.js'
 import { IngestServer, type HttpRoute } from './receive/server.js'
 import { SeriesIndex } from './series/series-index.js'
 import { createDiscardSink } from './sinks/discard-sink.js'
@@ -106,6 +106,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
   const auth = createAuthenticator(config)
+  const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
   const ready = (): boolean => poolUp && sink.ready()
   const routes = [...(options.routes ?? []), ...((sink as SinkWithRoutes).routes ?? [])]
@@ -118,6 +119,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     registry,
     logger,
     auth,
+    readAuth,
     ready,
     routes,
     policy: { saturationStatus: config.saturationStatus, retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
@@ -201,6 +203,10 @@ async function createConfiguredSink (config: Config, index: SeriesIndex, logger:
     commitInterval: config.commitInterval,
     commitMaxRows: config.commitMaxRows,
     retentionMs: config.retention,
+    queryLimits: { maxRows: config.queryMaxRows, timeoutMs: config.queryTimeout, maxAnswerBytes: config.queryMaxAnswerBytes },
+    queryConcurrency: config.queryConcurrency,
+    queryQueue: config.queryQueue,
+    queryHoldBytes: config.queryHoldBytes,
     index,
     logger,
     registry

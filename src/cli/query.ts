@@ -3,17 +3,20 @@
  * CSV or JSON.
  *
  * DuckDB lets one process open the database file, so the query goes where the file is open:
- * - to the running service over HTTP (`POST /api/v1/query`, behind its auth) when `--url` is given or
- *   the data directory's service.json names a live process;
+ * - to the running service over HTTP (`POST /api/v1/query`, behind its read credential) when `--url`
+ *   is given or the data directory's service.json names a live process on a loopback address (the
+ *   file may have been planted: a token is never sent to another host unless `--url` names it);
  * - otherwise straight to the file, opened read-only.
- * Both refuse statements that would change data (src/sinks/duckdb/query-guard.ts).
+ * Both refuse statements that would change data (src/sinks/duckdb/query-guard.ts), and both print
+ * the answer as it comes.
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { parseDuration } from '../config/duration.js'
-import { IngestError, toIngestError } from '../errors.js'
+import { isIP } from 'node:net'
+import { IngestError, isErrorCode, toIngestError } from '../errors.js'
 import { openDatabase } from '../sinks/duckdb/open-database.js'
-import { DEFAULT_QUERY_LIMITS, runReadOnlyQuery, type QueryLimits } from '../sinks/duckdb/query-guard.js'
+import { DEFAULT_QUERY_LIMITS, streamReadOnlyQuery, type QueryLimits } from '../sinks/duckdb/query-guard.js'
 import { QUERY_PATH } from '../sinks/duckdb/query-handler.js'
 import { isQueryFormat, QUERY_FORMATS, type QueryFormat } from '../sinks/duckdb/result-format.js'
 import { readServiceInfo, serviceUrl } from '../sinks/duckdb/service-info.js'
@@ -31,9 +34,11 @@ histograms_with_labels, exemplars_with_labels. For example:
 Options:
   --format table|csv|json   output format (default table)
   --data-dir DIR            data directory of the store (default ./data, env PROM_INGEST_DATA_DIR)
-  --url URL                 query this running service (default: the one service.json in the data directory names)
-  --bearer-token T          bearer token for the service (env PROM_INGEST_AUTH_BEARER_TOKEN)
-  --bearer-token-file F     read the bearer token from a file
+  --url URL                 query this running service (default: the one service.json in the data
+                            directory names, if it is on a loopback address)
+  --bearer-token T          the service's read bearer token (env PROM_INGEST_AUTH_READ_BEARER_TOKEN);
+                            a write token cannot read
+  --bearer-token-file F     read the read bearer token from a file
   --max-rows N              most rows printed (default ${DEFAULT_QUERY_LIMITS.maxRows}; the service applies its own limit too)
   --timeout D               stop a query running longer (default 30s)
 `
@@ -63,7 +68,7 @@ function parse (argv: string[]): QueryArgs {
   })
   if (positionals.length !== 1) throw new IngestError('config_invalid', positionals.length === 0 ? 'give the SQL statement as one argument (quote it)' : `give the SQL statement as one argument (quote it); got ${positionals.length}`)
   if (!isQueryFormat(values.format)) throw new IngestError('config_invalid', `--format must be one of ${QUERY_FORMATS.join(', ')}, got ${JSON.stringify(values.format)}`)
-  let token = values['bearer-token'] ?? process.env.PROM_INGEST_AUTH_BEARER_TOKEN
+  let token = values['bearer-token'] ?? process.env.PROM_INGEST_AUTH_READ_BEARER_TOKEN
   if (values['bearer-token-file'] !== undefined) token = readFileSync(values['bearer-token-file'], 'utf8').replace(/\r?\n$/, '')
   const maxRows = values['max-rows'] === undefined ? DEFAULT_QUERY_LIMITS.maxRows : Number(values['max-rows'])
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new IngestError('config_invalid', `--max-rows must be a positive integer, got ${values['max-rows']}`)
@@ -75,24 +80,36 @@ function parse (argv: string[]): QueryArgs {
     dataDir: values['data-dir'] ?? process.env.PROM_INGEST_DATA_DIR ?? './data',
     url: values.url?.replace(/\/+$/, ''),
     token: token === '' ? undefined : token,
-    limits: { maxRows, timeoutMs }
+    limits: { maxRows, timeoutMs, maxAnswerBytes: DEFAULT_QUERY_LIMITS.maxAnswerBytes }
   }
 }
 
-/** Result of one query: what to print on stdout, and a note for stderr. */
-interface Answer { body: string, note?: string | undefined }
+/** What to say on stderr once the answer was printed. */
+interface Answer { note?: string | undefined }
+
+/** Writes to stdout, waiting when its buffer is full. */
+async function print (text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>(resolve => process.stdout.once('drain', resolve))
+}
 
 async function overHttp (a: QueryArgs, url: string): Promise<Answer> {
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
   if (a.token !== undefined) headers.authorization = `Bearer ${a.token}`
   const res = await fetch(`${url}${QUERY_PATH}?format=${a.format}`, { method: 'POST', headers, body: a.sql, signal: AbortSignal.timeout(a.limits.timeoutMs + 5_000) })
-  const text = await res.text()
   if (res.status !== 200) {
+    const text = await res.text()
     const code = res.headers.get('x-prom-ingest-error')
-    const known = code === 'query_refused' || code === 'query_failed' || code === 'sink_failed' ? code : res.status === 401 ? 'unauthorized' : 'query_failed'
+    const known = isErrorCode(code) ? code : res.status === 401 ? 'unauthorized' : 'query_failed'
     throw new IngestError(known, `${url} answered ${res.status}: ${text.trim()}`)
   }
-  return { body: text, note: res.headers.get('x-prom-ingest-truncated') === 'true' ? 'the service\'s row limit left rows out' : undefined }
+  const decoder = new TextDecoder()
+  try {
+    for await (const part of res.body ?? []) await print(decoder.decode(part as Uint8Array, { stream: true }))
+  } catch (err) {
+    throw new IngestError('query_failed', `the answer was cut off before its end (the last line above says why): ${(err as Error).message}`)
+  }
+  await print(decoder.decode())
+  return { note: res.headers.get('x-prom-ingest-truncated') === 'true' ? 'the service\'s row limit left rows out' : undefined }
 }
 
 async function onFile (a: QueryArgs): Promise<Answer> {
@@ -107,14 +124,35 @@ async function onFile (a: QueryArgs): Promise<Answer> {
   try {
     const connection = await instance.connect()
     try {
-      const out = await runReadOnlyQuery(connection, a.sql, a.format, a.limits)
-      return { body: out.body, note: out.truncated ? `rows after the first ${a.limits.maxRows} were left out (--max-rows)` : undefined }
+      const out = await streamReadOnlyQuery(connection, a.sql, a.format, a.limits, print)
+      return { note: out.truncated ? `rows after the first ${a.limits.maxRows} were left out (--max-rows)` : undefined }
     } finally {
       connection.closeSync()
     }
   } finally {
     instance.closeSync()
   }
+}
+
+/** A loopback address: 127.0.0.0/8, ::1 (and IPv4-mapped forms), or localhost. */
+export function isLoopback (host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  if (h === 'localhost') return true
+  if (isIP(h) === 4) return h.startsWith('127.')
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h) || /^(0:){7}1$/.test(h)
+  return false
+}
+
+/** The URL of the service that `dataDir`'s service.json names, if it is live and on loopback. */
+function localService (dataDir: string): string | undefined {
+  const info = readServiceInfo(dataDir)
+  if (info === undefined) return undefined
+  const url = serviceUrl(info)
+  const host = new URL(url).hostname
+  if (!isLoopback(host)) {
+    throw new IngestError('config_invalid', `${dataDir}/service.json names ${url}, which is not a loopback address; nothing was sent. If that is really your service, pass --url ${url}`)
+  }
+  return url
 }
 
 export async function runQuery (argv: string[]): Promise<number> {
@@ -134,10 +172,9 @@ export async function runQuery (argv: string[]): Promise<number> {
     if (a.url !== undefined) {
       answer = await overHttp(a, a.url)
     } else {
-      const info = readServiceInfo(a.dataDir)
-      answer = info !== undefined ? await overHttp(a, serviceUrl(info)) : await onFile(a)
+      const url = localService(a.dataDir)
+      answer = url !== undefined ? await overHttp(a, url) : await onFile(a)
     }
-    process.stdout.write(answer.body)
     if (answer.note !== undefined) process.stderr.write(`prom-ingest query: ${answer.note}\n`)
     return 0
   } catch (err) {

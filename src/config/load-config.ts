@@ -233,6 +233,13 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
     if (c.authBearerToken !== '') errors.push('auth-bearer-token and auth-bearer-token-file: set only one of them')
     else c.authBearerToken = readSecret('authBearerTokenFile', c.authBearerTokenFile, cwd, errors)
   }
+  if (c.authReadBearerTokenFile !== '') {
+    if (c.authReadBearerToken !== '') errors.push('auth-read-bearer-token and auth-read-bearer-token-file: set only one of them')
+    else c.authReadBearerToken = readSecret('authReadBearerTokenFile', c.authReadBearerTokenFile, cwd, errors)
+  }
+  if (c.authReadBearerToken !== '' && c.authReadBearerToken === c.authBearerToken) {
+    errors.push('auth-read-bearer-token: must differ from auth-bearer-token (a sender\'s write token must not read)')
+  }
   if (c.authBasicPasswordFile !== '') {
     if (c.authBasicPassword !== '') errors.push('auth-basic-password and auth-basic-password-file: set only one of them')
     else c.authBasicPassword = readSecret('authBasicPasswordFile', c.authBasicPasswordFile, cwd, errors)

@@ -48,12 +48,20 @@ export interface Config {
   authBasicUser: string
   authBasicPassword: string
   authBasicPasswordFile: string
+  authReadBearerToken: string
+  authReadBearerTokenFile: string
   tenantHeader: string
   sink: SinkName
   dataDir: string
   commitInterval: number
   commitMaxRows: number
   retention: number
+  queryTimeout: number
+  queryMaxRows: number
+  queryMaxAnswerBytes: number
+  queryHoldBytes: number
+  queryConcurrency: number
+  queryQueue: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
@@ -122,11 +130,22 @@ export const SETTINGS: Schema = {
   authBasicUser: { kind: 'string', default: '', help: 'require basic auth with this user name (and auth-basic-password or auth-basic-password-file)' },
   authBasicPassword: { kind: 'string', default: '', secret: true, help: 'basic-auth password' },
   authBasicPasswordFile: { kind: 'path', default: '', help: 'read the basic-auth password from this file; trailing newline ignored' },
+  // Reads have their own credential, so that a sender's write credential cannot read every tenant's data (docs/query.md).
+  authReadBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on /api/v1/query (the write credentials do not open it); unset while write auth is on: the query route is closed (403)' },
+  authReadBearerTokenFile: { kind: 'path', default: '', help: 'read the read bearer token from this file; trailing newline ignored' },
   tenantHeader: { kind: 'string', default: 'X-Scope-OrgID', help: 'request header naming the tenant, carried into the stored series; empty disables tenants' },
   dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },
   retention: { kind: 'duration', min: 0, default: 0, help: 'delete samples older than this (for example 15d); 0 keeps them forever' },
+  queryTimeout: { kind: 'duration', min: 1, max: 3_600_000, default: 30_000, help: 'longest a query may run (it is stopped then), and longest it may wait for a turn (then 503 query_queue_full)' },
+  queryMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 100_000, help: 'most rows in a query answer; the answer says when rows were left out' },
+  queryMaxAnswerBytes: { kind: 'size', min: 4096, max: 2 ** 40, default: 64 << 20, help: 'largest query answer; a larger one gets 400 query_too_large (or is cut, past query-hold-bytes)' },
+  queryHoldBytes: { kind: 'size', min: 0, max: 2 ** 40, default: 1 << 20, help: 'bytes of a query answer held back before its status is sent: within them every failure gets its own status; past them the answer streams' },
+  // The store's worker runs at most this many queries at once on their own connections; the third one
+  // is why a short query does not wait behind two long ones (docs/query.md has the reasoning).
+  queryConcurrency: { kind: 'int', min: 1, max: 64, default: 3, help: 'queries that run at once (each on its own DuckDB connection); more wait in the query queue' },
+  queryQueue: { kind: 'int', min: 0, max: 10_000, default: 16, help: 'queries that may wait for a turn; beyond them a query gets 503 query_queue_full with Retry-After' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Registry } from 'prom-client'
 import { IngestError, toIngestError } from '../errors.js'
+import type { ReadAuthenticator } from './auth.js'
 import { sendError } from './error-response.js'
 import { versionOfContentType } from './content-negotiation.js'
 import { DRAIN_LIMIT_BYTES, setWrittenHeaders, WRITE_PATH, WriteRoute, type ExchangeTracker, type WriteRouteDeps, type WriteRouteSettings } from './write-route.js'
@@ -19,6 +20,8 @@ import { DRAIN_LIMIT_BYTES, setWrittenHeaders, WRITE_PATH, WriteRoute, type Exch
 export interface HttpRoute {
   readonly method: string
   readonly path: string
+  /** Which credential opens it (auth.ts): 'write' (default, the write credentials) or 'read' (the read credential only). */
+  readonly access?: 'read' | 'write'
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>
 }
 
@@ -28,6 +31,8 @@ export interface IngestServerDeps extends Omit<WriteRouteDeps, 'tracker' | 'sett
     readonly headersTimeoutMs: number
   }
   readonly registry: Registry
+  /** The read credential's check, for routes with access 'read' (default: the write check). */
+  readonly readAuth?: ReadAuthenticator
   /** Whether the pool and the sink are up (for /readyz). */
   readonly ready: () => boolean
   readonly routes?: readonly HttpRoute[]
@@ -160,7 +165,12 @@ export class IngestServer implements ExchangeTracker {
     }
     const extra = this.routes.get(`${method} ${path}`)
     if (extra !== undefined) {
-      if (!this.deps.auth.check(req)) return this.refuse(req, res, path, new IngestError('unauthorized', 'missing or wrong credentials'))
+      if (extra.access === 'read' && this.deps.readAuth !== undefined) {
+        const refused = this.deps.readAuth.check(req)
+        if (refused !== undefined) return this.refuse(req, res, path, refused)
+      } else if (!this.deps.auth.check(req)) {
+        return this.refuse(req, res, path, new IngestError('unauthorized', 'missing or wrong credentials'))
+      }
       void this.extra(extra, req, res, path)
       return
     }
@@ -196,7 +206,8 @@ export class IngestServer implements ExchangeTracker {
       await route.handle(req, res)
       this.count(path, res.statusCode)
     } catch (err) {
-      this.count(path, sendError(res, toIngestError(err), this.deps.policy, this.shuttingDown))
+      // An answer before the whole body was read closes the connection: the rest of the body is never read.
+      this.count(path, sendError(res, toIngestError(err), this.deps.policy, this.shuttingDown || !req.complete))
     } finally {
       this.end()
     }

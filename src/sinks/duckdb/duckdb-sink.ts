@@ -19,9 +19,10 @@ import type { Sink } from '../sink.js'
 import type { LogFn, StoreFaults, StoreStats } from './duckdb-store.js'
 export { DEFAULT_MEMORY_LIMIT } from './duckdb-store.js'
 import type { CommitReport } from './group-commit.js'
-import { duckDbMetrics, type DuckDbMetrics } from './metrics.js'
-import type { QueryLimits } from './query-guard.js'
-import { queryRoutes, setQuerySink } from './query-handler.js'
+import { duckDbMetrics, type DuckDbMetrics, type SinkFigures } from './metrics.js'
+import { QueryGate } from './query-gate.js'
+import { DEFAULT_QUERY_LIMITS, type PartWriter, type QueryLimits, type QuerySummary } from './query-guard.js'
+import { queryRoutes } from './query-handler.js'
 import type { HttpRoute } from '../../receive/server.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
 import type { RetentionResult } from './retention.js'
@@ -63,8 +64,14 @@ export interface DuckDbSinkOptions {
   threads?: number
   /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
   checkpointThreshold?: string
-  /** Bounds of /api/v1/query answers. */
+  /** Bounds of /api/v1/query answers (rows, bytes, time). */
   queryLimits?: QueryLimits
+  /** Queries that run at once (default 3: a short query does not wait behind two long ones). */
+  queryConcurrency?: number
+  /** Queries that may wait for a turn (default 16); more get 503 query_queue_full. */
+  queryQueue?: number
+  /** Bytes of an answer held before its status is sent (default 1 MiB; see query-handler.ts). */
+  queryHoldBytes?: number
   /** Registry for the sink's metrics (default: the process registry). */
   registry?: Registry
   /** Failures on purpose (tests). */
@@ -77,8 +84,12 @@ export interface DuckDbSink extends Sink {
   readonly routes: readonly HttpRoute[]
   /** Series found in the file at start (undefined before start). */
   readonly loaded: LoadedSeries | undefined
-  /** Runs one read-only statement (see query-guard.ts). */
+  /** Runs one read-only statement (see query-guard.ts) and returns its whole answer. */
   query(sql: string, format: QueryFormat): Promise<QueryOutput>
+  /** Runs one read-only statement; `write` gets the answer in parts, each awaited before the next. */
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
+  /** Bytes of an answer the query route holds before it sends the status. */
+  readonly queryHoldBytes: number
   /** Runs retention now (normally on a schedule). */
   retention(nowMs?: number): Promise<RetentionResult>
   stats(): Promise<StoreStats>
@@ -97,7 +108,8 @@ class DuckDbSinkImpl implements DuckDbSink {
   private nextSeq = 1
   private readonly pending = new Map<number, { resolve: () => void, reject: (e: IngestError) => void }>()
   private readonly metrics: DuckDbMetrics
-  private readonly figures: { readonly dataDir: string, readonly waitingWrites: number }
+  private readonly figures: SinkFigures
+  private readonly gate: QueryGate
   private readonly log: LogFn
   private restarts = 0
   private restartTimer: NodeJS.Timeout | undefined
@@ -105,12 +117,21 @@ class DuckDbSinkImpl implements DuckDbSink {
   constructor (private readonly o: DuckDbSinkOptions) {
     this.metrics = duckDbMetrics(o.registry)
     const pending = this.pending
-    this.figures = { dataDir: o.dataDir, get waitingWrites () { return pending.size } }
+    const timeoutMs = (o.queryLimits ?? DEFAULT_QUERY_LIMITS).timeoutMs
+    const gate = this.gate = new QueryGate({ concurrency: this.queryConcurrency, queue: o.queryQueue ?? 16, waitMs: timeoutMs })
+    this.figures = {
+      dataDir: o.dataDir,
+      get waitingWrites () { return pending.size },
+      get queriesRunning () { return gate.running },
+      get queriesWaiting () { return gate.waiting }
+    }
     const logger = o.logger
     this.log = logger === undefined ? () => {} : (level, msg, obj) => logger[level]({ sink: 'duckdb', ...obj }, msg)
   }
 
   get dataDir (): string { return this.o.dataDir }
+  get queryHoldBytes (): number { return this.o.queryHoldBytes ?? 1 << 20 }
+  private get queryConcurrency (): number { return this.o.queryConcurrency ?? 3 }
 
   async start (): Promise<void> {
     if (this.state !== 'new') throw new IngestError('internal', `the DuckDB sink was already started (${this.state})`)
@@ -123,7 +144,6 @@ class DuckDbSinkImpl implements DuckDbSink {
     }
     this.state = 'running'
     this.metrics.sinks.add(this.figures)
-    setQuerySink(this)
     this.log('info', 'DuckDB sink started', { dataDir: this.o.dataDir, seriesLoaded: this.loaded?.count, thread: this.o.thread ?? 'worker' })
   }
 
@@ -141,6 +161,7 @@ class DuckDbSinkImpl implements DuckDbSink {
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
         ...(o.checkpointThreshold !== undefined ? { checkpointThreshold: o.checkpointThreshold } : {}),
         ...(o.queryLimits !== undefined ? { queryLimits: o.queryLimits } : {}),
+        queryConcurrency: this.queryConcurrency,
         ...(o.faults !== undefined ? { faults: o.faults } : {})
       },
       index: o.index,
@@ -173,7 +194,19 @@ class DuckDbSinkImpl implements DuckDbSink {
   ready (): boolean { return this.state === 'running' }
 
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
-    return await this.runningHost().call({ kind: 'query', sql, format })
+    const parts: string[] = []
+    const summary = await this.streamQuery(sql, format, text => { parts.push(text) })
+    return { body: parts.join(''), contentType: summary.contentType, rowCount: summary.rowCount, truncated: summary.truncated }
+  }
+
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    this.runningHost()
+    const leave = await this.gate.enter(signal)
+    try {
+      return await this.runningHost().streamQuery(sql, format, write, signal)
+    } finally {
+      leave()
+    }
   }
 
   async retention (nowMs = Date.now()): Promise<RetentionResult> {
@@ -194,7 +227,6 @@ class DuckDbSinkImpl implements DuckDbSink {
     } finally {
       this.rejectAll(new IngestError('sink_failed', 'the DuckDB sink closed before the write was committed'))
       this.metrics.sinks.delete(this.figures)
-      setQuerySink(undefined, this)
       this.state = 'closed'
       this.log('info', 'DuckDB sink closed', {})
     }

@@ -1,7 +1,8 @@
 /**
  * The store: one DuckDB database file, written by one thread (the sink worker, or the main thread
  * when the sink runs in-process). It owns the writer connection, the appenders, the stored-series
- * set, the group committer, retention, and a second connection for read-only queries.
+ * set, the group committer, retention, and the reader connections for read-only queries (one per
+ * query that may run at once).
  */
 import { statSync } from 'node:fs'
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
@@ -11,7 +12,7 @@ import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
 import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from './group-commit.js'
 import { MetadataUpsert } from './metadata-upsert.js'
 import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
-import { runReadOnlyQuery, DEFAULT_QUERY_LIMITS, type QueryLimits } from './query-guard.js'
+import { streamReadOnlyQuery, DEFAULT_QUERY_LIMITS, type PartWriter, type QueryLimits, type QuerySummary } from './query-guard.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
 import { applyRetention, retentionInterval, type RetentionResult } from './retention.js'
 import { loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
@@ -50,6 +51,8 @@ export interface StoreOptions {
   checkpointThreshold?: string
   index?: StoreIndex
   queryLimits?: QueryLimits
+  /** Reader connections: queries that may run at once (default 1; more wait for a free one). */
+  queryConcurrency?: number
   faults?: StoreFaults
   log?: LogFn
 }
@@ -97,7 +100,9 @@ export class DuckDbStore implements TransactionWriter {
   private failedCommits = 0
   private rowsCommitted = 0
   private closed = false
-  private queryTurn: Promise<void> = Promise.resolve()
+  /** Reader connections not running a query, and queries waiting for one. */
+  private readonly freeReaders: DuckDBConnection[]
+  private readonly readerWaiters: Array<(c: DuckDBConnection) => void> = []
   private readonly faults: StoreFaults
 
   /** Opens the file, creates the schema, loads the known series, and is ready for writes. */
@@ -109,10 +114,11 @@ export class DuckDbStore implements TransactionWriter {
     })
     const connections: DuckDBConnection[] = []
     try {
-      for (let i = 0; i < LANES + 1; i++) connections.push(await instance.connect())
-      const [reader, ...writers] = connections
+      const readers = Math.max(1, o.queryConcurrency ?? 1)
+      for (let i = 0; i < LANES + readers; i++) connections.push(await instance.connect())
+      const writers = connections.slice(0, LANES)
       await ensureSchema(writers[0]!)
-      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), reader!, onSettled)
+      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES), onSettled)
       const loaded = await loadKnownSeries(writers[0]!, o.index, store.stored)
       store.scheduleRetention()
       return { store, loaded }
@@ -127,10 +133,11 @@ export class DuckDbStore implements TransactionWriter {
     private readonly o: StoreOptions,
     private readonly instance: DuckDBInstance,
     private readonly writers: Lane[],
-    private readonly reader: DuckDBConnection,
+    private readonly readers: readonly DuckDBConnection[],
     private readonly onSettled: (report: CommitReport) => void
   ) {
     this.faults = { ...o.faults }
+    this.freeReaders = [...readers]
     this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows, ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}) }, report => {
       if (report.error === undefined) {
         this.commits++
@@ -153,12 +160,27 @@ export class DuckDbStore implements TransactionWriter {
     this.committer.submit(seq, batch)
   }
 
-  /** Runs a read-only query; queries take turns on the one reader connection (one transaction at a time). */
+  /**
+   * Runs a read-only query on a free reader connection (waiting for one when all run queries) and
+   * writes its answer in parts (query-guard.ts). The sink in front bounds how many wait.
+   */
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
+    const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
+    try {
+      return await streamReadOnlyQuery(reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
+    } finally {
+      const next = this.readerWaiters.shift()
+      if (next !== undefined) next(reader)
+      else this.freeReaders.push(reader)
+    }
+  }
+
+  /** Runs a read-only query and returns its whole answer. */
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
-    const run = async (): Promise<QueryOutput> => await runReadOnlyQuery(this.reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
-    const result = this.queryTurn.then(run, run)
-    this.queryTurn = result.then(() => undefined, () => undefined)
-    return await result
+    const parts: string[] = []
+    const summary = await this.streamQuery(sql, format, text => { parts.push(text) })
+    return { body: parts.join(''), contentType: summary.contentType, rowCount: summary.rowCount, truncated: summary.truncated }
   }
 
   /** Deletes what is older than the retention (now - retentionMs), between two group commits. */
@@ -195,12 +217,14 @@ export class DuckDbStore implements TransactionWriter {
     this.closed = true
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
     await this.committer.drain()
-    await this.queryTurn
+    for (let i = 0; i < this.readers.length; i++) {
+      if (this.freeReaders.pop() === undefined) await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve)) // a query still runs
+    }
     for (const lane of this.writers) {
       lane.appender?.close()
       lane.connection.closeSync()
     }
-    this.reader.closeSync()
+    for (const reader of this.readers) reader.closeSync()
     this.instance.closeSync()
   }
 

@@ -15,7 +15,9 @@ export const METRIC = {
   rowsCommitted: 'prom_ingest_duckdb_rows_committed_total',
   writesWaiting: 'prom_ingest_duckdb_writes_waiting',
   fileBytes: 'prom_ingest_duckdb_file_bytes',
-  workerRestarts: 'prom_ingest_duckdb_worker_restarts_total'
+  workerRestarts: 'prom_ingest_duckdb_worker_restarts_total',
+  queriesRunning: 'prom_ingest_duckdb_queries_running',
+  queriesWaiting: 'prom_ingest_duckdb_queries_waiting'
 } as const
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -24,6 +26,9 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export interface SinkFigures {
   readonly dataDir: string
   readonly waitingWrites: number
+  /** Queries running now, and waiting for a turn (query-gate.ts). */
+  readonly queriesRunning: number
+  readonly queriesWaiting: number
 }
 
 export class DuckDbMetrics {
@@ -47,6 +52,18 @@ export class DuckDbMetrics {
       help: 'Writes handed to the DuckDB sink and not yet answered (waiting for their group commit).',
       registers,
       collect () { let n = 0; for (const s of sinks) n += s.waitingWrites; this.set(n) }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.queriesRunning,
+      help: 'Read-only queries running on the store now (at most query-concurrency).',
+      registers,
+      collect () { let n = 0; for (const s of sinks) n += s.queriesRunning; this.set(n) }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.queriesWaiting,
+      help: 'Read-only queries waiting for a turn (at most query-queue; more get 503 query_queue_full).',
+      registers,
+      collect () { let n = 0; for (const s of sinks) n += s.queriesWaiting; this.set(n) }
     })
     new Gauge({ // eslint-disable-line no-new
       name: METRIC.fileBytes,

@@ -1,52 +1,85 @@
 /**
  * The service's read-only query route, `GET/POST /api/v1/query` (mounted by the receiver behind the
- * same auth as the write route). Parameters: `query` (the SQL) and `format` (table, csv, json;
- * default json); GET takes them from the URL, POST from an application/x-www-form-urlencoded body
- * with a `query` field, or else the whole body is the SQL (`format` in the URL).
+ * read credential, see src/receive/auth.ts). Parameters: `query` (the SQL) and `format` (table, csv,
+ * json; default json); GET takes them from the URL, POST from an application/x-www-form-urlencoded
+ * body with a `query` field, or else the whole body is the SQL (`format` in the URL).
  *
- * The answer: 200 with the rows in the requested format (`X-Prom-Ingest-Truncated: true` when the row
- * limit left rows out), or the error code's status with a one-line plain-text reason (400
- * query_refused for statements that would change data, 400 query_failed, 503 sink_failed when no
- * DuckDB sink is running).
+ * The answer streams: parts come from the DuckDB worker as its rows are formatted and are written as
+ * they come, but the first `queryHoldBytes` (1 MiB) are held back before the status is sent. So an
+ * answer that ends within them (most do) gets 200 with `X-Prom-Ingest-Rows` and, when the row limit
+ * left rows out, `X-Prom-Ingest-Truncated: true`; and a failure within them (the query refused or
+ * failed, the byte limit, a full query queue) gets its own status through the one error answer
+ * (src/receive/error-response.ts: thrown to the server, which sends it). Past the held bytes the
+ * status is out: the rows and truncation then come as HTTP trailers, and a failure (query_too_large,
+ * the time limit) cuts the answer off: its last line names the error and the connection closes
+ * without the end of the chunked body, so that no client can take a cut answer for a whole one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngestError, toIngestError } from '../../errors.js'
 import type { HttpRoute } from '../../receive/server.js'
-import { isQueryFormat, QUERY_FORMATS, type QueryFormat, type QueryOutput } from './result-format.js'
+import type { PartWriter, QuerySummary } from './query-guard.js'
+import { CONTENT_TYPES, isQueryFormat, QUERY_FORMATS, type QueryFormat } from './result-format.js'
 
-/** What the handler needs of a sink. */
+/** What the route needs of a sink. */
 export interface QuerySink {
-  query(sql: string, format: QueryFormat): Promise<QueryOutput>
-}
-
-let active: QuerySink | undefined
-
-/** Called by the DuckDB sink: the started sink answers queries; `undefined` (with the sink) unsets it. */
-export function setQuerySink (sink: QuerySink | undefined, only?: QuerySink): void {
-  if (sink === undefined && only !== undefined && active !== only) return
-  active = sink
-}
-
-export interface QueryResponse {
-  readonly status: number
-  readonly headers: Record<string, string>
-  readonly body: string
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
+  /** Bytes of an answer held before the status is sent. */
+  readonly queryHoldBytes: number
 }
 
 export const QUERY_PATH = '/api/v1/query'
 
-/** Answers one query; never throws. `sink` defaults to the DuckDB sink of this process (null: none). */
-export async function handleQuery (sql: string, format: string = 'json', sink: QuerySink | null | undefined = active): Promise<QueryResponse> {
-  try {
-    if (!isQueryFormat(format)) throw new IngestError('query_failed', `unknown format ${JSON.stringify(format)}: use one of ${QUERY_FORMATS.join(', ')}`)
-    if (sink === undefined || sink === null) throw new IngestError('sink_failed', 'no DuckDB sink is running in this service (sink=discard?)')
-    const out = await sink.query(sql, format)
-    const headers: Record<string, string> = { 'content-type': out.contentType, 'x-prom-ingest-rows': String(out.rowCount) }
-    if (out.truncated) headers['x-prom-ingest-truncated'] = 'true'
-    return { status: 200, headers, body: out.body }
-  } catch (err) {
-    const e = toIngestError(err)
-    return { status: e.status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-prom-ingest-error': e.code }, body: `${e.message}\n` }
+/** Headers that carry an answer's row count and truncation (as trailers once the answer streams). */
+const ROWS_HEADER = 'X-Prom-Ingest-Rows'
+const TRUNCATED_HEADER = 'X-Prom-Ingest-Truncated'
+
+/** One answer: held until `hold` bytes, then streamed with backpressure. */
+class HeldAnswer {
+  private held: string[] = []
+  private heldBytes = 0
+  started = false
+
+  constructor (private readonly res: ServerResponse, private readonly format: QueryFormat, private readonly hold: number) {}
+
+  readonly write: PartWriter = async (text: string): Promise<void> => {
+    if (this.res.destroyed) throw new IngestError('query_failed', 'the client went away')
+    if (!this.started) {
+      this.held.push(text)
+      this.heldBytes += Buffer.byteLength(text)
+      if (this.heldBytes < this.hold) return
+      this.started = true
+      this.res.statusCode = 200
+      this.res.setHeader('Content-Type', CONTENT_TYPES[this.format])
+      this.res.setHeader('Trailer', `${ROWS_HEADER}, ${TRUNCATED_HEADER}`)
+      text = this.held.join('')
+      this.held = []
+    }
+    if (this.res.write(text)) return
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => { this.res.off('drain', done); this.res.off('close', gone); resolve() }
+      const gone = (): void => { this.res.off('drain', done); reject(new IngestError('query_failed', 'the client went away')) }
+      this.res.once('drain', done)
+      this.res.once('close', gone)
+    })
+  }
+
+  end (s: QuerySummary): void {
+    if (!this.started) {
+      this.res.statusCode = 200
+      this.res.setHeader('Content-Type', s.contentType)
+      this.res.setHeader(ROWS_HEADER, String(s.rowCount))
+      if (s.truncated) this.res.setHeader(TRUNCATED_HEADER, 'true')
+      this.res.end(this.held.join(''))
+      return
+    }
+    this.res.addTrailers({ [ROWS_HEADER]: String(s.rowCount), [TRUNCATED_HEADER]: String(s.truncated) })
+    this.res.end()
+  }
+
+  /** The status is out: the last line names the error, and the chunked body is never ended. */
+  cut (err: IngestError): void {
+    if (this.res.destroyed) return
+    this.res.write(`\nprom-ingest: the answer was cut off: ${err.code}: ${err.message.replace(/[\r\n]+/g, ' ')}\n`, () => this.res.destroy())
   }
 }
 
@@ -68,29 +101,60 @@ export function queryParams (search: URLSearchParams, body?: string, contentType
 
 const MAX_QUERY_BODY = 1024 * 1024
 
-/** A request's body as text, at most MAX_QUERY_BODY bytes. */
+/**
+ * A request's body as text, at most MAX_QUERY_BODY bytes. Past the limit it stops collecting and lets
+ * the rest flow by unread (the server then answers 413 and closes the connection); it never destroys
+ * the request, so that the answer still reaches the client.
+ */
 async function readBody (req: IncomingMessage): Promise<string> {
-  const parts: Buffer[] = []
-  let size = 0
-  for await (const part of req) {
-    const b = part as Buffer
-    size += b.length
-    if (size > MAX_QUERY_BODY) throw new IngestError('body_too_large', `the query body is larger than ${MAX_QUERY_BODY} bytes`)
-    parts.push(b)
-  }
-  return Buffer.concat(parts).toString('utf8')
+  return await new Promise<string>((resolve, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    const stop = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError) }
+    const onData = (b: Buffer): void => {
+      size += b.length
+      if (size <= MAX_QUERY_BODY) { parts.push(b); return }
+      stop()
+      req.resume()
+      reject(new IngestError('body_too_large', `the query body is larger than ${MAX_QUERY_BODY} bytes`))
+    }
+    const onEnd = (): void => { stop(); resolve(Buffer.concat(parts).toString('utf8')) }
+    const onError = (err: Error): void => { stop(); reject(new IngestError('body_incomplete', `the query body could not be read: ${err.message}`)) }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
 }
 
-/** The GET and POST routes of /api/v1/query for the service's server (auth is checked before them). */
+/** The GET and POST routes of /api/v1/query (the server checks the read credential before them, and answers what they throw). */
 export function queryRoutes (sink: QuerySink): HttpRoute[] {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const body = req.method === 'POST' ? await readBody(req) : undefined
+    let body: string | undefined
+    if (req.method === 'POST') {
+      // A declared length over the limit is refused before reading; the server closes the connection (body unread).
+      const declared = Number(req.headers['content-length'] ?? 0)
+      if (declared > MAX_QUERY_BODY) throw new IngestError('body_too_large', `the query body (${declared} bytes) is larger than ${MAX_QUERY_BODY} bytes`)
+      body = await readBody(req)
+    }
     const { sql, format } = queryParams(url.searchParams, body, req.headers['content-type'])
-    const answer = await handleQuery(sql, format, sink)
-    res.statusCode = answer.status
-    for (const [k, v] of Object.entries(answer.headers)) res.setHeader(k, v)
-    res.end(answer.body)
+    if (!isQueryFormat(format)) throw new IngestError('query_failed', `unknown format ${JSON.stringify(format)}: use one of ${QUERY_FORMATS.join(', ')}`)
+    const answer = new HeldAnswer(res, format, sink.queryHoldBytes)
+    // A client that goes away gives its query up: it leaves the queue, or its connection is interrupted.
+    const gone = new AbortController()
+    const onClose = (): void => { if (!res.writableFinished) gone.abort() }
+    res.once('close', onClose)
+    let summary: QuerySummary
+    try {
+      summary = await sink.streamQuery(sql, format, answer.write, gone.signal)
+    } catch (err) {
+      if (!answer.started) throw err // nothing sent yet: the server answers with the error's own status
+      answer.cut(toIngestError(err))
+      return
+    } finally {
+      res.off('close', onClose)
+    }
+    answer.end(summary)
   }
-  return [{ method: 'GET', path: QUERY_PATH, handle }, { method: 'POST', path: QUERY_PATH, handle }]
+  return [{ method: 'GET', path: QUERY_PATH, access: 'read', handle }, { method: 'POST', path: QUERY_PATH, access: 'read', handle }]
 }

@@ -4,21 +4,13 @@
  * timestamps and other values without an exact JSON form become strings, NaN and infinities become
  * "NaN", "Infinity", "-Infinity").
  */
-import { DuckDBArrayValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue, type DuckDBValue } from '@duckdb/node-api'
+import { DuckDBArrayValue, DuckDBListValue, DuckDBMapValue, DuckDBStructValue, type DuckDBDataChunk, type DuckDBValue } from '@duckdb/node-api'
 
 export const QUERY_FORMATS = ['table', 'csv', 'json'] as const
 export type QueryFormat = (typeof QUERY_FORMATS)[number]
 
 export function isQueryFormat (f: unknown): f is QueryFormat {
   return typeof f === 'string' && (QUERY_FORMATS as readonly string[]).includes(f)
-}
-
-export interface QueryRows {
-  readonly columns: string[]
-  readonly types: string[]
-  readonly rows: DuckDBValue[][]
-  /** Rows were left out (row limit). */
-  readonly truncated: boolean
 }
 
 export interface QueryOutput {
@@ -57,33 +49,78 @@ function csvField (s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-function table (r: QueryRows): string {
-  const cells = r.rows.map(row => row.map(text))
-  const widths = r.columns.map((c, i) => Math.max(c.length, r.types[i]!.length, ...cells.map(row => row[i]!.length)))
-  const numeric = r.types.map(t => /^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DOUBLE|FLOAT|DECIMAL.*)$/.test(t))
-  const line = (row: string[]) => row.map((c, i) => numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join(' | ').trimEnd()
-  const out = [line(r.columns), line(r.types), widths.map(w => '-'.repeat(w)).join('-+-')]
-  for (const row of cells) out.push(line(row))
-  out.push(`(${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.truncated ? ', more left out by the row limit' : ''})`)
-  return out.join('\n') + '\n'
+/** Formats one answer a row at a time: head, rows, tail (see query-guard.ts, which streams them). */
+export interface AnswerFormatter {
+  /** Rows formatted so far. */
+  readonly rows: number
+  /** The text before the first row; `first` is the first chunk of rows (null: none), which the table format sizes its columns by. */
+  head(first: DuckDBDataChunk | null): string
+  row(values: readonly DuckDBValue[]): string
+  tail(truncated: boolean): string
 }
 
-function csv (r: QueryRows): string {
-  const out = [r.columns.map(csvField).join(',')]
-  for (const row of r.rows) out.push(row.map(v => v === null ? '' : csvField(String(v))).join(','))
-  return out.join('\r\n') + '\r\n'
+/** Rows of the first chunk that the table format measures its column widths on; longer cells later on push their row out of line. */
+const TABLE_SAMPLE_ROWS = 100
+
+const NUMERIC = /^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|DOUBLE|FLOAT|DECIMAL.*)$/
+
+class TableFormatter implements AnswerFormatter {
+  rows = 0
+  private widths: number[] = []
+  private readonly numeric: boolean[]
+  constructor (private readonly columns: string[], private readonly types: string[]) {
+    this.numeric = types.map(t => NUMERIC.test(t))
+  }
+
+  head (first: DuckDBDataChunk | null): string {
+    this.widths = this.columns.map((c, i) => Math.max(c.length, this.types[i]!.length))
+    const n = Math.min(first?.rowCount ?? 0, TABLE_SAMPLE_ROWS)
+    for (let r = 0; r < n; r++) {
+      const row = first!.getRowValues(r)
+      for (let i = 0; i < row.length; i++) this.widths[i] = Math.max(this.widths[i]!, text(row[i]!).length)
+    }
+    return [this.line(this.columns), this.line(this.types), this.widths.map(w => '-'.repeat(w)).join('-+-')].join('\n') + '\n'
+  }
+
+  row (values: readonly DuckDBValue[]): string {
+    this.rows++
+    return this.line(values.map(text)) + '\n'
+  }
+
+  tail (truncated: boolean): string {
+    return `(${this.rows} row${this.rows === 1 ? '' : 's'}${truncated ? ', more left out by the row limit' : ''})\n`
+  }
+
+  private line (cells: readonly string[]): string {
+    return cells.map((c, i) => this.numeric[i] === true ? c.padStart(this.widths[i]!) : c.padEnd(this.widths[i]!)).join(' | ').trimEnd()
+  }
 }
 
-function json (r: QueryRows): string {
-  const lines = r.rows.map(row => {
+class CsvFormatter implements AnswerFormatter {
+  rows = 0
+  constructor (private readonly columns: string[]) {}
+  head (): string { return this.columns.map(csvField).join(',') + '\r\n' }
+  row (values: readonly DuckDBValue[]): string {
+    this.rows++
+    return values.map(v => v === null ? '' : csvField(String(v))).join(',') + '\r\n'
+  }
+
+  tail (): string { return '' }
+}
+
+class JsonFormatter implements AnswerFormatter {
+  rows = 0
+  constructor (private readonly columns: string[]) {}
+  head (first: DuckDBDataChunk | null): string { return first === null ? '[' : '[\n' }
+  row (values: readonly DuckDBValue[]): string {
     const o: Record<string, unknown> = {}
-    r.columns.forEach((c, i) => { o[c] = jsonValue(row[i]!) })
-    return JSON.stringify(o)
-  })
-  return lines.length === 0 ? '[]\n' : `[\n${lines.join(',\n')}\n]\n`
+    for (let i = 0; i < this.columns.length; i++) o[this.columns[i]!] = jsonValue(values[i]!)
+    return (this.rows++ === 0 ? '' : ',\n') + JSON.stringify(o)
+  }
+
+  tail (): string { return this.rows === 0 ? ']\n' : '\n]\n' }
 }
 
-export function formatResult (r: QueryRows, format: QueryFormat): QueryOutput {
-  const body = format === 'csv' ? csv(r) : format === 'json' ? json(r) : table(r)
-  return { body, contentType: CONTENT_TYPES[format], rowCount: r.rows.length, truncated: r.truncated }
+export function answerFormatter (format: QueryFormat, columns: string[], types: string[]): AnswerFormatter {
+  return format === 'csv' ? new CsvFormatter(columns) : format === 'json' ? new JsonFormatter(columns) : new TableFormatter(columns, types)
 }

@@ -6,10 +6,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { RowBatch } from '../../batch/row-batch.js'
-import { toIngestError } from '../../errors.js'
+import { IngestError, toIngestError } from '../../errors.js'
 import { SeriesIndex } from '../../series/series-index.js'
 import { DuckDbStore } from './duckdb-store.js'
-import type { Call, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
+import { QUERY_WINDOW, type Call, type FromWorker, type SinkWorkerData, type ToWorker } from './worker-messages.js'
 
 const port = parentPort!
 const data = workerData as SinkWorkerData
@@ -18,7 +18,6 @@ const post = (m: FromWorker): void => port.postMessage(m)
 
 async function call (store: DuckDbStore, c: Call): Promise<unknown> {
   switch (c.kind) {
-    case 'query': return await store.query(c.sql, c.format)
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
   }
@@ -39,6 +38,8 @@ async function main (): Promise<void> {
     return
   }
 
+  /** Running queries: parts they may still send before a query-pull, and who waits for one. */
+  const queries = new Map<number, { credit: number, wake: (() => void) | undefined, cancelled: boolean, readonly stop: AbortController }>()
   let writes = 0
   const exitAt = data.options.faults?.exitWorkerAtWrite
   port.on('message', (m: ToWorker) => {
@@ -52,6 +53,32 @@ async function main (): Promise<void> {
           value => post({ t: 'reply', id: m.id, value }),
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
+      case 'query': {
+        const q = { credit: QUERY_WINDOW, wake: undefined as (() => void) | undefined, cancelled: false, stop: new AbortController() }
+        queries.set(m.id, q)
+        const gone = (): IngestError => new IngestError('query_failed', 'the query was stopped: its answer is no longer wanted (the client went away)')
+        store.streamQuery(m.sql, m.format, async text => {
+          if (q.cancelled) throw gone()
+          post({ t: 'query-part', id: m.id, text })
+          if (--q.credit <= 0) await new Promise<void>(resolve => { q.wake = resolve })
+          if (q.cancelled) throw gone()
+        }, q.stop.signal).then(
+          summary => post({ t: 'query-end', id: m.id, summary }),
+          err => post({ t: 'query-end', id: m.id, error: toIngestError(err).toWire() })
+        ).finally(() => queries.delete(m.id))
+        break
+      }
+      case 'query-pull':
+      case 'query-cancel': {
+        const q = queries.get(m.id)
+        if (q === undefined) break
+        if (m.t === 'query-pull') q.credit++
+        else { q.cancelled = true; q.stop.abort() }
+        const wake = q.wake
+        q.wake = undefined
+        wake?.()
+        break
+      }
       case 'close':
         store.close().then(
           () => { post({ t: 'closed' }); port.close() },

@@ -13,6 +13,8 @@ import { IngestError } from '../../errors.js'
 import type { SeriesIndex } from '../../series/series-index.js'
 import { DuckDbStore, type LogFn, type StoreOptions } from './duckdb-store.js'
 import type { CommitReport } from './group-commit.js'
+import type { PartWriter, QuerySummary } from './query-guard.js'
+import type { QueryFormat } from './result-format.js'
 import type { LoadedSeries } from './series-loader.js'
 import type { Call, CallResult, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
 
@@ -21,6 +23,8 @@ export interface StoreHost {
   /** Takes the batch; for the worker host its buffer is moved (the caller's views are detached). */
   submit(seq: number, batch: RowBatch): void
   call<K extends Call['kind']>(c: Extract<Call, { kind: K }>): Promise<CallResult[K]>
+  /** Runs a read-only query; `write` gets its answer in parts, each awaited before more are sent. */
+  streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
   close(): Promise<void>
 }
 
@@ -49,10 +53,13 @@ export class InProcessHost implements StoreHost {
     const store = this.store!
     const call = c as Call
     switch (call.kind) {
-      case 'query': return await store.query(call.sql, call.format) as CallResult[K]
       case 'retention': return await store.retention(call.nowMs) as CallResult[K]
       case 'stats': return store.stats() as CallResult[K]
     }
+  }
+
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    return await this.store!.streamQuery(sql, format, write, signal)
   }
 
   async close (): Promise<void> { await this.store?.close() }
@@ -75,6 +82,7 @@ export class WorkerHost implements StoreHost {
   private worker: Worker | undefined
   private nextCall = 1
   private readonly calls = new Map<number, { resolve: (v: unknown) => void, reject: (e: unknown) => void }>()
+  private readonly queries = new Map<number, { write: PartWriter, taken: Promise<void>, failed: unknown, resolve: (s: QuerySummary) => void, reject: (e: unknown) => void }>()
   private closing = false
   private closedWaiter: (() => void) | undefined
 
@@ -97,6 +105,19 @@ export class WorkerHost implements StoreHost {
             this.calls.delete(m.id)
             if (m.error !== undefined) c?.reject(IngestError.fromWire(m.error))
             else c?.resolve(m.value)
+            break
+          }
+          case 'query-part': this.queryPart(m.id, m.text); break
+          case 'query-end': {
+            const q = this.queries.get(m.id)
+            this.queries.delete(m.id)
+            if (q === undefined) break
+            // Parts still being written come first; a writer that failed is the answer's failure.
+            void q.taken.then(() => {
+              if (q.failed !== undefined) q.reject(q.failed)
+              else if (m.error !== undefined) q.reject(IngestError.fromWire(m.error))
+              else q.resolve(m.summary!)
+            })
             break
           }
           case 'log': this.o.log(m.level, m.msg, m.obj); break
@@ -132,6 +153,41 @@ export class WorkerHost implements StoreHost {
     })
   }
 
+  async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    const worker = this.worker
+    if (worker === undefined) throw new IngestError('sink_failed', 'the DuckDB sink worker is not running')
+    const id = this.nextCall++
+    const cancel = (): void => { const m: ToWorker = { t: 'query-cancel', id }; this.worker?.postMessage(m) }
+    signal?.addEventListener('abort', cancel)
+    try {
+      return await new Promise<QuerySummary>((resolve, reject) => {
+        this.queries.set(id, { write, taken: Promise.resolve(), failed: undefined, resolve, reject })
+        const m: ToWorker = { t: 'query', id, sql, format }
+        worker.postMessage(m)
+      })
+    } finally {
+      signal?.removeEventListener('abort', cancel)
+    }
+  }
+
+  /** Hands a part to the query's writer in order; once taken, the worker may send one more. */
+  private queryPart (id: number, text: string): void {
+    const q = this.queries.get(id)
+    if (q === undefined) return
+    q.taken = q.taken.then(async () => {
+      if (q.failed !== undefined) return
+      try {
+        await q.write(text)
+        const m: ToWorker = { t: 'query-pull', id }
+        this.worker?.postMessage(m)
+      } catch (err) {
+        q.failed = err
+        const m: ToWorker = { t: 'query-cancel', id }
+        this.worker?.postMessage(m)
+      }
+    })
+  }
+
   async close (): Promise<void> {
     const worker = this.worker
     if (worker === undefined) return
@@ -147,6 +203,8 @@ export class WorkerHost implements StoreHost {
   private lost (error: IngestError): void {
     for (const c of this.calls.values()) c.reject(error)
     this.calls.clear()
+    for (const q of this.queries.values()) q.reject(error)
+    this.queries.clear()
     this.o.onLost(error)
   }
 }

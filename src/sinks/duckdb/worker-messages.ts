@@ -7,7 +7,8 @@ import type { BatchMeta } from '../../batch/row-batch.js'
 import type { WireError } from '../../errors.js'
 import type { SeriesIndexShared } from '../../series/series-index.js'
 import type { StoreOptions, StoreStats } from './duckdb-store.js'
-import type { QueryFormat, QueryOutput } from './result-format.js'
+import type { QuerySummary } from './query-guard.js'
+import type { QueryFormat } from './result-format.js'
 import type { RetentionResult } from './retention.js'
 import type { LoadedSeries } from './series-loader.js'
 
@@ -18,12 +19,10 @@ export interface SinkWorkerData {
 }
 
 export type Call =
-  | { readonly kind: 'query', readonly sql: string, readonly format: QueryFormat }
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
 
 export interface CallResult {
-  query: QueryOutput
   retention: RetentionResult
   stats: StoreStats
 }
@@ -32,6 +31,11 @@ export type ToWorker =
   | { readonly t: 'write', readonly seq: number, readonly buffer: ArrayBuffer, readonly meta: BatchMeta }
   | { readonly t: 'call', readonly id: number, readonly call: Call }
   | { readonly t: 'close' }
+  // A query's answer travels in parts (query-part); the worker sends at most QUERY_WINDOW parts ahead
+  // of the query-pull messages that say a part was taken, and stops on query-cancel.
+  | { readonly t: 'query', readonly id: number, readonly sql: string, readonly format: QueryFormat }
+  | { readonly t: 'query-pull', readonly id: number }
+  | { readonly t: 'query-cancel', readonly id: number }
 
 export type FromWorker =
   | { readonly t: 'ready', readonly loaded: LoadedSeries }
@@ -40,3 +44,8 @@ export type FromWorker =
   | { readonly t: 'reply', readonly id: number, readonly value?: unknown, readonly error?: WireError | undefined }
   | { readonly t: 'log', readonly level: 'debug' | 'info' | 'warn' | 'error', readonly msg: string, readonly obj?: Record<string, unknown> | undefined }
   | { readonly t: 'closed' }
+  | { readonly t: 'query-part', readonly id: number, readonly text: string }
+  | { readonly t: 'query-end', readonly id: number, readonly summary?: QuerySummary | undefined, readonly error?: WireError | undefined }
+
+/** Parts of one answer the worker may send before the main thread took the first of them. */
+export const QUERY_WINDOW = 2

@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { IngestError } from '../../../src/errors.js'
+import { IngestError, toIngestError } from '../../../src/errors.js'
+import { sendError } from '../../../src/receive/error-response.js'
 import { runQuery } from '../../../src/cli/query.js'
-import { handleQuery, queryRoutes } from '../../../src/sinks/duckdb/query-handler.js'
+import { queryRoutes } from '../../../src/sinks/duckdb/query-handler.js'
 import { writeServiceInfo } from '../../../src/sinks/duckdb/service-info.js'
 import type { DuckDbSink } from '../../../src/sinks/duckdb/duckdb-sink.js'
 import { encode1, type LabelPair } from '../../fixtures/encode.js'
@@ -169,7 +170,8 @@ describe('query route (GET/POST /api/v1/query)', () => {
       const path = (req.url ?? '/').split('?')[0]
       const route = routes.find(r => r.method === req.method && r.path === path)
       if (route === undefined) { res.statusCode = 404; res.end(); return }
-      void route.handle(req, res)
+      // The service answers what a route throws through its one error answer; this does the same.
+      Promise.resolve(route.handle(req, res)).catch((err: unknown) => sendError(res, toIngestError(err), { saturationStatus: 503, retryAfterSeconds: 1, authenticate: [] }, !req.complete))
     })
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const address = server.address() as { port: number }
@@ -203,10 +205,11 @@ describe('query route (GET/POST /api/v1/query)', () => {
     await dataUnchanged()
   })
 
-  it('handleQuery names unknown formats, and a missing sink as a retryable 503', async () => {
-    expect(await handleQuery('SELECT 1', 'xml', sink)).toMatchObject({ status: 400, headers: { 'x-prom-ingest-error': 'query_failed' } })
-    const none = await handleQuery('SELECT 1', 'json', null)
-    expect(none.status).toBe(503)
+  it('names unknown formats', async () => {
+    const res = await fetch(`${url}/api/v1/query?format=xml&query=SELECT%201`, { headers: auth })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('x-prom-ingest-error')).toBe('query_failed')
+    expect(await res.text()).toMatch(/unknown format "xml"/)
   })
 
   it('prom-ingest query goes to the running service that service.json names, with the bearer token', async () => {
