@@ -117,8 +117,9 @@ function parseRule (raw: unknown, at: string, options: RelabelOptions, errors: s
   }
 
   // action
-  let action: RelabelAction = 'replace'
+  let action: RelabelAction | undefined = 'replace'
   if ('action' in o) {
+    action = undefined
     const a = o.action
     if (a === null || a === '') {
       errors.push(`${at}.action: relabel action cannot be empty`)
@@ -177,6 +178,7 @@ function parseRule (raw: unknown, at: string, options: RelabelOptions, errors: s
   }
 
   // What each action requires and forbids (Prometheus' model/relabel Config.Validate).
+  if (action === undefined) return undefined // its error is said; the checks below depend on the action
   if (action === 'hashmod' && modulus === 0) errors.push(`${at}.modulus: relabel configuration for hashmod requires non-zero modulus`)
   const needsTarget = action === 'replace' || action === 'hashmod' || action === 'lowercase' || action === 'uppercase' || action === 'keepequal' || action === 'dropequal'
   if (needsTarget && targetLabel === '') {
