@@ -61,7 +61,7 @@ export class RelabelCache {
   readonly relabeler: Relabeler
   private readonly maxSeries: number
   private readonly maxBytes: number
-  private codes = new Uint8Array(1024)
+  private codes: Uint8Array
   /** Relabeled series, oldest first; the second-chance bit lives in `touched`. */
   private readonly entries = new Map<number, { outcome: RelabeledSeries, bytes: number }>()
   private readonly touched = new Set<number>()
@@ -72,6 +72,7 @@ export class RelabelCache {
     this.relabeler = relabeler
     this.maxSeries = options.maxSeries ?? 2 ** 28
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024
+    this.codes = new Uint8Array(Math.min(1024, this.maxSeries + 1))
     this.counts = { hits: 0, misses: 0, evictions: 0, relabeledEntries: 0, relabeledBytes: 0, unchanged: 0, relabeled: 0, dropped: { rule: 0, no_labels: 0, no_name: 0, empty_label_name: 0 } }
   }
 
@@ -135,7 +136,7 @@ export class RelabelCache {
 
   private ensure (id: number): void {
     if (id < this.codes.length) return
-    let size = this.codes.length
+    let size = Math.max(this.codes.length, 1)
     while (size <= id) size *= 2
     const grown = new Uint8Array(Math.min(size, this.maxSeries + 1))
     grown.set(this.codes)
