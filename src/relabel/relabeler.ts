@@ -16,8 +16,8 @@
  * store cannot hold it), and so is one left with an empty label name (labelmap can make one;
  * Prometheus would fail the scrape).
  *
- * Input and output are name/value pairs; the output is sorted by name. Strings are shared with the
- * input, never copied.
+ * Input and output are name/value pairs; the output is sorted by name. The output shares the input's
+ * pairs and strings (nothing is copied): treat both as read-only.
  */
 import type { Labels } from '../series/labels.js'
 import { expand } from './expand.js'

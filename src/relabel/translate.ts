@@ -17,8 +17,8 @@
  *   `\_`, `\#`.. RE2 lets `\` quote any ASCII punctuation; JS (u flag) only its syntax characters.
  *   `]`, `}`, `{` RE2 takes them as literals where they cannot be syntax (`a]`, `a{,3}`); JS (u flag)
  *                refuses them: emitted escaped.
- *   `(?P<n>x)`, `(?<n>x)`  named groups: emitted as plain groups; names are mapped to numbers here
- *                (Go allows names JS does not, such as `1a`).
+ *   `(?P<n>x)`, `(?<n>x)`  named groups: emitted as plain groups (Go allows names JS does not,
+ *                such as `1a`, and repeated names); go-regexp.ts maps names to numbers.
  *   `(?s)`, `(?-s)`, `(?s:x)`  the s flag is tracked per group and changes how `.` is emitted.
  * Not translated (re2js runs them): `(?i)` and the other flags (Go's case folding differs from JS's
  * for some letters), `\p{..}` (Unicode versions and property names differ), `\Q..\E`, octal escapes,
@@ -35,8 +35,6 @@ export interface Translation {
   readonly source: string
   /** Capturing groups, in order (1-based numbers). */
   readonly groups: number
-  /** Group name -> number. */
-  readonly names: ReadonlyMap<string, number>
   /** A capturing group sits inside a repeated atom: JS and RE2 may disagree on its value. */
   readonly capturesInRepeat: boolean
 }
@@ -74,7 +72,6 @@ function translateOrThrow (p: string, initialDotAll: boolean): Translation {
   let out = ''
   let i = 0
   let groups = 0
-  const names = new Map<string, number>()
   let capturesInRepeat = false
   const stack: Frame[] = [{ dotAll: initialDotAll, hasCapture: false }]
   // Whether the atom just emitted holds a capture (for a quantifier that follows it).
@@ -109,7 +106,6 @@ function translateOrThrow (p: string, initialDotAll: boolean): Translation {
         const named = /^\(\?P?<([^>]+)>/.exec(p.slice(i))
         if (named !== null) {
           groups++
-          names.set(named[1]!, groups)
           for (const f of stack) f.hasCapture = true
           stack.push({ dotAll: top().dotAll, hasCapture: true })
           out += '('
@@ -168,7 +164,7 @@ function translateOrThrow (p: string, initialDotAll: boolean): Translation {
     quantifier()
   }
   if (stack.length !== 1) throw new Bail()
-  return { source: out, groups, names, capturesInRepeat }
+  return { source: out, groups, capturesInRepeat }
 
   function escape (): string {
     const c = p[i + 1]
