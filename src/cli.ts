@@ -20,7 +20,8 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run the ingest service (remote write in, sink out, /metrics, /healthz, /readyz)', module: './cli/serve.js', run: 'runServe' },
   inspect: { summary: 'decode a remote-write body from a file and print what it holds', module: './cli/inspect.js', run: 'runInspect' },
   query: { summary: 'run a read-only SQL query on the store (through the running service, or on the file)', module: './cli/query.js', run: 'runQuery' },
-  export: { summary: 'export stored samples with their labels (Parquet)', module: './cli/export.js', run: 'runExport' }
+  export: { summary: 'export stored samples with their labels (Parquet)', module: './cli/export.js', run: 'runExport' },
+  'check-config': { summary: 'check config files (JSON or YAML: settings and relabeling rules) without starting anything', module: './cli/check-config.js', run: 'runCheckConfig' }
 }
 
 function version (): string {
