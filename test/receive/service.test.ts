@@ -12,6 +12,7 @@ import { PassThrough } from 'node:stream'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1 } from '../fixtures/encode.js'
+import { nodeExporterBody } from '../fixtures/node-exporter-body.js'
 import { parseExposition } from '../helpers/exposition.js'
 import { postWrite, snappyCompress } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
@@ -75,12 +76,13 @@ describe('remote write end to end', () => {
     expect(discard(s).counts).toMatchObject({ batches: 1, series: 500, samples: 1000 })
   })
 
-  it('stores the shared 10,000-series body', async () => {
+  it('stores the generated 10,000-series body', async () => {
     const s = await start()
-    const res = await postWrite(s.url, snappyCompress(readFileSync(new URL('../../../shared/data/write-request-10k.pb', import.meta.url))))
+    const { body, description } = nodeExporterBody()
+    const res = await postWrite(s.url, snappyCompress(body))
     expect(res.status).toBe(204)
-    expect(discard(s).counts.samples).toBe(10_000)
-    expect(s.pool.index.size).toBe(10_000)
+    expect(discard(s).counts.samples).toBe(description.samples)
+    expect(s.pool.index.size).toBe(description.series)
   })
 
   it('stores a Remote Write 2.0 body and says exactly what it wrote', async () => {
