@@ -225,7 +225,7 @@ describe('where the output goes', () => {
     for (let rep = 0; rep < 40; rep++) {
       for (let shift = 0; shift < 8; shift++) {
         unit.fill(rep) // a different filler each time keeps the compressor from collapsing everything into one run
-        patterns.forEach((p, i) => view.setBigUint64(shift + 8 * i, p, true))
+        patterns.forEach((p, i) => { view.setBigUint64(shift + 8 * i, p, true) })
         input.set(unit, at)
         at += unit.length
       }
