@@ -1,7 +1,8 @@
 /**
- * The decode benchmark (issue 3): `npm run bench:decode [-- --rounds N]`.
+ * The decode benchmark (issue 3): `npm run bench:decode [-- --rounds N] [--template FILE]`.
  *
- * On ../shared/data/write-request-10k.pb (10,000 series, uncompressed Remote Write 1.0), in one
+ * On the generated 10,000-series node_exporter body (uncompressed Remote Write 1.0,
+ * test/fixtures/node-exporter-body.ts) or any uncompressed RW 1.0 body given with --template, in one
  * process, rounds interleaved (A, B, C, A, B, C, ...) after a warm-up:
  *   - prom-ingest, body to row batch, every series already known (steady state) and every series new;
  *   - protobufjs static code and @bufbuild/protobuf `fromBinary` on the same bytes (peers);
@@ -10,8 +11,6 @@
  * body (slot write, dispatch, decode in a worker, batch moved back) against the same decode in-thread.
  * Prints tables and one JSON line.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { Decoder } from '../src/decode/decoder.js'
 import { resolveDecodeOptions } from '../src/decode/options.js'
@@ -20,6 +19,7 @@ import { SeriesIndex } from '../src/series/series-index.js'
 import { DecodePool } from '../src/pool/decode-pool.js'
 import { bareWalk } from './peers/bare-walk.js'
 import { benchSnappy } from './snappy.js'
+import { templateArg, templateBody } from './lib/template-body.js'
 import { fmt, interleave, printJson, printTable, summarize, type Case, type Summary } from './lib/stats.js'
 
 const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
@@ -27,14 +27,6 @@ const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input:
 function arg (name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? Number(process.argv[i + 1]) : fallback
-}
-
-function sampleBody (): Uint8Array {
-  for (const up of ['../../', '../../../']) {
-    const path = fileURLToPath(new URL(up + 'shared/data/write-request-10k.pb', import.meta.url))
-    if (existsSync(path)) return new Uint8Array(readFileSync(path))
-  }
-  throw new Error('../shared/data/write-request-10k.pb not found')
 }
 
 /** Peers written by bench/peers/*.ts; a missing one is reported, not fatal. */
@@ -65,7 +57,9 @@ function firstSeries (body: Uint8Array, n: number): Uint8Array {
 
 async function main (): Promise<void> {
   const rounds = arg('rounds', 200)
-  const body = sampleBody()
+  const template = templateBody(templateArg())
+  const body = template.body
+  const seriesInBody = bareWalk(body)
   const uncompressed = resolveDecodeOptions({ compressed: false })
 
   // Steady state: every series known.
@@ -89,13 +83,13 @@ async function main (): Promise<void> {
   const times = interleave(cases, rounds, warmup)
   const summaries = cases.map(c => summarize(c.name, times.get(c.name)!))
   const base = summaries[0]!
-  console.log(`\nDecode of write-request-10k.pb (${body.length} bytes, 10,000 series), uncompressed body to row batch, ${rounds} interleaved rounds\n`)
+  console.log(`\nDecode of ${template.name} (${body.length} bytes, ${seriesInBody} series), uncompressed body to row batch, ${rounds} interleaved rounds\n`)
   printTable(['case', 'median ms', 'p10', 'p90', 'x prom-ingest known'],
     summaries.map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90), fmt(s.median / base.median, 2)]))
 
   // Snappy.
   console.log('')
-  const snappy = benchSnappy(rounds)
+  const snappy = benchSnappy(rounds, true, template)
 
   // Pool round trip: a 500-series compressed body, one request at a time.
   const small = snappyjs.compress(firstSeries(body, 500))
@@ -138,6 +132,8 @@ async function main (): Promise<void> {
   if (pb !== undefined) console.log(`steady-state decode is ${fmt(pb.median / base.median, 1)}x faster than protobufjs (target >= 25x)`)
   printJson('decode', {
     rounds,
+    template: template.name,
+    bytes: body.length,
     cases: summaries,
     snappy,
     pool: { roundTrip: poolSummary, inThread: localSummary, inWorker: workerSummary, dispatch, overheadMs: overhead },

@@ -5,7 +5,7 @@
  * samples.
  *
  *   npm run build && node dist/bench/duckdb-append.js [--rounds 3] [--duration 10s] [--series 160000]
- *                                                    [--concurrency 4] [--commit-interval 50]
+ *                                                    [--concurrency 4] [--commit-interval 50] [--template FILE]
  *
  * Each round runs each mode in a fresh child process (so RSS is the mode's own) on a fresh database:
  * warm-up writes every series once (series rows are inserted then), then `--concurrency` writes are
@@ -34,7 +34,6 @@ import { fmt, interleave, printJson, printTable, summarize } from './lib/stats.j
 import { TableChunk } from '../src/sinks/duckdb/table-chunk.js'
 import { CHUNK_ROWS, ChunkScratch, copyColumn, copyTimestamps, copyTimestampsZeroAsNull } from '../src/sinks/duckdb/vector-copy.js'
 
-const TEMPLATE = fileURLToPath(new URL('../../../shared/data/write-request-10k.pb', import.meta.url))
 const MODES = ['worker', 'main'] as const
 type Mode = (typeof MODES)[number]
 
@@ -68,7 +67,9 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10s' },
     series: { type: 'string', default: '160000' },
     concurrency: { type: 'string', default: '4' },
-    'commit-interval': { type: 'string', default: '50' }
+    'commit-interval': { type: 'string', default: '50' },
+    // Any uncompressed RW 1.0 body whose series the batches copy (default: the generated node_exporter body).
+    template: { type: 'string' }
   }
 })
 
@@ -77,7 +78,7 @@ async function child (): Promise<void> {
   const seriesCount = Number(values.series)
   const concurrency = Number(values.concurrency)
   const runMs = durationMs(values.duration)
-  const template = readTemplate(TEMPLATE)
+  const template = readTemplate(values.template)
   const all = catalogue(template, seriesCount)
 
   // One decoded batch per 10,000 series; each write copies one and gives it new timestamps.
@@ -166,7 +167,7 @@ async function samplesTableBytes (dataDir: string): Promise<number> {
 }
 
 async function runChild (mode: Mode): Promise<RoundResult> {
-  const args = [fileURLToPath(import.meta.url), '--child', '--thread', mode, '--duration', values.duration, '--series', values.series, '--concurrency', values.concurrency, '--commit-interval', values['commit-interval']]
+  const args = [fileURLToPath(import.meta.url), '--child', '--thread', mode, '--duration', values.duration, '--series', values.series, '--concurrency', values.concurrency, '--commit-interval', values['commit-interval'], ...(values.template === undefined ? [] : ['--template', values.template])]
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   p.stdout.setEncoding('utf8')

@@ -5,7 +5,7 @@
  *
  *   npm run bench:e2e -- [--url http://host:port] [--sink discard|duckdb] [--concurrency 4] [--duration 30s]
  *                        [--warmup 2s] [--series 160000] [--series-per-request 10000] [--version 1.0|2.0]
- *                        [--template ../shared/data/write-request-10k.pb] [--pid <server pid>] [-- <serve flags>]
+ *                        [--template FILE] [--pid <server pid>] [-- <serve flags>]
  *
  * Bodies are made once at start-up: the N distinct series (modelled on the template request, see
  * lib/series-catalogue.ts) in chunks of --series-per-request, each chunk encoded and snappy-compressed
@@ -48,7 +48,7 @@ interface Options {
   series: number
   seriesPerRequest: number
   version: '1.0' | '2.0'
-  template: string
+  template: string | undefined
   pid: number | undefined
   serveArgs: string[]
 }
@@ -79,7 +79,7 @@ function parseOptions (argv: string[]): Options {
       series: { type: 'string', default: '160000' },
       'series-per-request': { type: 'string', default: '10000' },
       version: { type: 'string', default: '1.0' },
-      template: { type: 'string', default: join(ROOT, '..', 'shared', 'data', 'write-request-10k.pb') },
+      template: { type: 'string' },
       pid: { type: 'string' },
       help: { type: 'boolean', default: false }
     }
@@ -115,7 +115,8 @@ function fileHelp (): string {
   --series N                distinct series (default 160000)
   --series-per-request N    series (samples) per request (default 10000; Prometheus sends 500 at most by default)
   --version 1.0|2.0         remote-write protocol version (default 1.0)
-  --template PATH           request whose series the load copies (default ../shared/data/write-request-10k.pb)
+  --template FILE           uncompressed RW 1.0 request whose series the load copies (default: the generated
+                            10,000-series node_exporter body, test/fixtures/node-exporter-body.ts)
   --pid PID                 server process to read CPU and RSS from, with --url (default: the one started here)`
 }
 

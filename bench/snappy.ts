@@ -1,17 +1,17 @@
 /**
- * Snappy block decode: the project's SnappyDecoder against snappyjs `uncompress`, on the 10k-series
- * Remote Write 1.0 body (../shared/data/write-request-10k.pb) compressed with snappyjs at start-up.
+ * Snappy block decode: the project's SnappyDecoder against snappyjs `uncompress`, on the generated
+ * 10k-series Remote Write 1.0 body (or the --template FILE) compressed with snappyjs at start-up.
  *
  * Ours reads the compressed bytes from a SharedArrayBuffer view, as a decode worker reads its slot, and
  * writes into its reused output buffer; snappyjs allocates its output on every call (that is its API).
  * A second row reads from a plain ArrayBuffer to show that the slot costs nothing.
  *
- * Alone: `npm run build && node dist/bench/snappy.js [rounds]`; bench/decode.ts calls `benchSnappy`.
+ * Alone: `npm run build && node dist/bench/snappy.js [rounds] [--template FILE]`; bench/decode.ts calls `benchSnappy`.
  */
-import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { SnappyDecoder } from '../src/decode/snappy.js'
+import { templateArg, templateBody, type TemplateBody } from './lib/template-body.js'
 import { fmt, interleave, printJson, printTable, summarize, type Summary } from './lib/stats.js'
 
 const snappyjs = createRequire(import.meta.url)('snappyjs') as {
@@ -19,17 +19,7 @@ const snappyjs = createRequire(import.meta.url)('snappyjs') as {
   uncompress(input: Uint8Array, maxLength?: number): Uint8Array
 }
 
-const SAMPLE = 'shared/data/write-request-10k.pb'
 const LIMIT = 32 * 1024 * 1024
-
-/** The sample body, found from bench/ (sources) or dist/bench/ (built). */
-function sampleBody (): Uint8Array {
-  for (const up of ['../../', '../../../']) {
-    const path = fileURLToPath(new URL(up + SAMPLE, import.meta.url))
-    if (existsSync(path)) return new Uint8Array(readFileSync(path))
-  }
-  throw new Error(`sample body ${SAMPLE} not found beside the project`)
-}
 
 export interface SnappyCaseResult extends Summary {
   /** Megabytes (10^6 bytes) of decompressed output per second at the median. */
@@ -45,8 +35,8 @@ export interface SnappyBenchResult {
 }
 
 /** Runs `rounds` interleaved rounds (after a warm-up); prints a table and a JSON line unless `print` is false. */
-export function benchSnappy (rounds: number, print = true): SnappyBenchResult {
-  const raw = sampleBody()
+export function benchSnappy (rounds: number, print = true, template: TemplateBody = templateBody()): SnappyBenchResult {
+  const raw = template.body
   const compressed = snappyjs.compress(raw)
 
   // The compressed body in a SharedArrayBuffer, as the receiver leaves it in a slot.
@@ -89,5 +79,5 @@ export function benchSnappy (rounds: number, print = true): SnappyBenchResult {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rounds = Number(process.argv[2] ?? 200)
-  benchSnappy(Number.isInteger(rounds) && rounds > 0 ? rounds : 200)
+  benchSnappy(Number.isInteger(rounds) && rounds > 0 ? rounds : 200, true, templateBody(templateArg()))
 }

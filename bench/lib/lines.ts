@@ -11,8 +11,7 @@ export function forEachLine (streams: Iterable<Readable>, onLine: (line: string)
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {
       rest += chunk
-      let nl: number
-      while ((nl = rest.indexOf('\n')) >= 0) {
+      for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
         const line = rest.slice(0, nl)
         rest = rest.slice(nl + 1)
         onLine(line)

@@ -1,11 +1,11 @@
 /**
  * The series the load generator sends, modelled on a real request: the label sets and sample values of
- * ../shared/data/write-request-10k.pb (10,000 node_exporter series from 14 hosts, 60 label names,
- * ~6.4 labels per series). To get N distinct series, copy k of the template (k = 0, 1, ...) gives every
+ * the template body (by default the generated 10,000 node_exporter series from 14 hosts, 60 label
+ * names, ~6.4 labels per series, see lib/template-body.ts; `--template FILE` takes any RW 1.0 body). To get N distinct series, copy k of the template (k = 0, 1, ...) gives every
  * `instance` value the suffix `-k` (copy 0 keeps the values as they are), so names, values, label
  * counts and sizes stay those of the real request.
  */
-import { readFileSync } from 'node:fs'
+import { templateBody } from './template-body.js'
 
 export type LabelSet = ReadonlyArray<readonly [name: string, value: string]>
 
@@ -21,8 +21,9 @@ export interface Series {
  *   Label        { string name = 1; string value = 2; }
  *   Sample       { double value = 1; int64 timestamp = 2; }
  */
-export function readTemplate (path: string): Series[] {
-  const b = readFileSync(path)
+export function readTemplate (path?: string): Series[] {
+  const { body, name } = templateBody(path)
+  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   const text = new TextDecoder()
   let p = 0
   const varint = (): number => {
@@ -38,7 +39,7 @@ export function readTemplate (path: string): Series[] {
     else if (wireType === 1) p += 8
     else if (wireType === 2) p += varint()
     else if (wireType === 5) p += 4
-    else throw new Error(`${path}: unexpected wire type ${wireType} at byte ${p}`)
+    else throw new Error(`${name}: unexpected wire type ${wireType} at byte ${p}`)
   }
   const series: Series[] = []
   while (p < b.length) {
@@ -77,7 +78,7 @@ export function readTemplate (path: string): Series[] {
     }
     series.push({ labels, value })
   }
-  if (series.length === 0) throw new Error(`${path}: no series found`)
+  if (series.length === 0) throw new Error(`${name}: no series found`)
   return series
 }
 

@@ -2,18 +2,17 @@
  * The snappy block decoder: round trips against snappyjs `compress` (the reference), hand-built valid
  * blocks the compressor never writes, and every kind of malformed block rejected with its own message.
  */
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { SnappyDecoder, snappyDecodedLength, snappyDecompressInto } from '../../src/decode/snappy.js'
 import { IngestError, type ErrorCode } from '../../src/errors.js'
+import { nodeExporterBody } from '../fixtures/node-exporter-body.js'
 import { block, copy1, copy2, copy4, header, literal, literalTag, rawHeader } from './snappy-blocks.js'
 
 // snappyjs is the reference compressor here, and only here: its decoder has no bounds checks.
 const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
 
-const SAMPLE = new URL('../../../shared/data/write-request-10k.pb', import.meta.url)
 const MiB = 1024 * 1024
 const LIMIT = 32 * MiB
 
@@ -115,8 +114,8 @@ describe('round trips against snappyjs compress', () => {
   })
 
   it('the 10k-series remote-write body', () => {
-    const body = new Uint8Array(readFileSync(SAMPLE))
-    expect(body.length).toBe(1_690_278)
+    const { body, description } = nodeExporterBody()
+    expect(body.length).toBe(description.bytes)
     expectRoundTrip(body)
   })
 
@@ -197,7 +196,7 @@ describe('valid blocks the compressor does not write', () => {
 
 describe('where the output goes', () => {
   it('reads from a SharedArrayBuffer slot at an offset and writes into a view at an offset, touching nothing outside', () => {
-    const body = new Uint8Array(readFileSync(SAMPLE)).subarray(0, 200_000)
+    const body = nodeExporterBody().body.subarray(0, 200_000)
     const compressed = snappyjs.compress(body)
     const slots = new Uint8Array(new SharedArrayBuffer(compressed.length + 1000))
     slots.fill(0xee)
@@ -226,7 +225,7 @@ describe('where the output goes', () => {
     for (let rep = 0; rep < 40; rep++) {
       for (let shift = 0; shift < 8; shift++) {
         unit.fill(rep) // a different filler each time keeps the compressor from collapsing everything into one run
-        patterns.forEach((p, i) => view.setBigUint64(shift + 8 * i, p, true))
+        patterns.forEach((p, i) => { view.setBigUint64(shift + 8 * i, p, true) })
         input.set(unit, at)
         at += unit.length
       }

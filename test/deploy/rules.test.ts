@@ -118,10 +118,13 @@ describe('alert rules', () => {
     // The same unit tests against rules whose rejection threshold is too high to fire.
     const changed = structuredClone(plain)
     const rule = changed.groups[0]!.rules.find(x => x.alert === 'PromIngestRequestsRejected')!
+    const threshold = rule.expr
     rule.expr = rule.expr.replace('> 0.05', '> 0.5')
+    expect(rule.expr, 'the threshold was found and changed').not.toBe(threshold)
     const rulesCopy = join(scratch, 'rules.yml')
     writeFileSync(rulesCopy, stringify(changed))
     const tests = readFileSync(UNIT_TESTS, 'utf8').replace('../../deploy/prometheus/rules.yml', rulesCopy)
+    expect(tests, 'the unit tests now read the changed copy').toContain(rulesCopy)
     const testsCopy = join(scratch, 'alerts.promtool.yml')
     writeFileSync(testsCopy, tests)
     const r = runPromtool(tool, ['test', 'rules', testsCopy])

@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { describe, expect, it } from 'vitest'
+import { forEachLine } from '../../bench/lib/lines.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { parseExposition, scrapeMetrics, sumOf } from '../helpers/exposition.js'
 
@@ -96,27 +97,21 @@ ${version === '2.0' ? `    protobuf_message: ${RW2_MESSAGE}\n` : ''}    queue_co
     '--log.level=info'
   ], { stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: string[] = []
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.setEncoding('utf8')
-    stream.on('data', (chunk: string) => { for (const line of chunk.split('\n')) if (line !== '') logs.push(line) })
-  }
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  // Ready when it logs so (a 30 s deadline as a safety net); then /-/ready must agree.
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`prometheus was not ready within 30 s:\n${logs.join('\n')}`)) }, 30_000)
+    forEachLine([child.stdout!, child.stderr!], line => {
+      logs.push(line)
+      if (line.includes('Server is ready to receive web requests')) { clearTimeout(timer); resolve() }
+    })
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`prometheus exited with ${String(child.exitCode)}:\n${logs.join('\n')}`)) })
+  })
+  await ready
   const url = `http://127.0.0.1:${port}`
-  // Ready when its /-/ready answers 200 (bounded).
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}:\n${logs.join('\n')}`)
-    try {
-      const res = await request(`${url}/-/ready`)
-      await res.body.dump()
-      if (res.statusCode === 200) break
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`prometheus was not ready within 30 s:\n${logs.join('\n')}`)
-    }
-    await sleep(200)
-  }
+  const res = await request(`${url}/-/ready`)
+  await res.body.dump()
+  if (res.statusCode !== 200) throw new Error(`prometheus logged ready but /-/ready answered ${res.statusCode}`)
   return {
     url,
     logs,
@@ -155,7 +150,9 @@ function variant (version: '1.0' | '2.0', enabled: boolean, why: string): void {
       service = await startServiceProcess(['--sink', 'duckdb', '--data-dir', join(dir, 'store')])
       prometheus = await startPrometheus(dir, service.port, version)
 
-      // Wait until at least three scrapes of `up` and the counter metadata are stored (bounded).
+      // Depends on time by design: Prometheus scrapes and sends on its own 1 s schedule, and the
+      // service does not announce what it stored. So the store is asked once per scrape interval
+      // until it holds three scrapes of `up` and the counter metadata (bounded).
       const deadline = Date.now() + ARRIVAL_TIMEOUT_MS
       let up: Array<Record<string, unknown>> = []
       let metadata: Array<Record<string, unknown>> = []

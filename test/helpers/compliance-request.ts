@@ -138,7 +138,7 @@ export function generateRequestBody (opts: RequestOpts, now = Date.now()): Uint8
   }
 
   const lastSample = new Map<string, number>()
-  samples.forEach((s, i) => lastSample.set(seriesKey(s.labels), i))
+  samples.forEach((s, i) => { lastSample.set(seriesKey(s.labels), i) })
   samples.forEach((s, i) => {
     const series: TimeSeries2 = {
       labels: goMapOrder(s.labels),
@@ -151,7 +151,7 @@ export function generateRequestBody (opts: RequestOpts, now = Date.now()): Uint8
   })
 
   const lastHistogram = new Map<string, number>()
-  histograms.forEach((h, i) => lastHistogram.set(seriesKey(h.labels), i))
+  histograms.forEach((h, i) => { lastHistogram.set(seriesKey(h.labels), i) })
   histograms.forEach((h, i) => {
     const series: TimeSeries2 = {
       labels: goMapOrder(h.labels),

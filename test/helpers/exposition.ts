@@ -51,8 +51,7 @@ function findClosingBrace (line: string, open: number): number {
 function parseLabels (s: string): Record<string, string> {
   const labels: Record<string, string> = {}
   const re = /\s*([^=\s,]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?/gy
-  let m: RegExpExecArray | null
-  while ((m = re.exec(s)) !== null) {
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
     labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => c === 'n' ? '\n' : c)
   }
   return labels

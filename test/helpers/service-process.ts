@@ -4,7 +4,7 @@
  * test file alone needs `npm run build` before it.
  *
  * Every line the child writes (stdout and stderr) is kept in `logs`, so that a failing test can print
- * them. `stop()` sends a signal (SIGTERM unless told) and resolves with the exit code (null when the
+ * them; `waitForLog` resolves on a JSON log line as it arrives. `stop()` sends a signal (SIGTERM unless told) and resolves with the exit code (null when the
  * child died of a signal); after `stopTimeoutMs` it sends SIGKILL, so no test leaves a process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -27,6 +27,11 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, stopTimeoutMs?: number): Promise<number | null>
   /** Resolves with the exit code when the process exits (for tests that signal it themselves). */
   readonly exited: Promise<number | null>
+  /**
+   * Resolves with the first JSON log line whose `msg` is `msg` (one already written included);
+   * rejects if the process exits first or after `timeoutMs` (a safety net, default 30 s).
+   */
+  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>
 }
 
 export interface StartOptions {
@@ -61,8 +66,34 @@ export async function startServiceProcess (args: string[], env: Record<string, s
     child.once('exit', code => { exitCode = code; resolve(code) })
   })
 
+  // 'close' comes after the last output line; 'exit' may come before it.
+  const closed = new Promise<number | null>(resolve => { child.once('close', code => { resolve(code) }) })
   let onLine: ((line: string) => void) | undefined
-  forEachLine([child.stdout, child.stderr], line => { logs.push(line); onLine?.(line) })
+  const watchers = new Set<(line: string) => void>()
+  forEachLine([child.stdout, child.stderr], line => {
+    logs.push(line)
+    onLine?.(line)
+    for (const w of watchers) w(line)
+  })
+
+  const waitForLog = async (msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> => {
+    const found = jsonLogs(logs).find(l => l.msg === msg)
+    if (found !== undefined) return found
+    return await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const done = (): void => { clearTimeout(timer); watchers.delete(watch) }
+      const watch = (line: string): void => {
+        const l = jsonLogs([line])[0]
+        if (l?.msg === msg) { done(); resolve(l) }
+      }
+      const timer = setTimeout(() => { done(); reject(new Error(`no log line "${msg}" within ${timeoutMs} ms\n--- service output ---\n${logs.join('\n')}`)) }, timeoutMs)
+      watchers.add(watch)
+      void closed.then(code => {
+        if (!watchers.has(watch)) return
+        done()
+        reject(new Error(`the service exited (code ${String(code)}) before it logged "${msg}"\n--- service output ---\n${logs.join('\n')}`))
+      })
+    })
+  }
 
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', stopTimeoutMs = 30_000): Promise<number | null> => {
     if (exitCode !== undefined) return exitCode
@@ -96,5 +127,5 @@ export async function startServiceProcess (args: string[], env: Record<string, s
     void exited.then(code => fail(`the service exited (code ${String(code)}) before it was listening`))
   })
 
-  return { url: `http://127.0.0.1:${port}`, port, child, logs, stop, exited }
+  return { url: `http://127.0.0.1:${port}`, port, child, logs, stop, exited, waitForLog }
 }

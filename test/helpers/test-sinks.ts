@@ -56,13 +56,24 @@ export class RecordingSink implements Sink {
 export class GatedSink extends RecordingSink {
   override readonly name = 'gated'
   private waiting: Array<() => void> = []
+  private watchers: Array<{ n: number, resolve: () => void }> = []
   private isOpen = false
 
   /** Writes waiting at the gate now. */
   get pending (): number { return this.waiting.length }
 
+  /** Resolves when `n` writes wait at the gate (at once if they already do). */
+  async whenPending (n: number): Promise<void> {
+    if (this.waiting.length >= n) return
+    await new Promise<void>(resolve => this.watchers.push({ n, resolve }))
+  }
+
   override async write (batch: RowBatch): Promise<void> {
-    if (!this.isOpen) await new Promise<void>(resolve => this.waiting.push(resolve))
+    if (!this.isOpen) {
+      const arrived = new Promise<void>(resolve => this.waiting.push(resolve))
+      this.watchers = this.watchers.filter(w => { if (this.waiting.length < w.n) return true; w.resolve(); return false })
+      await arrived
+    }
     this.record(batch)
   }
 
@@ -89,14 +100,5 @@ export class FailingSink implements Sink {
     this.attempts++
     if (this.plain) throw new Error('disk on fire')
     throw new IngestError('sink_failed', 'the test sink refuses every batch')
-  }
-}
-
-/** Waits until `check` holds, polling every 5 ms, at most `timeoutMs`. */
-export async function until (check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }

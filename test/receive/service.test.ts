@@ -4,7 +4,8 @@
  * header, backpressure, a worker killed mid-request, /metrics and health.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,10 +13,12 @@ import { PassThrough } from 'node:stream'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1 } from '../fixtures/encode.js'
+import { nodeExporterBody } from '../fixtures/node-exporter-body.js'
 import { parseExposition } from '../helpers/exposition.js'
 import { postWrite, snappyCompress } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
-import { FailingSink, GatedSink, RecordingSink, until } from '../helpers/test-sinks.js'
+import { watchSlots } from '../helpers/slot-watch.js'
+import { FailingSink, GatedSink, RecordingSink } from '../helpers/test-sinks.js'
 import type { Service } from '../../src/main.js'
 import type { DiscardSink } from '../../src/sinks/discard-sink.js'
 import type { Sink } from '../../src/sinks/sink.js'
@@ -76,12 +79,13 @@ describe('remote write end to end', () => {
     expect(discard(s).counts).toMatchObject({ batches: 1, series: 500, samples: 1000 })
   })
 
-  it('stores the shared 10,000-series body', async () => {
+  it('stores the generated 10,000-series body', async () => {
     const s = await start()
-    const res = await postWrite(s.url, snappyCompress(readFileSync(new URL('../../../shared/data/write-request-10k.pb', import.meta.url))))
+    const { body, description } = nodeExporterBody()
+    const res = await postWrite(s.url, snappyCompress(body))
     expect(res.status).toBe(204)
-    expect(discard(s).counts.samples).toBe(10_000)
-    expect(s.pool.index.size).toBe(10_000)
+    expect(discard(s).counts.samples).toBe(description.samples)
+    expect(s.pool.index.size).toBe(description.series)
   })
 
   it('stores a Remote Write 2.0 body and says exactly what it wrote', async () => {
@@ -197,7 +201,8 @@ describe('answers', () => {
     let answered = false
     void w.answer.then(() => { answered = true }, () => { answered = true })
     while (!answered && sent < 8 * 1024 * 1024) {
-      if (!w.body.write(chunk)) await new Promise(resolve => setTimeout(resolve, 1))
+      // When the stream is full, wait for it to drain or for the answer, whichever comes first.
+      if (!w.body.write(chunk)) await Promise.race([once(w.body, 'drain'), w.answer.catch(() => {})])
       sent += chunk.length
       await new Promise(resolve => setImmediate(resolve))
     }
@@ -261,6 +266,7 @@ describe('answers', () => {
 
   it('a body shorter than its Content-Length harms only its own request', async () => {
     const s = await start()
+    const slots = watchSlots(s.pool)
     await new Promise<void>((resolve, reject) => {
       const sock = connect(s.port, '127.0.0.1', () => {
         sock.write('POST /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n')
@@ -270,7 +276,8 @@ describe('answers', () => {
       sock.on('close', () => resolve())
       sock.resume()
     })
-    await until(() => s.pool.stats().slotsInUse === 0)
+    // The request's slot was taken and given back: the request is over.
+    await slots.when('the short body\'s slot released', c => c.acquired === 1 && c.inUse === 0)
     const text = await metricsOf(s)
     expect(metricValue(text, 'prom_ingest_rejected_requests_total', { reason: 'body_incomplete' })).toBe(1)
     expect((await postWrite(s.url, body1(2))).status).toBe(204)
@@ -346,9 +353,13 @@ describe('backpressure', () => {
   it('a slow sink fills max-in-flight: 503 with Retry-After, then the retry is stored once', async () => {
     const sink = new GatedSink()
     const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--max-in-flight', '2', '--slot-wait', '200ms', '--retry-after', '3'], sink)
+    // One after the other: b needs the only slot, which a gives back once decoded (waiting for it
+    // together with a would race the 200 ms slot-wait on a busy machine).
     const a = postWrite(s.url, body1(10, 1, 'a'))
+    await sink.whenPending(1)
     const b = postWrite(s.url, body1(20, 1, 'b'))
-    await until(() => sink.pending === 2)
+    await sink.whenPending(2)
+    // c finds max-in-flight taken and is refused once slot-wait (200 ms, a time-based feature) is over.
     const c = await postWrite(s.url, body1(40, 1, 'c'))
     expect(c.status).toBe(503)
     expect(c.headers['retry-after']).toBe('3')
@@ -369,9 +380,10 @@ describe('backpressure', () => {
     const s = await start(['--slot-count', '1', '--large-slot-count', '0', '--slot-wait', '150ms', '--saturation-status', '429', '--body-idle-timeout', '10m'])
     // A request takes a slot once its first FIRST_BODY_BYTES arrived.
     const body = body1(3000)
+    const slots = watchSlots(s.pool)
     const held = streamingWrite(s.url)
     held.body.write(body.subarray(0, FIRST_BODY_BYTES))
-    await until(() => s.pool.stats().slotsInUse === 1)
+    await slots.when('the held body in the only slot', c => c.inUse === 1)
     const refused = await postWrite(s.url, body1(7))
     expect(refused.status).toBe(429)
     expect(refused.headers['retry-after']).toBe('1')
@@ -394,17 +406,19 @@ describe('worker failure', () => {
     const s = await start(['--threads', '2'])
     const pool = s.pool
     const decode = pool.decode.bind(pool)
-    let kill = true
+    let terminated: Promise<unknown> | undefined
     pool.decode = (slot, length, req) => {
       const p = decode(slot, length, req)
       // The task is with a worker now: kill them all while it runs (once).
-      if (kill) { kill = false; for (const t of pool.workerThreads) void t.terminate() }
+      terminated ??= Promise.all(pool.workerThreads.map(t => t.terminate()))
       return p
     }
     const res = await postWrite(s.url, body1(2000))
     expect(res.status).toBeGreaterThanOrEqual(500)
     expect(res.body).toMatch(/worker died/)
     expect(res.headers['retry-after']).toBe('1')
+    // Every killed worker is gone before the next request (a worker still terminating would fail it too).
+    await terminated
     for (let i = 0; i < 4; i++) expect((await postWrite(s.url, body1(10))).status).toBe(204)
     expect(discard(s).counts.samples).toBe(40)
     expect(pool.stats().workerRestarts).toBeGreaterThan(0)
@@ -472,10 +486,11 @@ describe('metrics and health', () => {
     const ok = await request(`${s.url}/readyz`)
     expect(ok.statusCode).toBe(200)
     expect(await ok.body.text()).toBe('ready\n')
+    const slots = watchSlots(s.pool)
     const held = streamingWrite(s.url)
     const body = body1(3000)
     held.body.write(body.subarray(0, FIRST_BODY_BYTES))
-    await until(() => s.pool.stats().slotsInUse === 1)
+    await slots.when('the held body in a slot', c => c.inUse === 1)
     // A connection opened before shutdown, to ask /readyz during it.
     const sock = connect(s.port, '127.0.0.1')
     await new Promise(resolve => sock.once('connect', resolve))

@@ -29,18 +29,21 @@ async function count (sink: Parameters<typeof rows>[0], table: string): Promise<
 describe('group commit', () => {
   it('many concurrent writes share one transaction, and each resolves only after it committed', async () => {
     const d = new TestDecoder()
-    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 400, commitQuiet: 400 }) // quiet commits off
+    // No interval or quiet commit within the test (an hour): the 20th write's rows reach commit-max-rows.
+    const sink = await openSink(tempDir(), { index: d.index, commitInterval: 3_600_000, commitQuiet: 3_600_000, commitMaxRows: 1000 })
     const before = await sink.stats()
     let countAtFirstAnswer: Promise<number> | undefined
     let resolved = 0
-    const writes = Array.from({ length: 20 }, (_, w) => sink.write(d.batch(body('g', 50, T + w, 0))).then(() => {
+    const write = (w: number): Promise<void> => sink.write(d.batch(body('g', 50, T + w, 0))).then(() => {
       resolved++
       countAtFirstAnswer ??= count(sink, 'samples')
-    }))
-    // The transaction is open for 400 ms: its rows are invisible and no write has been answered.
-    await new Promise(resolve => setTimeout(resolve, 100))
-    expect(resolved).toBe(0)
+    })
+    const writes = Array.from({ length: 19 }, (_, w) => write(w))
+    // 19 writes (950 rows) are in the open transaction: its rows are invisible and no write has been
+    // answered, as a query that reaches the store after them shows.
     expect(await count(sink, 'samples')).toBe(0)
+    expect(resolved).toBe(0)
+    writes.push(write(19))
     await Promise.all(writes)
     // When the first write was answered, every row of all 20 was already committed.
     expect(await countAtFirstAnswer).toBe(1000)
@@ -57,10 +60,10 @@ describe('group commit', () => {
     // Three writes of 100 rows reach the limit: they are committed long before the hour is over.
     await Promise.all([0, 1, 2].map(w => sink.write(d.batch(body('m', 100, T + w)))))
     expect(await count(sink, 'samples')).toBe(300)
-    // A fourth waits for the interval; close() commits it.
+    // A fourth waits for the interval (a query that reaches the store after it sees it uncommitted); close() commits it.
     let fourth = false
     const w4 = sink.write(d.batch(body('m', 100, T + 3))).then(() => { fourth = true })
-    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(await count(sink, 'samples')).toBe(300)
     expect(fourth).toBe(false)
     await sink.close()
     await w4

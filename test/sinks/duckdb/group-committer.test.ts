@@ -15,22 +15,36 @@ class HandWriter implements TransactionWriter {
   readonly lanes = 2
   readonly log: string[] = []
   private readonly finishers = new Map<number, { ok: () => void, fail: (e: Error) => void }>()
+  private readonly watchers: Array<{ entry: string, resolve: () => void }> = []
 
-  async begin (txn: Txn): Promise<void> { this.log.push(`begin ${txn.id}@${txn.lane}`) }
+  async begin (txn: Txn): Promise<void> { this.note(`begin ${txn.id}@${txn.lane}`) }
   append (txn: Txn, b: RowBatch): number | IngestError {
     const x = b as unknown as { rows: number, refuse: boolean }
     if (x.refuse) return new IngestError('sink_failed', 'refused alone')
-    this.log.push(`append ${txn.id}`)
+    this.note(`append ${txn.id}`)
     return x.rows
   }
 
   async commit (txn: Txn): Promise<void> {
-    this.log.push(`commit ${txn.id}`)
+    this.note(`commit ${txn.id}`)
     await new Promise<void>((resolve, reject) => this.finishers.set(txn.id, { ok: resolve, fail: reject }))
-    this.log.push(`committed ${txn.id}`)
+    this.note(`committed ${txn.id}`)
   }
 
-  async rollback (txn: Txn): Promise<void> { this.log.push(`rollback ${txn.id}`) }
+  async rollback (txn: Txn): Promise<void> { this.note(`rollback ${txn.id}`) }
+
+  /** Resolves once the committer has done `entry` (at once if it has). */
+  async reached (entry: string): Promise<void> {
+    if (this.log.includes(entry)) return
+    await new Promise<void>(resolve => this.watchers.push({ entry, resolve }))
+  }
+
+  private note (entry: string): void {
+    this.log.push(entry)
+    for (let i = this.watchers.length - 1; i >= 0; i--) {
+      if (this.watchers[i]!.entry === entry) this.watchers.splice(i, 1)[0]!.resolve()
+    }
+  }
 
   committing (): number[] { return [...this.finishers.keys()] }
   finish (id: number, error?: Error): void {
@@ -41,35 +55,47 @@ class HandWriter implements TransactionWriter {
   }
 }
 
-const tick = async (ms = 10): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+/** One turn of the event loop: what was free to run has run (no clock involved). */
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
-function setup (): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string> } {
+// The committer commits a transaction once no batch arrived for commit-quiet (2 ms): that timer is
+// the feature's own; the tests wait for its effect (the writer's `commit`), never for a time.
+function setup (): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string>, answered: (seq: number) => Promise<void> } {
   const w = new HandWriter()
   const reports: CommitReport[] = []
   const outcome = new Map<number, string>()
+  const waiting = new Map<number, () => void>()
   const c = new GroupCommitter(w, { commitInterval: 1_000, commitMaxRows: 1_000_000, commitQuiet: 2 }, r => {
     reports.push(r)
-    for (const s of r.seqs) outcome.set(s, r.error === undefined ? 'ok' : r.error.message)
+    for (const s of r.seqs) {
+      outcome.set(s, r.error === undefined ? 'ok' : r.error.message)
+      waiting.get(s)?.()
+    }
   })
-  return { w, c, reports, outcome }
+  /** Resolves once write `seq` has its outcome. */
+  const answered = async (seq: number): Promise<void> => {
+    if (outcome.has(seq)) return
+    await new Promise<void>(resolve => waiting.set(seq, resolve))
+  }
+  return { w, c, reports, outcome, answered }
 }
 
 describe('GroupCommitter', () => {
   it('takes new batches on the other lane while a commit runs, and commits in order', async () => {
-    const { w, c, outcome } = setup()
+    const { w, c, outcome, answered } = setup()
     c.submit(1, batch(10))
     c.submit(2, batch(10))
-    await tick()
+    await w.reached('commit 1')
     expect(w.committing()).toEqual([1]) // quiet: transaction 1 commits with both batches
     c.submit(3, batch(10)) // arrives while 1 commits: transaction 2, other lane
-    await tick()
+    await w.reached('append 2')
     expect(w.log).toContain('begin 2@0')
-    expect(w.log).toContain('append 2')
     expect(w.committing()).toEqual([1]) // 2 waits for 1
     expect(outcome.size).toBe(0)
     w.finish(1)
-    await tick()
+    await answered(2)
     expect([...outcome]).toEqual([[1, 'ok'], [2, 'ok']])
+    await w.reached('commit 2')
     expect(w.committing()).toEqual([2])
     w.finish(2)
     await c.drain()
@@ -78,31 +104,33 @@ describe('GroupCommitter', () => {
   })
 
   it('fails the transaction after a failed one, and starts clean after that', async () => {
-    const { w, c, outcome } = setup()
+    const { w, c, outcome, answered } = setup()
     c.submit(1, batch(10))
-    await tick()
+    await w.reached('commit 1')
     c.submit(2, batch(10))
-    await tick()
+    await w.reached('append 2')
     w.finish(1, new Error('disk full'))
-    await tick()
+    await answered(2)
     expect(outcome.get(1)).toMatch(/disk full/)
     expect(outcome.get(2)).toMatch(/before this one failed/)
-    expect(w.log).toContain('rollback 2')
+    await w.reached('rollback 2')
     c.submit(3, batch(10))
-    await tick()
-    w.finish(w.committing()[0]!)
+    await w.reached('commit 3')
+    w.finish(3)
     await c.drain()
     expect(outcome.get(3)).toBe('ok')
   })
 
   it('answers a batch refused alone at once and commits the others', async () => {
-    const { w, c, outcome } = setup()
+    const { w, c, outcome, answered } = setup()
     c.submit(1, batch(10))
     c.submit(2, batch(10, true))
     c.submit(3, batch(10))
-    await tick()
+    await answered(2)
     expect(outcome.get(2)).toBe('refused alone')
-    w.finish(w.committing()[0]!)
+    expect(outcome.has(1) || outcome.has(3)).toBe(false) // answered at once, before the others committed
+    await w.reached('commit 1')
+    w.finish(1)
     await c.drain()
     expect(outcome.get(1)).toBe('ok')
     expect(outcome.get(3)).toBe('ok')
@@ -111,10 +139,10 @@ describe('GroupCommitter', () => {
   it('runs maintenance only when no transaction is open or committing', async () => {
     const { w, c } = setup()
     c.submit(1, batch(10))
-    await tick()
+    await w.reached('commit 1')
     const ran: string[] = []
     const task = c.exclusive(async () => { ran.push(`maintenance while committing: ${w.committing().length}`) })
-    await tick()
+    await turn()
     expect(ran).toEqual([])
     w.finish(1)
     await task

@@ -52,6 +52,8 @@ export function ensureWorkerBuilt (): void {
   if (!stale()) return
   mkdirSync(join(ROOT, 'dist'), { recursive: true })
   for (let waited = 0; ; waited += 200) {
+    // A lock between test processes: another file's build holds it. There is no event across
+    // processes to wait on, so this polls (bounded, 2 min); it only runs when dist/ is stale.
     try { mkdirSync(lock); break } catch { /* another test file is building */ }
     if (waited > 120_000) throw new Error('waited 2 min for another build of dist/')
     execFileSync('sleep', ['0.2'])

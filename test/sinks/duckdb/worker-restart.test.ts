@@ -4,6 +4,7 @@
  * series stored before the death known (not stored twice).
  */
 import { afterAll, describe, expect, it } from 'vitest'
+import type { SinkLogger } from '../../../src/sinks/duckdb/duckdb-sink.js'
 import { encode1, type LabelPair } from '../../fixtures/encode.js'
 import { openSink, removeTempDirs, rows, tempDir, TestDecoder } from './helpers.js'
 
@@ -17,14 +18,19 @@ const body = (ts: number): Uint8Array => encode1({
 describe('sink worker death', () => {
   it('answers the waiting writes with sink_failed, restarts, and takes writes again', async () => {
     const d = new TestDecoder()
-    const sink = await openSink(tempDir(), { index: d.index, faults: { exitWorkerAtWrite: 3 } })
+    // The sink logs when its new worker is up: the test waits for that line, not for a time.
+    let startedAgain!: () => void
+    const restarted = new Promise<void>(resolve => { startedAgain = resolve })
+    const note = (_: object, msg?: string): void => { if (msg === 'DuckDB sink worker started again') startedAgain() }
+    const logger: SinkLogger = { debug: note, info: note, warn: note, error: note }
+    const sink = await openSink(tempDir(), { index: d.index, logger, faults: { exitWorkerAtWrite: 3 } })
     await sink.write(d.batch(body(T)))
     await sink.write(d.batch(body(T + 1)))
     // The third write kills the worker before it is stored.
     await expect(sink.write(d.batch(body(T + 2)))).rejects.toMatchObject({ code: 'sink_failed', retryable: true })
     expect(sink.ready()).toBe(false)
     await expect(sink.write(d.batch(body(T + 3)))).rejects.toMatchObject({ code: 'sink_failed' })
-    for (let i = 0; i < 100 && !sink.ready(); i++) await new Promise(resolve => setTimeout(resolve, 50))
+    await restarted
     expect(sink.ready()).toBe(true)
     expect(sink.loaded?.count).toBe(20) // the new worker loaded the series stored before
     await sink.write(d.batch(body(T + 4)))
