@@ -147,7 +147,7 @@ function translateOrThrow (p: string, initialDotAll: boolean): Translation {
     if (ch === '^' || ch === '$') { out += ch; i++; lastAtomCaptures = false; quantifier(); continue }
     if (ch === '.') { out += top().dotAll ? '[^]' : '[^\\n]'; i++; lastAtomCaptures = false; quantifier(); continue }
     if (ch === '[') { out += charClass(); lastAtomCaptures = false; quantifier(); continue }
-    if (ch === '\\') { out += escape(); lastAtomCaptures = false; quantifier(); continue }
+    if (ch === '\\') { out += escapeAt(); lastAtomCaptures = false; quantifier(); continue }
     if (ch === '*' || ch === '+' || ch === '?') throw new Bail() // RE2 refuses these; never reached
     if (ch === '{') {
       // A `{` that is not a repetition is a literal in RE2.
@@ -166,7 +166,7 @@ function translateOrThrow (p: string, initialDotAll: boolean): Translation {
   if (stack.length !== 1) throw new Bail()
   return { source: out, groups, capturesInRepeat }
 
-  function escape (): string {
+  function escapeAt (): string {
     const c = p[i + 1]
     if (c === undefined) throw new Bail()
     i += 2

@@ -76,7 +76,7 @@ describe('DurableLog', () => {
     expect(await again.append([payload(5, 7)])).toBe(head)
     const records = await readAll(again.cursor('d'))
     expect(records.map(r => r.payload.length)).toEqual([1000, 2000, 3000, 500, 10, 7])
-    records.forEach((r, k) => expect(r.payload.equals(payload(k, r.payload.length))).toBe(true))
+    records.forEach((r, k) => { expect(r.payload.equals(payload(k, r.payload.length))).toBe(true) })
     await again.close()
   })
 

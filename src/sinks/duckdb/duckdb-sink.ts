@@ -118,7 +118,8 @@ class DuckDbSinkImpl implements DuckDbSink {
     this.metrics = duckDbMetrics(o.registry)
     const pending = this.pending
     const timeoutMs = (o.queryLimits ?? DEFAULT_QUERY_LIMITS).timeoutMs
-    const gate = this.gate = new QueryGate({ concurrency: this.queryConcurrency, queue: o.queryQueue ?? 16, waitMs: timeoutMs })
+    const gate = new QueryGate({ concurrency: this.queryConcurrency, queue: o.queryQueue ?? 16, waitMs: timeoutMs })
+    this.gate = gate
     this.figures = {
       dataDir: o.dataDir,
       get waitingWrites () { return pending.size },

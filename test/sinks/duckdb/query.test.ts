@@ -24,7 +24,7 @@ let sink: DuckDbSink
 beforeAll(async () => {
   dir = tempDir()
   const d = new TestDecoder()
-  sink = await openSink(dir, { index: d.index, queryLimits: { maxRows: 50, timeoutMs: 2_000 } })
+  sink = await openSink(dir, { index: d.index, queryLimits: { maxRows: 50, timeoutMs: 2_000, maxAnswerBytes: 64 * 1024 * 1024 } })
   const labels = (i: number): LabelPair[] => [['__name__', 'q'], ['i', String(i)], ['job', i % 2 === 0 ? 'even' : 'odd']]
   await sink.write(d.batch(encode1({ timeseries: Array.from({ length: 10 }, (_, i) => ({ labels: labels(i), samples: [{ value: i, timestamp: T + i }] })) }).body))
 })
