@@ -11,7 +11,7 @@
 import type { Registry } from 'prom-client'
 import { formatListen, publicConfig } from './config/load-config.js'
 import type { Config } from './config/schema.js'
-import { IngestError, toIngestError } from './errors.js'
+import { IngestError, setSaturationStatus, toIngestError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
@@ -76,6 +76,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const lifecycle = logger.level === 'silent' ? logger : logger.child({}, { level: logger.levelVal > 30 ? 'info' : logger.level })
   logger.info({ config: publicConfig(config) }, 'starting')
 
+  setSaturationStatus(config.saturationStatus)
   const index = SeriesIndex.create({ maxSeries: config.maxSeries })
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
@@ -120,7 +121,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     auth,
     ready,
     routes,
-    policy: { saturationStatus: config.saturationStatus, retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
+    policy: { retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
     settings: {
       slotBytes: Math.min(config.slotBytes, config.maxBodyBytes),
       maxBodyBytes: config.largeSlotCount > 0 ? config.maxBodyBytes : Math.min(config.slotBytes, config.maxBodyBytes),

@@ -15,6 +15,7 @@
  */
 import { appendBytes } from '../batch/batch-builder.js'
 import { IngestError } from '../errors.js'
+import type { LabelProblem } from './label-scratch.js'
 import { isValidUtf8 } from './utf8.js'
 import { fields, type Walker } from './walker.js'
 
@@ -92,13 +93,13 @@ function refs (w: Walker, tag: number, limit: number): void {
   }
 }
 
-/** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns a reason or undefined. */
-function checkRefs (from: number): string | undefined {
+/** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns the problem or undefined. */
+function checkRefs (from: number): LabelProblem | undefined {
   const n = symbols.refCount - from
-  if (n % 2 !== 0) return `has ${n} label references, an odd number`
+  if (n % 2 !== 0) return { code: 'label_refs_odd', reason: `has ${n} label references, an odd number` }
   for (let i = from; i < symbols.refCount; i++) {
     const r = symbols.refs[i]!
-    if (r >= symbols.count) return `label reference ${r} (position ${i - from}) is outside the symbols table of ${symbols.count} symbols`
+    if (r >= symbols.count) return { code: 'symbol_ref_out_of_range', reason: `label reference ${r} (position ${i - from}) is outside the symbols table of ${symbols.count} symbols` }
   }
   return undefined
 }
@@ -130,7 +131,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   const refProblem = checkRefs(0)
   if (refProblem !== undefined) {
-    w.invalid(refProblem.includes('odd') ? 'label_refs_odd' : 'symbol_ref_out_of_range', refProblem)
+    w.invalid(refProblem.code, refProblem.reason)
     return
   }
   const u8 = w.u8
@@ -190,7 +191,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   const problem = checkRefs(from)
   if (problem !== undefined) {
     symbols.refCount = from
-    w.invalid(problem.includes('odd') ? 'label_refs_odd' : 'symbol_ref_out_of_range', `${w.labels.describe()}: exemplar ${problem}`)
+    w.invalid(problem.code, `${w.labels.describe()}: exemplar ${problem.reason}`)
     return false
   }
   const s = w.exemplarLabels
