@@ -44,7 +44,7 @@ export const CODES = {
   histogram_count_mismatch: { status: 400, retryable: false, description: 'a native histogram\'s count disagrees with the sum of its buckets and zero bucket' },
   histogram_invalid: { status: 400, retryable: false, description: 'a native histogram\'s spans and buckets disagree, or its schema is out of range' },
   metadata_invalid: { status: 400, retryable: false, description: 'a metadata entry is not valid: family name, help or unit is not valid UTF-8, or a Remote Write 2.0 reference is out of range' },
-  exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty or non-UTF-8 name, non-UTF-8 value' },
+  exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty, repeated or non-UTF-8 name, non-UTF-8 value, or more than 128 characters in all' },
   series_limit: { status: 400, retryable: false, description: 'new series were refused because the series index is full (max-series series, or its label key arena): their samples are not stored, those of known series are; raise max-series (and series-arena-bytes)' },
   series_key_too_large: { status: 400, retryable: false, description: 'a new series\' key (its labels, canonically encoded, and its tenant) is longer than max-series-key-bytes' },
 

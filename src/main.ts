@@ -77,7 +77,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   logger.info({ config: publicConfig(config) }, 'starting')
 
   setSaturationStatus(config.saturationStatus)
-  const index = SeriesIndex.create({ maxSeries: config.maxSeries })
+  const index = SeriesIndex.create({ maxSeries: config.maxSeries, arenaBytes: config.seriesArenaBytes })
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
@@ -92,7 +92,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
         maxDecompressedBytes: config.maxDecompressedBytes,
         maxLabelsPerSeries: config.maxLabelsPerSeries,
         maxLabelNameBytes: config.maxLabelNameBytes,
-        maxLabelValueBytes: config.maxLabelValueBytes
+        maxLabelValueBytes: config.maxLabelValueBytes,
+        maxSeriesKeyBytes: config.maxSeriesKeyBytes
       },
       legacyNames: config.legacyLabelNames,
       strictUtf8: !config.laxUtf8,

@@ -87,6 +87,8 @@ export class BatchBuilder {
   readonly metadataBytes = new U8()
 
   invalidSeriesCount = 0
+  /** New series refused because the series index is full (counted in invalidSeriesCount too). */
+  limitedSeriesCount = 0
   ignoredFieldCount = 0
 
   constructor () { this.reset() }
@@ -106,6 +108,7 @@ export class BatchBuilder {
     this.customValueStarts.push(0)
     this.metadataOffsets.push(0)
     this.invalidSeriesCount = 0
+    this.limitedSeriesCount = 0
     this.ignoredFieldCount = 0
   }
 
@@ -177,6 +180,7 @@ export class BatchBuilder {
       metadataCount: this.metadataSeriesIds.n,
       metadataBytes: this.metadataBytes.n,
       invalidSeriesCount: this.invalidSeriesCount,
+      limitedSeriesCount: this.limitedSeriesCount,
       ignoredFieldCount: this.ignoredFieldCount,
       decompressedBytes,
       compressedBytes

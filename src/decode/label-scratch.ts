@@ -13,6 +13,8 @@ export interface LabelRules {
   maxLabelsPerSeries: number
   maxLabelNameBytes: number
   maxLabelValueBytes: number
+  /** Longest series key: canonical label bytes plus the tenant prefix (series-index.ts). */
+  maxSeriesKeyBytes: number
   legacyNames: boolean
   strictUtf8: boolean
   /**
@@ -25,6 +27,9 @@ export interface LabelRules {
 
 /** What `validate` found wrong, or nothing. */
 export interface LabelProblem { code: ErrorCode, reason: string }
+
+/** Most characters an exemplar's labels may have, names and values together (Prometheus' ExemplarMaxLabelSetLength). */
+export const EXEMPLAR_LABEL_CHARS = 128
 
 const NAME = [0x5f, 0x5f, 0x6e, 0x61, 0x6d, 0x65, 0x5f, 0x5f] // "__name__"
 const text = new TextDecoder('utf-8', { fatal: false })
@@ -187,15 +192,29 @@ export class LabelScratch {
     this.pos.set(outPos.subarray(0, 4 * n))
   }
 
-  /** Checks an exemplar's labels: names non-empty valid UTF-8, values valid UTF-8 (strict mode). */
+  /**
+   * Checks an exemplar's labels: at most EXEMPLAR_LABEL_CHARS characters in all (names and values, as
+   * Prometheus counts them), names non-empty, valid UTF-8 and unique, values valid UTF-8 (strict mode).
+   */
   validateExemplar (rules: LabelRules): string | undefined {
+    const b = this.bytes
+    const pos = this.pos
+    let chars = 0
     for (let i = 0; i < this.count; i++) {
-      const ns = this.pos[4 * i]!
-      const nl = this.pos[4 * i + 1]!
+      const ns = pos[4 * i]!
+      const nl = pos[4 * i + 1]!
+      const vs = pos[4 * i + 2]!
+      const vl = pos[4 * i + 3]!
+      // Characters are counted as UTF-8 lead bytes (every byte that is not a continuation byte).
+      chars += utf8Chars(b, ns, nl) + utf8Chars(b, vs, vl)
+      if (chars > EXEMPLAR_LABEL_CHARS) return `labels are more than ${EXEMPLAR_LABEL_CHARS} characters long (names and values together)`
       if (nl === 0) return `label ${i + 1} has an empty name`
-      if (!isValidUtf8(this.bytes, ns, ns + nl)) return `label name "${this.str(ns, nl)}" is not valid UTF-8`
-      const vs = this.pos[4 * i + 2]!
-      if (rules.strictUtf8 && !isValidUtf8(this.bytes, vs, vs + this.pos[4 * i + 3]!)) return `the value of label "${this.str(ns, nl)}" is not valid UTF-8`
+      if (!isValidUtf8(b, ns, ns + nl)) return `label name "${this.str(ns, nl)}" is not valid UTF-8`
+      if (rules.strictUtf8 && !isValidUtf8(b, vs, vs + vl)) return `the value of label "${this.str(ns, nl)}" is not valid UTF-8`
+      // At most 128 labels fit in 128 characters: comparing with each earlier name is cheap.
+      for (let j = 0; j < i; j++) {
+        if (compareBytes(b, pos[4 * j]!, pos[4 * j + 1]!, ns, nl) === 0) return `label name "${this.str(ns, nl)}" occurs more than once`
+      }
     }
     return undefined
   }
@@ -269,6 +288,13 @@ function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
     if (!ok) return false
   }
   return true
+}
+
+/** Characters in n UTF-8 bytes: the bytes that are not continuation bytes (10xxxxxx). */
+function utf8Chars (b: Uint8Array, at: number, n: number): number {
+  let c = 0
+  for (let i = at; i < at + n; i++) if ((b[i]! & 0xc0) !== 0x80) c++
+  return c
 }
 
 /** Byte-wise comparison, as Go compares strings. */

@@ -243,8 +243,18 @@ export class Walker {
       this.invalid(problem.code, `${s.describe()}: ${problem.reason}`)
       return 0
     }
+    const keyBytes = this.tk.prefix.length + s.length
+    if (keyBytes > this.opts.maxSeriesKeyBytes) {
+      this.invalid('series_key_too_large', `${s.describe()}: the series key (labels${this.tk.prefix.length > 0 ? ' and tenant' : ''}) is ${keyBytes} bytes, more than the limit of ${this.opts.maxSeriesKeyBytes} (max-series-key-bytes)`)
+      return 0
+    }
     hashLabels(s.view, 0, s.length, this.tk.seed)
     id = this.index.findOrInsert(s.view, 0, s.length, this.tk)
+    if (id === 0) {
+      this.builder.limitedSeriesCount++
+      this.invalid('series_limit', `${s.describe()}: new series refused: ${this.index.refusal}`)
+      return 0
+    }
     if (this.index.created) this.builder.addNewSeries(id, s.view, 0, s.length)
     return id
   }

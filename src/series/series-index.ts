@@ -22,7 +22,10 @@
  *
  * A thread that finds state -1 waits for the publish; a claimed slot is published (or given back as
  * empty when the index is full) within a few microseconds. Slots are never deleted: the index only
- * grows, up to `maxSeries` series (`series_limit` after that).
+ * grows, up to `maxSeries` series or until the arena is full. After that `findOrInsert` refuses new
+ * series (it returns 0 and says why in `refusal`); known series are still found. Arena bytes are
+ * reserved with compare-and-swap, so a key that does not fit takes nothing and a shorter one may
+ * still fit after it.
  */
 import { IngestError } from '../errors.js'
 import { bytesEqual, hashLabels, hashOut, tenantSeed } from './label-hash.js'
@@ -40,6 +43,21 @@ export interface SeriesIndexOptions {
   maxSeries?: number
   /** Bytes for label keys (default 256 per series). Reserved, not resident: pages are touched as series arrive. */
   arenaBytes?: number
+}
+
+/** Arena bytes per series when no arena size is given. */
+export const DEFAULT_ARENA_BYTES_PER_SERIES = 256
+/** Largest arena: entry offsets are uint32, and a typed array over more than 2 GiB is not portable. */
+export const MAX_ARENA_BYTES = 2 ** 31
+
+/** The arena size for `maxSeries` series when none is configured. */
+export function defaultArenaBytes (maxSeries: number): number {
+  return Math.min(maxSeries * DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES)
+}
+
+/** Bytes a key of `keyBytes` takes in the arena (length word, key, padding to 4). */
+export function arenaEntryBytes (keyBytes: number): number {
+  return (4 + keyBytes + 3) & ~3
 }
 
 /** The SharedArrayBuffers of an index, as posted to workers. */
@@ -89,6 +107,8 @@ export class SeriesIndex {
   readonly maxSeries: number
   /** Set by `findOrInsert`: whether the last call created the series. */
   created = false
+  /** Set when `findOrInsert` refused a new series (returned 0): why, naming the limit. */
+  refusal = ''
   private readonly header: Int32Array
   private readonly table: Int32Array
   private readonly mask: number
@@ -109,7 +129,8 @@ export class SeriesIndex {
     if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 0x3fffffff) throw new IngestError('config_invalid', `max-series must be an integer from 1 to ${0x3fffffff}, got ${maxSeries}`)
     let slots = 16
     while (slots < 2 * maxSeries) slots *= 2 // load factor at most 1/2: short probe chains
-    const arenaBytes = options.arenaBytes ?? Math.min(maxSeries * 256, 2 ** 31)
+    const arenaBytes = options.arenaBytes ?? defaultArenaBytes(maxSeries)
+    if (!Number.isInteger(arenaBytes) || arenaBytes < 64 || arenaBytes > MAX_ARENA_BYTES) throw new IngestError('config_invalid', `series-arena-bytes must be an integer from 64 to ${MAX_ARENA_BYTES}, got ${arenaBytes}`)
     return new SeriesIndex({
       header: new SharedArrayBuffer(HEADER_WORDS * 4),
       table: new SharedArrayBuffer(slots * 8),
@@ -142,6 +163,8 @@ export class SeriesIndex {
   get lastId (): number { return Atomics.load(this.header, LAST_ID) }
   /** Arena bytes in use. */
   get arenaBytesUsed (): number { return Atomics.load(this.header, ARENA_TOP) }
+  /** Arena bytes in all. */
+  get arenaBytes (): number { return this.arena.length }
 
   /**
    * The id of the series whose labels are bytes [start, end) of `d` (canonical encoding), for the
@@ -194,7 +217,9 @@ export class SeriesIndex {
   /**
    * Like `find`, but stores the series when it is new and gives it the next id; `created` tells
    * which. Two threads inserting the same series at once get the same id, one of them `created`.
-   * Throws IngestError('series_limit') when the index is full.
+   * Returns 0 when the series is new and the index is full (max-series series, or no room in the
+   * arena for its key); `refusal` says which. Nothing is thrown: a full index refuses new series one
+   * by one while known ones go on.
    */
   findOrInsert (d: DataView, start: number, end: number, tk: TenantKey): number {
     const mix = hashOut[0]! ^ Math.imul(hashOut[1]!, 0x9e3779b1)
@@ -202,14 +227,14 @@ export class SeriesIndex {
     let id = this.findLocal(mix, d, start, end, tk, tk.prefix.length + (end - start))
     if (id === 0) {
       id = this.probeShared(d, start, end, tk, true)
-      this.remember(mix, id)
+      if (id !== 0) this.remember(mix, id)
     }
     return id
   }
 
   /**
    * The shared table: the id of the key, or 0 when it is not there (`insert` false), or the id it gets
-   * when this thread stores it (`insert` true; `created` is set).
+   * when this thread stores it (`insert` true; `created` is set), or 0 when it cannot be stored.
    */
   private probeShared (d: DataView, start: number, end: number, tk: TenantKey, insert: boolean): number {
     const h1 = hashOut[0]!
@@ -230,8 +255,16 @@ export class SeriesIndex {
       if (table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
-    if (!insert) return 0
-    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+    if (insert) this.refusal = this.countFull()
+    return 0
+  }
+
+  private countFull (): string {
+    return `the series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`
+  }
+
+  private arenaFull (keyLength: number): string {
+    return `the series index has no room for the key: ${this.arenaBytesUsed} of ${this.arena.length} arena bytes (series-arena-bytes) in use, this key needs ${arenaEntryBytes(keyLength)}`
   }
 
   /**
@@ -252,7 +285,7 @@ export class SeriesIndex {
       const at = slot << 1
       let state = Atomics.compareExchange(this.table, at + 1, 0, WRITING)
       if (state === 0) {
-        this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id)
+        if (this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id) === 0) throw new IngestError('series_limit', this.refusal)
         // Later ids start above this one.
         let last = Atomics.load(this.header, LAST_ID)
         while (last < id) {
@@ -266,7 +299,7 @@ export class SeriesIndex {
       if (state > 0 && this.table[at] === h2 && this.keyEquals(this.offsets[state]!, d, 0, labelBytes.length, tk, keyLength)) return false
       slot = (slot + 1) & this.mask
     }
-    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+    throw new IngestError('series_limit', this.countFull())
   }
 
   /** The canonical label bytes of a series (a view of the shared arena, valid for the life of the index). */
@@ -328,22 +361,41 @@ export class SeriesIndex {
     return state
   }
 
-  /** Fills a claimed slot and publishes it. `id` 0 takes the next free id. */
+  /**
+   * Fills a claimed slot and publishes it. `id` 0 takes the next free id. Returns the id, or 0 when
+   * the arena has no room for the key or every id is taken (the slot is given back, `refusal` says why).
+   */
   private store (at: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
     const table = this.table
-    const entryBytes = (4 + keyLength + 3) & ~3
-    const entry = Atomics.add(this.header, ARENA_TOP, entryBytes)
-    if (entry + entryBytes > this.arena.length) {
-      // Not handed back: another thread may have taken the bytes after ours; the arena is full anyway.
-      this.giveBack(at)
-      throw new IngestError('series_limit', `series index arena is full: ${entry} bytes of label keys stored; raise max-series`)
+    const header = this.header
+    const entryBytes = arenaEntryBytes(keyLength)
+    // Reserve the arena bytes only if they fit: a refused key takes nothing.
+    let entry = Atomics.load(header, ARENA_TOP)
+    for (;;) {
+      if (entry + entryBytes > this.arena.length) {
+        this.giveBack(at)
+        this.refusal = this.arenaFull(keyLength)
+        return 0
+      }
+      const seen = Atomics.compareExchange(header, ARENA_TOP, entry, entry + entryBytes)
+      if (seen === entry) break
+      entry = seen
     }
     if (id === 0) {
-      id = Atomics.add(this.header, LAST_ID, 1) + 1
-      if (id > this.maxSeries) {
-        this.giveBack(at)
-        throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+      // Never past max-series, so that LAST_ID stays the highest id handed out. The arena bytes taken
+      // above stay taken: the index is full for good.
+      let last = Atomics.load(header, LAST_ID)
+      for (;;) {
+        if (last >= this.maxSeries) {
+          this.giveBack(at)
+          this.refusal = this.countFull()
+          return 0
+        }
+        const seen = Atomics.compareExchange(header, LAST_ID, last, last + 1)
+        if (seen === last) break
+        last = seen
       }
+      id = last + 1
     }
     const arena = this.arena
     const p = tk.prefix.length
