@@ -30,6 +30,7 @@
 import { IngestError } from '../errors.js'
 import { bytesEqual, hashLabels, hashOut, tenantSeed } from './label-hash.js'
 import { decodeLabels, type Labels } from './labels.js'
+import { readVarint, skipVarint, varintSize, writeVarint } from './varint.js'
 
 const LAST_ID = 0
 const ARENA_TOP = 1
@@ -88,13 +89,9 @@ export function tenantKey (tenant: string): TenantKey {
     let prefix = new Uint8Array(0)
     if (tenant !== '') {
       const t = encoder.encode(tenant)
-      const head: number[] = [0x7a]
-      let n = t.length
-      while (n >= 0x80) { head.push((n & 0x7f) | 0x80); n >>>= 7 }
-      head.push(n)
-      prefix = new Uint8Array(head.length + t.length)
-      prefix.set(head)
-      prefix.set(t, head.length)
+      prefix = new Uint8Array(1 + varintSize(t.length) + t.length)
+      prefix[0] = 0x7a
+      prefix.set(t, writeVarint(prefix, 1, t.length))
     }
     key = { tenant, seed: tenantSeed(tenant), prefix, prefixView: new DataView(prefix.buffer) }
     if (tenantKeys.size < 10_000) tenantKeys.set(tenant, key)
@@ -321,22 +318,14 @@ export class SeriesIndex {
     const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
     if (length === 0) return undefined
     const start = this.offsets[id]! + 4
-    const p = this.prefixLength(start)
-    if (p === 0) return ''
-    let n = 0
-    let shift = 0
-    let i = start + 1
-    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
-    return decoder.decode(this.arena.subarray(i, i + n))
+    if (this.prefixLength(start) === 0) return ''
+    const i = skipVarint(this.arena, start + 1)
+    return decoder.decode(this.arena.subarray(i, i + readVarint(this.arena, start + 1)))
   }
 
   private prefixLength (start: number): number {
     if (this.arena[start] !== 0x7a) return 0
-    let n = 0
-    let shift = 0
-    let i = start + 1
-    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
-    return i + n - start
+    return skipVarint(this.arena, start + 1) + readVarint(this.arena, start + 1) - start
   }
 
   private keyEquals (entry: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): boolean {
