@@ -23,9 +23,8 @@
  * A thread that finds state -1 waits for the publish; a claimed slot is published (or given back as
  * empty when the index is full) within a few microseconds. Slots are never deleted: the index only
  * grows, up to `maxSeries` series or until the arena is full. After that `findOrInsert` refuses new
- * series (it returns 0 and says why in `refusal`); known series are still found. Arena bytes are
- * reserved with compare-and-swap, so a key that does not fit takes nothing and a shorter one may
- * still fit after it.
+ * series (it returns 0 and says why in `refusal`); known series are still found. A key that does not
+ * fit the arena gives its bytes back, so a shorter one may still fit after it.
  */
 import { IngestError } from '../errors.js'
 import { bytesEqual, hashLabels, hashOut, tenantSeed } from './label-hash.js'
@@ -261,7 +260,7 @@ export class SeriesIndex {
   }
 
   private arenaFull (keyLength: number): string {
-    return `the series index has no room for the key: ${this.arenaBytesUsed} of ${this.arena.length} arena bytes (series-arena-bytes) in use, this key needs ${arenaEntryBytes(keyLength)}`
+    return `the series index has no room for the key: ${Math.min(this.arenaBytesUsed, this.arena.length)} of ${this.arena.length} arena bytes (series-arena-bytes) in use, this key needs ${arenaEntryBytes(keyLength)}`
   }
 
   /**
@@ -358,33 +357,25 @@ export class SeriesIndex {
     const table = this.table
     const header = this.header
     const entryBytes = arenaEntryBytes(keyLength)
-    // Reserve the arena bytes only if they fit: a refused key takes nothing.
-    let entry = Atomics.load(header, ARENA_TOP)
-    for (;;) {
-      if (entry + entryBytes > this.arena.length) {
-        this.giveBack(at)
-        this.refusal = this.arenaFull(keyLength)
-        return 0
-      }
-      const seen = Atomics.compareExchange(header, ARENA_TOP, entry, entry + entryBytes)
-      if (seen === entry) break
-      entry = seen
+    // One atomic add in the common case. A key that does not fit hands its bytes back when no other
+    // thread took bytes after it (nearly always), so a shorter key can still fit.
+    const entry = Atomics.add(header, ARENA_TOP, entryBytes)
+    if (entry + entryBytes > this.arena.length) {
+      Atomics.compareExchange(header, ARENA_TOP, entry + entryBytes, entry)
+      this.giveBack(at)
+      this.refusal = this.arenaFull(keyLength)
+      return 0
     }
     if (id === 0) {
-      // Never past max-series, so that LAST_ID stays the highest id handed out. The arena bytes taken
-      // above stay taken: the index is full for good.
-      let last = Atomics.load(header, LAST_ID)
-      for (;;) {
-        if (last >= this.maxSeries) {
-          this.giveBack(at)
-          this.refusal = this.countFull()
-          return 0
-        }
-        const seen = Atomics.compareExchange(header, LAST_ID, last, last + 1)
-        if (seen === last) break
-        last = seen
+      id = Atomics.add(header, LAST_ID, 1) + 1
+      if (id > this.maxSeries) {
+        // Handed back, so that LAST_ID settles at max-series. The arena bytes taken above stay taken:
+        // the index is full for good.
+        Atomics.sub(header, LAST_ID, 1)
+        this.giveBack(at)
+        this.refusal = this.countFull()
+        return 0
       }
-      id = last + 1
     }
     const arena = this.arena
     const p = tk.prefix.length
