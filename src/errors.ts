@@ -2,8 +2,9 @@
  * One error class for the whole service, one table of codes.
  *
  * Every failure that a user can see carries a machine-readable `code` from CODES; the HTTP status and
- * whether a sender should retry are decided here and nowhere else (receive/ maps errors to answers
- * through `httpStatusOf`). Errors cross thread boundaries as plain data (`toWire` / `fromWire`): an
+ * whether a sender should retry are decided here and nowhere else: `httpStatusOf` is the one mapping
+ * from code to status (receive/error-response.ts answers through it). The one status a setting
+ * changes, `saturated`'s (saturation-status), is set once at start-up (`setSaturationStatus`). Errors cross thread boundaries as plain data (`toWire` / `fromWire`): an
  * Error subclass posted from a worker would arrive without its code.
  */
 
@@ -43,8 +44,9 @@ export const CODES = {
   histogram_count_mismatch: { status: 400, retryable: false, description: 'a native histogram\'s count disagrees with the sum of its buckets and zero bucket' },
   histogram_invalid: { status: 400, retryable: false, description: 'a native histogram\'s spans and buckets disagree, or its schema is out of range' },
   metadata_invalid: { status: 400, retryable: false, description: 'a metadata entry is not valid: family name, help or unit is not valid UTF-8, or a Remote Write 2.0 reference is out of range' },
-  exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty or non-UTF-8 name, non-UTF-8 value' },
-  series_limit: { status: 503, retryable: true, description: 'the series index is full: no new series can be taken until it is made larger' },
+  exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty, repeated or non-UTF-8 name, non-UTF-8 value, or more than 128 characters in all' },
+  series_limit: { status: 400, retryable: false, description: 'new series were refused because the series index is full (max-series series, or its label key arena): their samples are not stored, those of known series are; raise max-series (and series-arena-bytes)' },
+  series_key_too_large: { status: 400, retryable: false, description: 'a new series\' key (its labels, canonically encoded, and its tenant) is longer than max-series-key-bytes' },
 
   // HTTP receiver.
   body_too_large: { status: 413, retryable: false, description: 'the request body is larger than the body size limit' },
@@ -59,6 +61,7 @@ export const CODES = {
   not_found: { status: 404, retryable: false, description: 'no such path' },
   saturated: { status: 503, retryable: true, description: 'no slot became free within the admission timeout; retry after the Retry-After delay' },
   shutting_down: { status: 503, retryable: true, description: 'the service is shutting down and takes no new requests' },
+  not_ready: { status: 503, retryable: true, description: '/readyz: the decode worker pool or the sink is not up (yet)' },
 
   // Pool and sinks.
   worker_died: { status: 500, retryable: true, description: 'the decode worker running this request died; the worker has been replaced' },
@@ -70,6 +73,7 @@ export const CODES = {
 
   // Start-up.
   config_invalid: { status: 500, retryable: false, description: 'a setting has a value that is not allowed' },
+  series_load_failed: { status: 500, retryable: true, description: 'loading the stored series into the series index at start-up failed (for example more stored series than max-series)' },
   internal: { status: 500, retryable: true, description: 'an unexpected internal error' }
 } as const satisfies Record<string, CodeInfo>
 
@@ -93,7 +97,8 @@ export class IngestError extends Error {
     this.detail = detail
   }
 
-  get status (): number { return CODES[this.code].status }
+  /** The HTTP status of the code, as answered (the configured saturation-status for `saturated`). */
+  get status (): number { return httpStatusOf(this.code) }
   get retryable (): boolean { return CODES[this.code].retryable }
 
   toWire (): WireError {
@@ -120,6 +125,17 @@ export function toIngestError (err: unknown): IngestError {
   return new IngestError('internal', message)
 }
 
+let saturationStatus: 503 | 429 = 503
+
+/**
+ * Sets the status of `saturated` answers (the saturation-status setting), once at start-up. The
+ * setting is process-wide: every service in a process answers saturation the same way.
+ */
+export function setSaturationStatus (status: 503 | 429): void {
+  saturationStatus = status
+}
+
+/** The one mapping from code to HTTP status. */
 export function httpStatusOf (code: ErrorCode): number {
-  return CODES[code].status
+  return code === 'saturated' ? saturationStatus : CODES[code].status
 }

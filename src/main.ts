@@ -11,7 +11,7 @@
 import type { Registry } from 'prom-client'
 import { formatListen, publicConfig } from './config/load-config.js'
 import type { Config } from './config/schema.js'
-import { IngestError, toIngestError } from './errors.js'
+import { IngestError, setSaturationStatus, toIngestError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
@@ -76,7 +76,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const lifecycle = logger.level === 'silent' ? logger : logger.child({}, { level: logger.levelVal > 30 ? 'info' : logger.level })
   logger.info({ config: publicConfig(config) }, 'starting')
 
-  const index = SeriesIndex.create({ maxSeries: config.maxSeries })
+  setSaturationStatus(config.saturationStatus)
+  const index = SeriesIndex.create({ maxSeries: config.maxSeries, arenaBytes: config.seriesArenaBytes })
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
@@ -91,7 +92,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
         maxDecompressedBytes: config.maxDecompressedBytes,
         maxLabelsPerSeries: config.maxLabelsPerSeries,
         maxLabelNameBytes: config.maxLabelNameBytes,
-        maxLabelValueBytes: config.maxLabelValueBytes
+        maxLabelValueBytes: config.maxLabelValueBytes,
+        maxSeriesKeyBytes: config.maxSeriesKeyBytes
       },
       legacyNames: config.legacyLabelNames,
       strictUtf8: !config.laxUtf8,
@@ -122,7 +124,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     readAuth,
     ready,
     routes,
-    policy: { saturationStatus: config.saturationStatus, retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
+    policy: { retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
     settings: {
       slotBytes: Math.min(config.slotBytes, config.maxBodyBytes),
       maxBodyBytes: config.largeSlotCount > 0 ? config.maxBodyBytes : Math.min(config.slotBytes, config.maxBodyBytes),

@@ -87,6 +87,8 @@ export class BatchBuilder {
   readonly metadataBytes = new U8()
 
   invalidSeriesCount = 0
+  /** New series refused because the series index is full (counted in invalidSeriesCount too). */
+  limitedSeriesCount = 0
   ignoredFieldCount = 0
 
   constructor () { this.reset() }
@@ -106,6 +108,7 @@ export class BatchBuilder {
     this.customValueStarts.push(0)
     this.metadataOffsets.push(0)
     this.invalidSeriesCount = 0
+    this.limitedSeriesCount = 0
     this.ignoredFieldCount = 0
   }
 
@@ -159,6 +162,24 @@ export class BatchBuilder {
     this.newSeriesOffsets.push(this.newSeriesBytes.n)
   }
 
+  /**
+   * Appends one metadata entry, the same for both protocol versions: a 1.0 MetricMetadata (series id
+   * 0, it names a family) or a 2.0 series' metadata (the family is the series' metric name). The
+   * family name is bytes [familyAt, +familyLength) of `family`; help and unit are ranges of `text`.
+   * Types outside the MetricType enum are stored as unknown (0).
+   */
+  addMetadata (seriesId: number, type: number, family: DataView, familyAt: number, familyLength: number,
+    text: DataView, helpAt: number, helpLength: number, unitAt: number, unitLength: number): void {
+    this.metadataSeriesIds.push(seriesId)
+    this.metadataTypes.push(type <= 7 ? type : 0)
+    appendBytes(this.metadataBytes, family, familyAt, familyAt + familyLength)
+    this.metadataOffsets.push(this.metadataBytes.n)
+    appendBytes(this.metadataBytes, text, helpAt, helpAt + helpLength)
+    this.metadataOffsets.push(this.metadataBytes.n)
+    appendBytes(this.metadataBytes, text, unitAt, unitAt + unitLength)
+    this.metadataOffsets.push(this.metadataBytes.n)
+  }
+
   /** Packs the batch into one ArrayBuffer (layout.ts). The builder can be reset afterwards. */
   finish (version: 1 | 2, decompressedBytes: number, compressedBytes: number): ArrayBuffer {
     const c: Counts = {
@@ -177,6 +198,7 @@ export class BatchBuilder {
       metadataCount: this.metadataSeriesIds.n,
       metadataBytes: this.metadataBytes.n,
       invalidSeriesCount: this.invalidSeriesCount,
+      limitedSeriesCount: this.limitedSeriesCount,
       ignoredFieldCount: this.ignoredFieldCount,
       decompressedBytes,
       compressedBytes

@@ -27,10 +27,11 @@ export const H = {
   invalidSeriesCount: 14, //TimeSeries rejected by validation (the batch holds none of their rows)
   ignoredFieldCount: 15, // fields present in the body that the batch does not carry (unknown fields)
   decompressedBytes: 16, // size of the protobuf body after snappy
-  compressedBytes: 17 //    size of the body as received
+  compressedBytes: 17, //    size of the body as received
+  limitedSeriesCount: 18 // new series refused because the series index is full (also in invalidSeriesCount)
 } as const
 
-export const HEADER_WORDS = 18
+export const HEADER_WORDS = 19
 export const BATCH_MAGIC = 0x50524f4d // 'PROM'
 
 export type Counts = Record<keyof typeof H, number>

@@ -112,6 +112,8 @@ export class RowBatch {
   get metadataCount (): number { return this.counts.metadataCount }
   get newSeriesCount (): number { return this.counts.newSeriesCount }
   get invalidSeriesCount (): number { return this.counts.invalidSeriesCount }
+  /** New series refused because the series index is full (part of invalidSeriesCount). */
+  get limitedSeriesCount (): number { return this.counts.limitedSeriesCount }
   get ignoredFieldCount (): number { return this.counts.ignoredFieldCount }
   get firstError (): WireError | undefined { return this.meta.firstError }
 

@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { DEFAULT_LIMITS } from '../decode/options.js'
+import { DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES, defaultArenaBytes } from '../series/series-index.js'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export const SINK_NAMES = ['duckdb', 'discard'] as const
@@ -33,10 +34,12 @@ export interface Config {
   maxLabelsPerSeries: number
   maxLabelNameBytes: number
   maxLabelValueBytes: number
+  maxSeriesKeyBytes: number
   legacyLabelNames: boolean
   laxUtf8: boolean
   rejectUnsortedLabels: boolean
   maxSeries: number
+  seriesArenaBytes: number
   slotWait: number
   headersTimeout: number
   bodyIdleTimeout: number
@@ -114,10 +117,19 @@ export const SETTINGS: Schema = {
   maxLabelsPerSeries: { kind: 'int', min: 1, max: 65536, default: DEFAULT_LIMITS.maxLabelsPerSeries, help: 'most labels in one series; a series with more is invalid' },
   maxLabelNameBytes: { kind: 'size', min: 1, max: 2 ** 24, default: DEFAULT_LIMITS.maxLabelNameBytes, help: 'longest label name; a series with a longer one is invalid' },
   maxLabelValueBytes: { kind: 'size', min: 1, max: 2 ** 24, default: DEFAULT_LIMITS.maxLabelValueBytes, help: 'longest label value; a series with a longer one is invalid' },
+  maxSeriesKeyBytes: { kind: 'size', min: 64, max: 2 ** 24, default: DEFAULT_LIMITS.maxSeriesKeyBytes, help: 'longest series key (its labels as stored, plus the tenant); a new series with a longer one is invalid' },
   legacyLabelNames: { kind: 'bool', default: false, help: 'accept only label names matching [a-zA-Z_][a-zA-Z0-9_]* (default: any non-empty UTF-8)' },
   laxUtf8: { kind: 'bool', default: false, help: 'skip the UTF-8 check of label values (faster; invalid bytes are stored as sent)' },
   rejectUnsortedLabels: { kind: 'bool', default: false, help: 'reject series whose labels are not sorted by name (default: sort them, as Prometheus does)' },
-  maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it get 503' },
+  maxSeries: { kind: 'int', min: 1024, max: 2 ** 28, default: 1048576, help: 'capacity of the series index: distinct series the process can know; new series beyond it are refused (400 series_limit, the rest of the request is written)' },
+  seriesArenaBytes: {
+    kind: 'size',
+    min: 65536,
+    max: MAX_ARENA_BYTES,
+    default: c => defaultArenaBytes(c.maxSeries ?? 1048576),
+    defaultText: `${DEFAULT_ARENA_BYTES_PER_SERIES}*max-series, at most 2 GiB`,
+    help: 'bytes for the series index\'s label keys (reserved, resident as series arrive); new series whose key does not fit are refused like those past max-series (see docs/series-index.md)'
+  },
   slotWait: { kind: 'duration', min: 0, max: 600_000, default: 2000, help: 'how long a request waits to be admitted and for a free slot before it is refused with saturation-status' },
   // Slow senders (docs/security.md): a request holds nothing but its socket until its body arrives; these bound the rest.
   headersTimeout: { kind: 'duration', min: 100, max: 600_000, default: 10_000, help: 'time for a request\'s headers to arrive (from connecting, or from the first byte of a later request on a kept-alive connection); slower ones get 408 and the connection closes' },

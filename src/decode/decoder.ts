@@ -10,7 +10,7 @@ import type { ResolvedDecodeOptions } from './options.js'
 import { walkWriteRequestV1 } from './rw1.js'
 import { walkRequestV2 } from './rw2.js'
 import { SnappyDecoder } from './snappy.js'
-import { Walker } from './walker.js'
+import { Walker } from './series-walker.js'
 
 /** A decoded body: the batch buffer (to be moved) and what travels beside it. */
 export interface DecodedBody {
@@ -59,6 +59,7 @@ export class Decoder {
       if (err instanceof RangeError) throw new IngestError('protobuf_malformed', `malformed protobuf: a field runs past the end of the body (${err.message})`)
       throw err
     }
+    b.ignoredFieldCount = w.ignoredFieldCount
     return {
       buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
       firstError: w.firstError

@@ -7,12 +7,15 @@
  * Positions recorded per label point into `bytes`, so validation reads only this buffer.
  */
 import type { ErrorCode } from '../errors.js'
+import { describeSeries, labelNameOffset, labelSize, writeLabel, type Labels } from '../series/labels.js'
 import { isValidUtf8 } from './utf8.js'
 
 export interface LabelRules {
   maxLabelsPerSeries: number
   maxLabelNameBytes: number
   maxLabelValueBytes: number
+  /** Longest series key: canonical label bytes plus the tenant prefix (series-index.ts). */
+  maxSeriesKeyBytes: number
   legacyNames: boolean
   strictUtf8: boolean
   /**
@@ -25,6 +28,9 @@ export interface LabelRules {
 
 /** What `validate` found wrong, or nothing. */
 export interface LabelProblem { code: ErrorCode, reason: string }
+
+/** Most characters an exemplar's labels may have, names and values together (Prometheus' ExemplarMaxLabelSetLength). */
+export const EXEMPLAR_LABEL_CHARS = 128
 
 const NAME = [0x5f, 0x5f, 0x6e, 0x61, 0x6d, 0x65, 0x5f, 0x5f] // "__name__"
 const text = new TextDecoder('utf-8', { fatal: false })
@@ -42,10 +48,11 @@ export class LabelScratch {
     this.count = 0
   }
 
-  /** Appends one label, copied from `src`, in canonical encoding. */
+  /** Appends one label, copied from `src`, in canonical encoding (series/labels.ts). */
   add (src: Uint8Array, sv: DataView, nameStart: number, nameLength: number, valueStart: number, valueLength: number): void {
-    // Short labels (name and value under 128 bytes together) are nearly all: one-byte lengths, one
-    // room check, no varint calls, text moved four bytes at a time.
+    // Short labels (name and value under 120 bytes together) are nearly all: the canonical form with
+    // one-byte lengths written here in place, one room check, no varint calls, text moved four bytes
+    // at a time. Longer ones go through `writeLabel`, the one writer of the encoding.
     if (nameLength + valueLength < 120 && this.length + 128 <= this.bytes.length && 4 * this.count + 4 <= this.pos.length &&
       nameStart + nameLength + 4 <= src.length && valueStart + valueLength + 4 <= src.length) {
       const b = this.bytes
@@ -66,31 +73,19 @@ export class LabelScratch {
       this.count++
       return
     }
-    const inner = 1 + varintSize(nameLength) + nameLength + (valueLength > 0 ? 1 + varintSize(valueLength) + valueLength : 0)
-    this.reserve(1 + varintSize(inner) + inner)
+    this.reserve(labelSize(nameLength, valueLength))
     if (4 * this.count + 4 > this.pos.length) {
       const next = new Uint32Array(this.pos.length * 2)
       next.set(this.pos)
       this.pos = next
     }
-    const b = this.bytes
-    let o = this.length
-    b[o++] = 0x0a
-    o = writeVarint(b, o, inner)
-    b[o++] = 0x0a
-    o = writeVarint(b, o, nameLength)
+    const o = this.length
     const p = 4 * this.count
-    this.pos[p] = o
+    this.length = writeLabel(this.bytes, o, src, nameStart, nameLength, src, valueStart, valueLength)
+    this.pos[p] = o + labelNameOffset(nameLength, valueLength)
     this.pos[p + 1] = nameLength
-    o = copy(src, nameStart, nameLength, b, o)
-    if (valueLength > 0) {
-      b[o++] = 0x12
-      o = writeVarint(b, o, valueLength)
-    }
-    this.pos[p + 2] = o
+    this.pos[p + 2] = this.length - valueLength
     this.pos[p + 3] = valueLength
-    o = copy(src, valueStart, valueLength, b, o)
-    this.length = o
     this.count++
   }
 
@@ -167,18 +162,11 @@ export class LabelScratch {
       const nl = pos[4 * i + 1]!
       const vs = pos[4 * i + 2]!
       const vl = pos[4 * i + 3]!
-      const inner = 1 + varintSize(nl) + nl + (vl > 0 ? 1 + varintSize(vl) + vl : 0)
-      out[o++] = 0x0a
-      o = writeVarint(out, o, inner)
-      out[o++] = 0x0a
-      o = writeVarint(out, o, nl)
-      outPos[4 * k] = o
+      outPos[4 * k] = o + labelNameOffset(nl, vl)
       outPos[4 * k + 1] = nl
-      out.set(b.subarray(ns, ns + nl), o); o += nl
-      if (vl > 0) { out[o++] = 0x12; o = writeVarint(out, o, vl) }
-      outPos[4 * k + 2] = o
+      o = writeLabel(out, o, b, ns, nl, b, vs, vl)
+      outPos[4 * k + 2] = o - vl
       outPos[4 * k + 3] = vl
-      out.set(b.subarray(vs, vs + vl), o); o += vl
     }
     // Swap the buffers: the sorted encoding becomes the scratch.
     this.spare = this.bytes
@@ -187,15 +175,29 @@ export class LabelScratch {
     this.pos.set(outPos.subarray(0, 4 * n))
   }
 
-  /** Checks an exemplar's labels: names non-empty valid UTF-8, values valid UTF-8 (strict mode). */
+  /**
+   * Checks an exemplar's labels: at most EXEMPLAR_LABEL_CHARS characters in all (names and values, as
+   * Prometheus counts them), names non-empty, valid UTF-8 and unique, values valid UTF-8 (strict mode).
+   */
   validateExemplar (rules: LabelRules): string | undefined {
+    const b = this.bytes
+    const pos = this.pos
+    let chars = 0
     for (let i = 0; i < this.count; i++) {
-      const ns = this.pos[4 * i]!
-      const nl = this.pos[4 * i + 1]!
+      const ns = pos[4 * i]!
+      const nl = pos[4 * i + 1]!
+      const vs = pos[4 * i + 2]!
+      const vl = pos[4 * i + 3]!
+      // Characters are counted as UTF-8 lead bytes (every byte that is not a continuation byte).
+      chars += utf8Chars(b, ns, nl) + utf8Chars(b, vs, vl)
+      if (chars > EXEMPLAR_LABEL_CHARS) return `labels are more than ${EXEMPLAR_LABEL_CHARS} characters long (names and values together)`
       if (nl === 0) return `label ${i + 1} has an empty name`
-      if (!isValidUtf8(this.bytes, ns, ns + nl)) return `label name "${this.str(ns, nl)}" is not valid UTF-8`
-      const vs = this.pos[4 * i + 2]!
-      if (rules.strictUtf8 && !isValidUtf8(this.bytes, vs, vs + this.pos[4 * i + 3]!)) return `the value of label "${this.str(ns, nl)}" is not valid UTF-8`
+      if (!isValidUtf8(b, ns, ns + nl)) return `label name "${this.str(ns, nl)}" is not valid UTF-8`
+      if (rules.strictUtf8 && !isValidUtf8(b, vs, vs + vl)) return `the value of label "${this.str(ns, nl)}" is not valid UTF-8`
+      // At most 128 labels fit in 128 characters: comparing with each earlier name is cheap.
+      for (let j = 0; j < i; j++) {
+        if (compareBytes(b, pos[4 * j]!, pos[4 * j + 1]!, ns, nl) === 0) return `label name "${this.str(ns, nl)}" occurs more than once`
+      }
     }
     return undefined
   }
@@ -208,17 +210,17 @@ export class LabelScratch {
     return [0, 0]
   }
 
-  /** The label set in Prometheus text form, for error messages. */
+  /** The label set as error messages name a series (`describeSeries`, the same for a known series). */
   describe (): string {
-    const parts: string[] = []
-    let name = ''
-    for (let i = 0; i < this.count && i < 32; i++) {
-      const n = this.str(this.pos[4 * i]!, this.pos[4 * i + 1]!)
-      const v = this.str(this.pos[4 * i + 2]!, this.pos[4 * i + 3]!)
-      if (n === '__name__') name = v
-      else parts.push(`${n}=${JSON.stringify(v)}`)
+    const labels: Labels = []
+    for (let i = 0; i < this.count; i++) {
+      const ns = this.pos[4 * i]!
+      const nl = this.pos[4 * i + 1]!
+      // A message quotes at most 32 labels (and __name__ wherever it is): no strings for the rest.
+      if (labels.length > 32 && !(nl === 8 && isMetricName(this.bytes, ns))) continue
+      labels.push([this.str(ns, nl), this.str(this.pos[4 * i + 2]!, this.pos[4 * i + 3]!)])
     }
-    return `${name}{${parts.join(', ')}}`
+    return describeSeries(labels)
   }
 
   private str (start: number, length: number): string {
@@ -246,17 +248,6 @@ function copy4 (from: DataView, at: number, n: number, to: DataView, o: number):
   return o + n
 }
 
-/** Copies n bytes; returns the end in `to`. Unrolled by eight: label text is short, so no subarray object and no memcpy call. */
-function copy (from: Uint8Array, at: number, n: number, to: Uint8Array, o: number): number {
-  let i = 0
-  for (; i + 8 <= n; i += 8) {
-    to[o + i] = from[at + i]!; to[o + i + 1] = from[at + i + 1]!; to[o + i + 2] = from[at + i + 2]!; to[o + i + 3] = from[at + i + 3]!
-    to[o + i + 4] = from[at + i + 4]!; to[o + i + 5] = from[at + i + 5]!; to[o + i + 6] = from[at + i + 6]!; to[o + i + 7] = from[at + i + 7]!
-  }
-  for (; i < n; i++) to[o + i] = from[at + i]!
-  return o + n
-}
-
 function isMetricName (b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 8; i++) if (b[at + i] !== NAME[i]) return false
   return true
@@ -271,6 +262,13 @@ function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
   return true
 }
 
+/** Characters in n UTF-8 bytes: the bytes that are not continuation bytes (10xxxxxx). */
+function utf8Chars (b: Uint8Array, at: number, n: number): number {
+  let c = 0
+  for (let i = at; i < at + n; i++) if ((b[i]! & 0xc0) !== 0x80) c++
+  return c
+}
+
 /** Byte-wise comparison, as Go compares strings. */
 function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
   const n = Math.min(al, bl)
@@ -279,14 +277,4 @@ function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: nu
     if (d !== 0) return d
   }
   return al - bl
-}
-
-export function varintSize (n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
-}
-
-export function writeVarint (b: Uint8Array, o: number, n: number): number {
-  while (n >= 0x80) { b[o++] = (n & 0x7f) | 0x80; n >>>= 7 }
-  b[o++] = n
-  return o
 }

@@ -1,5 +1,6 @@
 /**
- * What a decode may accept: protocol version and limits. Defaults follow Prometheus.
+ * What a decode may accept: protocol version and limits. The body limit follows Prometheus, the label
+ * limits Mimir (2,048-byte values, 1,024-byte names, 30 labels per series).
  */
 
 export type ProtocolVersion = '1.0' | '2.0'
@@ -13,6 +14,8 @@ export interface DecodeLimits {
   maxLabelNameBytes: number
   /** Longest label value, bytes. */
   maxLabelValueBytes: number
+  /** Longest series key (canonical label bytes and tenant), bytes: bounds what one series takes in the series index. */
+  maxSeriesKeyBytes: number
 }
 
 export interface DecodeOptions extends Partial<DecodeLimits> {
@@ -37,9 +40,11 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
 
 export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
   maxDecompressedBytes: 32 * 1024 * 1024,
-  maxLabelsPerSeries: 256,
+  // Label limits as Mimir's defaults: real senders stay far below them.
+  maxLabelsPerSeries: 30,
   maxLabelNameBytes: 1024,
-  maxLabelValueBytes: 64 * 1024
+  maxLabelValueBytes: 2048,
+  maxSeriesKeyBytes: 8192
 }
 
 export type ResolvedDecodeOptions = Required<DecodeOptions>
@@ -56,6 +61,7 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
     maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
     maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,
-    maxLabelValueBytes: o.maxLabelValueBytes ?? DEFAULT_LIMITS.maxLabelValueBytes
+    maxLabelValueBytes: o.maxLabelValueBytes ?? DEFAULT_LIMITS.maxLabelValueBytes,
+    maxSeriesKeyBytes: o.maxSeriesKeyBytes ?? DEFAULT_LIMITS.maxSeriesKeyBytes
   }
 }

@@ -7,17 +7,17 @@
  *   message Sample       { double value = 1; int64 timestamp = 2; }
  *   message Exemplar     { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }
  *   message MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
- *   (Histogram: see Walker.histogram.)
+ *   (Histogram: see histogram-reader.ts.)
  *
  * The steady state, a series the process has seen: its label fields are one contiguous run of
  * bytes in canonical form, so the run is hashed and compared with the stored key in place, and no
  * label is looked at one by one. Anything else (a new series, fields out of the usual order, an
  * empty value written out) goes through the label scratch, where it is made canonical and checked.
  */
-import { appendBytes } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
 import { isValidUtf8 } from './utf8.js'
-import { fields, type Walker } from './walker.js'
+import type { Walker } from './series-walker.js'
+import { fields } from './wire-reader.js'
 
 const WRITE_REQUEST_FIELDS = fields(1, 3) // 2 is reserved: treated as unknown
 const TIME_SERIES_FIELDS = fields(1, 2, 3, 4)
@@ -79,7 +79,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
     } else if (tag === 0x1a || tag === 0x22) {
       others++
     } else {
-      w.builder.ignoredFieldCount++
+      w.ignoredFieldCount++
     }
   }
   w.seriesOrdinal++
@@ -201,13 +201,5 @@ function metadata (w: Walker, start: number, end: number): void {
     w.invalid('metadata_invalid', `metadata entry of family "${new TextDecoder().decode(u8.subarray(familyAt, familyAt + familyLength))}": family name, help or unit is not valid UTF-8`)
     return
   }
-  const b = w.builder
-  b.metadataSeriesIds.push(0)
-  b.metadataTypes.push(type <= 7 ? type : 0)
-  appendBytes(b.metadataBytes, w.d, familyAt, familyAt + familyLength)
-  b.metadataOffsets.push(b.metadataBytes.n)
-  appendBytes(b.metadataBytes, w.d, helpAt, helpAt + helpLength)
-  b.metadataOffsets.push(b.metadataBytes.n)
-  appendBytes(b.metadataBytes, w.d, unitAt, unitAt + unitLength)
-  b.metadataOffsets.push(b.metadataBytes.n)
+  w.builder.addMetadata(0, type, w.d, familyAt, familyLength, w.d, helpAt, helpLength, unitAt, unitLength)
 }

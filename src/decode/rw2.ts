@@ -7,16 +7,17 @@
  *   message Sample     { double value = 1; int64 timestamp = 2; int64 start_timestamp = 3 (rc.4) }
  *   message Exemplar   { repeated uint32 labels_refs = 1; double value = 2; int64 timestamp = 3; }
  *   message Metadata   { MetricType type = 1; uint32 help_ref = 3; uint32 unit_ref = 4; }
- *   (Histogram: see Walker.histogram; rc.4 adds int64 start_timestamp = 17.)
+ *   (Histogram: see histogram-reader.ts; rc.4 adds int64 start_timestamp = 17.)
  *
  * Symbols are located once per request (offsets into the body, no strings). A series' labels are
  * made canonical in the label scratch by copying symbol bytes, then hashed and looked up: the same
  * label set gets the same id whichever protocol version brought it.
  */
-import { appendBytes } from '../batch/batch-builder.js'
 import { IngestError } from '../errors.js'
+import type { LabelProblem } from './label-scratch.js'
 import { isValidUtf8 } from './utf8.js'
-import { fields, type Walker } from './walker.js'
+import type { Walker } from './series-walker.js'
+import { fields } from './wire-reader.js'
 
 const REQUEST_FIELDS = fields(4, 5)
 const TIME_SERIES_FIELDS = fields(1, 2, 3, 4, 5, 6)
@@ -92,13 +93,13 @@ function refs (w: Walker, tag: number, limit: number): void {
   }
 }
 
-/** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns a reason or undefined. */
-function checkRefs (from: number): string | undefined {
+/** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns the problem or undefined. */
+function checkRefs (from: number): LabelProblem | undefined {
   const n = symbols.refCount - from
-  if (n % 2 !== 0) return `has ${n} label references, an odd number`
+  if (n % 2 !== 0) return { code: 'label_refs_odd', reason: `has ${n} label references, an odd number` }
   for (let i = from; i < symbols.refCount; i++) {
     const r = symbols.refs[i]!
-    if (r >= symbols.count) return `label reference ${r} (position ${i - from}) is outside the symbols table of ${symbols.count} symbols`
+    if (r >= symbols.count) return { code: 'symbol_ref_out_of_range', reason: `label reference ${r} (position ${i - from}) is outside the symbols table of ${symbols.count} symbols` }
   }
   return undefined
 }
@@ -130,7 +131,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   const refProblem = checkRefs(0)
   if (refProblem !== undefined) {
-    w.invalid(refProblem.includes('odd') ? 'label_refs_odd' : 'symbol_ref_out_of_range', refProblem)
+    w.invalid(refProblem.code, refProblem.reason)
     return
   }
   const u8 = w.u8
@@ -190,7 +191,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   const problem = checkRefs(from)
   if (problem !== undefined) {
     symbols.refCount = from
-    w.invalid(problem.includes('odd') ? 'label_refs_odd' : 'symbol_ref_out_of_range', `${w.labels.describe()}: exemplar ${problem}`)
+    w.invalid(problem.code, `${w.labels.describe()}: exemplar ${problem.reason}`)
     return false
   }
   const s = w.exemplarLabels
@@ -204,7 +205,6 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   return w.exemplar(id, valueAt, ts)
 }
 
-/** Metadata {1: type, 3: help_ref, 4: unit_ref}; the family is the series' metric name. */
 /** The series' metadata, merged over every occurrence of the field (protobuf merges embedded messages: the last value of each field wins). */
 const meta = { present: false, type: 0, helpRef: 0, unitRef: 0 }
 
@@ -220,6 +220,7 @@ function readMetadata (w: Walker, start: number, end: number): void {
   }
 }
 
+/** Metadata {1: type, 3: help_ref, 4: unit_ref} into the batch; the family is the series' metric name. */
 function metadata (w: Walker, id: number): boolean {
   const { type, helpRef, unitRef } = meta
   if (type === 0 && helpRef === 0 && unitRef === 0) return true // all defaults: the sender had no metadata
@@ -237,15 +238,7 @@ function metadata (w: Walker, id: number): boolean {
     w.invalid('metadata_invalid', `${w.labels.describe()}: metadata help or unit is not valid UTF-8`)
     return false
   }
-  const b = w.builder
   const [nameAt, nameLength] = w.labels.metricName()
-  b.metadataSeriesIds.push(id)
-  b.metadataTypes.push(type <= 7 ? type : 0)
-  appendBytes(b.metadataBytes, w.labels.view, nameAt, nameAt + nameLength)
-  b.metadataOffsets.push(b.metadataBytes.n)
-  appendBytes(b.metadataBytes, w.d, hs, hs + hl)
-  b.metadataOffsets.push(b.metadataBytes.n)
-  appendBytes(b.metadataBytes, w.d, us, us + ul)
-  b.metadataOffsets.push(b.metadataBytes.n)
+  w.builder.addMetadata(id, type, w.labels.view, nameAt, nameLength, w.d, hs, hl, us, ul)
   return true
 }

@@ -4,23 +4,17 @@
  *
  * Retryable answers (every 5xx, and 429) carry Retry-After. `saturated` answers with the configured
  * saturation status (503 by default, 429 as an option: Prometheus retries a 429 only with
- * retry_on_http_429, so a default 429 would make it drop data).
+ * retry_on_http_429, so a default 429 would make it drop data); `httpStatusOf` in src/errors.ts is the
+ * one mapping from code to status, this file does not choose statuses of its own.
  */
 import type { ServerResponse } from 'node:http'
-import { CODES, type ErrorCode, type IngestError } from '../errors.js'
+import { CODES, type IngestError } from '../errors.js'
 
 export interface ErrorAnswerPolicy {
-  /** Status for `saturated` (503 or 429). */
-  readonly saturationStatus: 503 | 429
   /** Seconds in Retry-After on retryable answers. */
   readonly retryAfterSeconds: number
   /** WWW-Authenticate challenges sent with 401 (one header value per scheme). */
   readonly authenticate: readonly string[]
-}
-
-/** The HTTP status of an error code under the policy. */
-export function statusOf (code: ErrorCode, policy: ErrorAnswerPolicy): number {
-  return code === 'saturated' ? policy.saturationStatus : CODES[code].status
 }
 
 /**
@@ -29,7 +23,7 @@ export function statusOf (code: ErrorCode, policy: ErrorAnswerPolicy): number {
  * (413 while streaming), so that the rest of it is never read.
  */
 export function sendError (res: ServerResponse, err: IngestError, policy: ErrorAnswerPolicy, close = false): number {
-  const status = statusOf(err.code, policy)
+  const status = err.status
   if (res.headersSent) {
     // Too late for a status: the best that is left is to cut the answer short.
     res.destroy()

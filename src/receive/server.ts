@@ -179,7 +179,12 @@ export class IngestServer implements ExchangeTracker {
 
   private health (req: IncomingMessage, res: ServerResponse, path: string, method: string, ok: boolean, text: string): void {
     if (method !== 'GET' && method !== 'HEAD') return this.refuse(req, res, path, new IngestError('method_not_allowed', `${method} is not allowed on ${path}; use GET`), 'GET, HEAD')
-    res.statusCode = ok ? 200 : 503
+    if (!ok) {
+      // Not ready is an error answer like the others (503 with Retry-After).
+      this.count(path, sendError(res, new IngestError(this.shuttingDown ? 'shutting_down' : 'not_ready', text), this.deps.policy, this.shuttingDown))
+      return
+    }
+    res.statusCode = 200
     res.setHeader('Content-Type', 'text/plain; charset=utf-8')
     if (this.shuttingDown) res.setHeader('Connection', 'close')
     res.end(text + '\n')

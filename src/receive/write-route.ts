@@ -389,8 +389,11 @@ class WriteExchange {
     const first = batch.firstError
     if (first !== undefined) {
       m.invalidSeries.inc(batch.invalidSeriesCount)
+      const limited = batch.limitedSeriesCount
+      if (limited > 0) m.seriesRefused.inc({ reason: 'series_limit' }, limited)
       const total = batch.seriesCount + batch.invalidSeriesCount
-      return this.refuse(new IngestError(first.code, `${batch.invalidSeriesCount} of ${total} series refused, the valid ones were written; first: ${first.message}`, first.detail))
+      const why = limited > 0 ? ` (${limited} new series because the series index is full)` : ''
+      return this.refuse(new IngestError(first.code, `${batch.invalidSeriesCount} of ${total} series refused${why}, the valid ones were written; first: ${first.message}`, first.detail))
     }
     this.answer(204)
   }

@@ -9,6 +9,7 @@
  *
  * The value field is left out when the value is empty (as proto3 encoders do). Names are never empty.
  */
+import { readVarint, skipVarint, varintSize, writeVarint } from './varint.js'
 
 export type Labels = Array<[name: string, value: string]>
 
@@ -16,27 +17,46 @@ export type Labels = Array<[name: string, value: string]>
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true })
 const utf8Encoder = new TextEncoder()
 
-function readVarint32 (b: Uint8Array, pos: number): [value: number, next: number] {
-  let v = 0
-  let shift = 0
-  for (;;) {
-    const byte = b[pos++]!
-    v += (byte & 0x7f) * 2 ** shift
-    if (byte < 0x80) return [v, pos]
-    shift += 7
+/** Bytes of the Label message body: name field, and value field unless the value is empty. */
+function innerSize (nameLength: number, valueLength: number): number {
+  return 1 + varintSize(nameLength) + nameLength + (valueLength > 0 ? 1 + varintSize(valueLength) + valueLength : 0)
+}
+
+/** Bytes one label takes in canonical form. */
+export function labelSize (nameLength: number, valueLength: number): number {
+  const inner = innerSize(nameLength, valueLength)
+  return 1 + varintSize(inner) + inner
+}
+
+/** Where a label's name starts, counted from the start of its canonical form (its value ends the form). */
+export function labelNameOffset (nameLength: number, valueLength: number): number {
+  return 2 + varintSize(innerSize(nameLength, valueLength)) + varintSize(nameLength)
+}
+
+/**
+ * Writes one label in canonical form at `o` of `out` (room for `labelSize` bytes is the caller's):
+ * the name is bytes [nameStart, nameStart + nameLength) of `name`, the value likewise. Returns the end.
+ * The one writer of the encoding: the label scratch and `encodeLabels` both write through it.
+ */
+export function writeLabel (out: Uint8Array, o: number, name: Uint8Array, nameStart: number, nameLength: number, value: Uint8Array, valueStart: number, valueLength: number): number {
+  out[o++] = 0x0a
+  o = writeVarint(out, o, innerSize(nameLength, valueLength))
+  out[o++] = 0x0a
+  o = writeVarint(out, o, nameLength)
+  o = copyBytes(name, nameStart, nameLength, out, o)
+  if (valueLength > 0) {
+    out[o++] = 0x12
+    o = writeVarint(out, o, valueLength)
+    o = copyBytes(value, valueStart, valueLength, out, o)
   }
+  return o
 }
 
-function varintSize (n: number): number {
-  let s = 1
-  while (n >= 0x80) { n = Math.floor(n / 128); s++ }
-  return s
-}
-
-function writeVarint (out: Uint8Array, pos: number, n: number): number {
-  while (n >= 0x80) { out[pos++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128) }
-  out[pos++] = n
-  return pos
+/** Copies n bytes; returns the end in `to`. Label text is short: a loop, no subarray object, no memcpy call. */
+function copyBytes (from: Uint8Array, at: number, n: number, to: Uint8Array, o: number): number {
+  if (n > 64) { to.set(from.subarray(at, at + n), o); return o + n }
+  for (let i = 0; i < n; i++) to[o + i] = from[at + i]!
+  return o + n
 }
 
 /** Reads canonical label bytes back into name/value strings. Not for hot paths: it makes strings. */
@@ -45,15 +65,15 @@ export function decodeLabels (bytes: Uint8Array, start = 0, end = bytes.length):
   let pos = start
   while (pos < end) {
     // 0x0a len(Label)
-    let len: number
-    ;[len, pos] = readVarint32(bytes, pos + 1)
+    const len = readVarint(bytes, pos + 1)
+    pos = skipVarint(bytes, pos + 1)
     const labelEnd = pos + len
     let name = ''
     let value = ''
     while (pos < labelEnd) {
       const tag = bytes[pos]!
-      let n: number
-      ;[n, pos] = readVarint32(bytes, pos + 1)
+      const n = readVarint(bytes, pos + 1)
+      pos = skipVarint(bytes, pos + 1)
       const s = utf8.decode(bytes.subarray(pos, pos + n))
       if (tag === 0x0a) name = s
       else value = s
@@ -68,37 +88,43 @@ export function decodeLabels (bytes: Uint8Array, start = 0, end = bytes.length):
 export function encodeLabels (labels: ReadonlyArray<readonly [string, string]>): Uint8Array {
   const parts = labels.map(([n, v]) => [utf8Encoder.encode(n), utf8Encoder.encode(v)] as const)
   let size = 0
-  for (const [n, v] of parts) {
-    const inner = 1 + varintSize(n.length) + n.length + (v.length > 0 ? 1 + varintSize(v.length) + v.length : 0)
-    size += 1 + varintSize(inner) + inner
-  }
+  for (const [n, v] of parts) size += labelSize(n.length, v.length)
   const out = new Uint8Array(size)
   let pos = 0
-  for (const [n, v] of parts) {
-    const inner = 1 + varintSize(n.length) + n.length + (v.length > 0 ? 1 + varintSize(v.length) + v.length : 0)
-    out[pos++] = 0x0a
-    pos = writeVarint(out, pos, inner)
-    out[pos++] = 0x0a
-    pos = writeVarint(out, pos, n.length)
-    out.set(n, pos); pos += n.length
-    if (v.length > 0) {
-      out[pos++] = 0x12
-      pos = writeVarint(out, pos, v.length)
-      out.set(v, pos); pos += v.length
-    }
-  }
+  for (const [n, v] of parts) pos = writeLabel(out, pos, n, 0, n.length, v, 0, v.length)
   return out
 }
 
 /** The Prometheus text form: `name{a="b",c="d"}` (label values escaped as in the exposition format). */
 export function formatSeries (labels: Labels): string {
+  return format(labels, Infinity, Infinity)
+}
+
+/** Longest value, and most labels, an error message quotes. */
+const DESCRIBE_CHARS = 200
+const DESCRIBE_LABELS = 32
+
+/**
+ * A series named in an error message: the Prometheus text form of `formatSeries`, with values cut at
+ * 200 characters and at most 32 labels. The one way errors name a series, new or known.
+ */
+export function describeSeries (labels: Labels): string {
+  return format(labels, DESCRIBE_CHARS, DESCRIBE_LABELS)
+}
+
+function format (labels: Labels, maxChars: number, maxLabels: number): string {
   let name = ''
   const rest: string[] = []
   for (const [n, v] of labels) {
-    if (n === '__name__') name = v
-    else rest.push(`${n}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
+    if (n === '__name__') { name = cut(v, maxChars); continue }
+    if (rest.length === maxLabels) { rest.push('...'); break }
+    rest.push(`${cut(n, maxChars)}="${cut(v, maxChars).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`)
   }
   return rest.length > 0 ? `${name}{${rest.join(',')}}` : name
+}
+
+function cut (s: string, max: number): string {
+  return s.length > max ? s.slice(0, max) + '...' : s
 }
 
 /** The metric name of a label set, or '' when it has none. */

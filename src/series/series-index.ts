@@ -22,11 +22,14 @@
  *
  * A thread that finds state -1 waits for the publish; a claimed slot is published (or given back as
  * empty when the index is full) within a few microseconds. Slots are never deleted: the index only
- * grows, up to `maxSeries` series (`series_limit` after that).
+ * grows, up to `maxSeries` series or until the arena is full. After that `findOrInsert` refuses new
+ * series (it returns 0 and says why in `refusal`); known series are still found. A key that does not
+ * fit the arena gives its bytes back, so a shorter one may still fit after it.
  */
 import { IngestError } from '../errors.js'
 import { bytesEqual, hashLabels, hashOut, tenantSeed } from './label-hash.js'
 import { decodeLabels, type Labels } from './labels.js'
+import { readVarint, skipVarint, varintSize, writeVarint } from './varint.js'
 
 const LAST_ID = 0
 const ARENA_TOP = 1
@@ -40,6 +43,21 @@ export interface SeriesIndexOptions {
   maxSeries?: number
   /** Bytes for label keys (default 256 per series). Reserved, not resident: pages are touched as series arrive. */
   arenaBytes?: number
+}
+
+/** Arena bytes per series when no arena size is given. */
+export const DEFAULT_ARENA_BYTES_PER_SERIES = 256
+/** Largest arena: entry offsets are uint32, and a typed array over more than 2 GiB is not portable. */
+export const MAX_ARENA_BYTES = 2 ** 31
+
+/** The arena size for `maxSeries` series when none is configured. */
+export function defaultArenaBytes (maxSeries: number): number {
+  return Math.min(maxSeries * DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES)
+}
+
+/** Bytes a key of `keyBytes` takes in the arena (length word, key, padding to 4). */
+export function arenaEntryBytes (keyBytes: number): number {
+  return (4 + keyBytes + 3) & ~3
 }
 
 /** The SharedArrayBuffers of an index, as posted to workers. */
@@ -70,13 +88,9 @@ export function tenantKey (tenant: string): TenantKey {
     let prefix = new Uint8Array(0)
     if (tenant !== '') {
       const t = encoder.encode(tenant)
-      const head: number[] = [0x7a]
-      let n = t.length
-      while (n >= 0x80) { head.push((n & 0x7f) | 0x80); n >>>= 7 }
-      head.push(n)
-      prefix = new Uint8Array(head.length + t.length)
-      prefix.set(head)
-      prefix.set(t, head.length)
+      prefix = new Uint8Array(1 + varintSize(t.length) + t.length)
+      prefix[0] = 0x7a
+      prefix.set(t, writeVarint(prefix, 1, t.length))
     }
     key = { tenant, seed: tenantSeed(tenant), prefix, prefixView: new DataView(prefix.buffer) }
     if (tenantKeys.size < 10_000) tenantKeys.set(tenant, key)
@@ -89,6 +103,8 @@ export class SeriesIndex {
   readonly maxSeries: number
   /** Set by `findOrInsert`: whether the last call created the series. */
   created = false
+  /** Set when `findOrInsert` refused a new series (returned 0): why, naming the limit. */
+  refusal = ''
   private readonly header: Int32Array
   private readonly table: Int32Array
   private readonly mask: number
@@ -109,7 +125,8 @@ export class SeriesIndex {
     if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 0x3fffffff) throw new IngestError('config_invalid', `max-series must be an integer from 1 to ${0x3fffffff}, got ${maxSeries}`)
     let slots = 16
     while (slots < 2 * maxSeries) slots *= 2 // load factor at most 1/2: short probe chains
-    const arenaBytes = options.arenaBytes ?? Math.min(maxSeries * 256, 2 ** 31)
+    const arenaBytes = options.arenaBytes ?? defaultArenaBytes(maxSeries)
+    if (!Number.isInteger(arenaBytes) || arenaBytes < 64 || arenaBytes > MAX_ARENA_BYTES) throw new IngestError('config_invalid', `series-arena-bytes must be an integer from 64 to ${MAX_ARENA_BYTES}, got ${arenaBytes}`)
     return new SeriesIndex({
       header: new SharedArrayBuffer(HEADER_WORDS * 4),
       table: new SharedArrayBuffer(slots * 8),
@@ -142,6 +159,8 @@ export class SeriesIndex {
   get lastId (): number { return Atomics.load(this.header, LAST_ID) }
   /** Arena bytes in use. */
   get arenaBytesUsed (): number { return Atomics.load(this.header, ARENA_TOP) }
+  /** Arena bytes in all. */
+  get arenaBytes (): number { return this.arena.length }
 
   /**
    * The id of the series whose labels are bytes [start, end) of `d` (canonical encoding), for the
@@ -194,7 +213,9 @@ export class SeriesIndex {
   /**
    * Like `find`, but stores the series when it is new and gives it the next id; `created` tells
    * which. Two threads inserting the same series at once get the same id, one of them `created`.
-   * Throws IngestError('series_limit') when the index is full.
+   * Returns 0 when the series is new and the index is full (max-series series, or no room in the
+   * arena for its key); `refusal` says which. Nothing is thrown: a full index refuses new series one
+   * by one while known ones go on.
    */
   findOrInsert (d: DataView, start: number, end: number, tk: TenantKey): number {
     const mix = hashOut[0]! ^ Math.imul(hashOut[1]!, 0x9e3779b1)
@@ -202,14 +223,14 @@ export class SeriesIndex {
     let id = this.findLocal(mix, d, start, end, tk, tk.prefix.length + (end - start))
     if (id === 0) {
       id = this.probeShared(d, start, end, tk, true)
-      this.remember(mix, id)
+      if (id !== 0) this.remember(mix, id)
     }
     return id
   }
 
   /**
    * The shared table: the id of the key, or 0 when it is not there (`insert` false), or the id it gets
-   * when this thread stores it (`insert` true; `created` is set).
+   * when this thread stores it (`insert` true; `created` is set), or 0 when it cannot be stored.
    */
   private probeShared (d: DataView, start: number, end: number, tk: TenantKey, insert: boolean): number {
     const h1 = hashOut[0]!
@@ -230,8 +251,16 @@ export class SeriesIndex {
       if (table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
       slot = (slot + 1) & this.mask
     }
-    if (!insert) return 0
-    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+    if (insert) this.refusal = this.countFull()
+    return 0
+  }
+
+  private countFull (): string {
+    return `the series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`
+  }
+
+  private arenaFull (keyLength: number): string {
+    return `the series index has no room for the key: ${Math.min(this.arenaBytesUsed, this.arena.length)} of ${this.arena.length} arena bytes (series-arena-bytes) in use, this key needs ${arenaEntryBytes(keyLength)}`
   }
 
   /**
@@ -252,7 +281,7 @@ export class SeriesIndex {
       const at = slot << 1
       let state = Atomics.compareExchange(this.table, at + 1, 0, WRITING)
       if (state === 0) {
-        this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id)
+        if (this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id) === 0) throw new IngestError('series_limit', this.refusal)
         // Later ids start above this one.
         let last = Atomics.load(this.header, LAST_ID)
         while (last < id) {
@@ -266,7 +295,7 @@ export class SeriesIndex {
       if (state > 0 && this.table[at] === h2 && this.keyEquals(this.offsets[state]!, d, 0, labelBytes.length, tk, keyLength)) return false
       slot = (slot + 1) & this.mask
     }
-    throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+    throw new IngestError('series_limit', this.countFull())
   }
 
   /** The canonical label bytes of a series (a view of the shared arena, valid for the life of the index). */
@@ -288,22 +317,14 @@ export class SeriesIndex {
     const length = id > 0 && id <= this.maxSeries ? this.lengths[id]! : 0
     if (length === 0) return undefined
     const start = this.offsets[id]! + 4
-    const p = this.prefixLength(start)
-    if (p === 0) return ''
-    let n = 0
-    let shift = 0
-    let i = start + 1
-    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
-    return decoder.decode(this.arena.subarray(i, i + n))
+    if (this.prefixLength(start) === 0) return ''
+    const i = skipVarint(this.arena, start + 1)
+    return decoder.decode(this.arena.subarray(i, i + readVarint(this.arena, start + 1)))
   }
 
   private prefixLength (start: number): number {
     if (this.arena[start] !== 0x7a) return 0
-    let n = 0
-    let shift = 0
-    let i = start + 1
-    for (;;) { const b = this.arena[i++]!; n |= (b & 0x7f) << shift; if (b < 0x80) break; shift += 7 }
-    return i + n - start
+    return skipVarint(this.arena, start + 1) + readVarint(this.arena, start + 1) - start
   }
 
   private keyEquals (entry: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): boolean {
@@ -328,21 +349,32 @@ export class SeriesIndex {
     return state
   }
 
-  /** Fills a claimed slot and publishes it. `id` 0 takes the next free id. */
+  /**
+   * Fills a claimed slot and publishes it. `id` 0 takes the next free id. Returns the id, or 0 when
+   * the arena has no room for the key or every id is taken (the slot is given back, `refusal` says why).
+   */
   private store (at: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
     const table = this.table
-    const entryBytes = (4 + keyLength + 3) & ~3
-    const entry = Atomics.add(this.header, ARENA_TOP, entryBytes)
+    const header = this.header
+    const entryBytes = arenaEntryBytes(keyLength)
+    // One atomic add in the common case. A key that does not fit hands its bytes back when no other
+    // thread took bytes after it (nearly always), so a shorter key can still fit.
+    const entry = Atomics.add(header, ARENA_TOP, entryBytes)
     if (entry + entryBytes > this.arena.length) {
-      // Not handed back: another thread may have taken the bytes after ours; the arena is full anyway.
+      Atomics.compareExchange(header, ARENA_TOP, entry + entryBytes, entry)
       this.giveBack(at)
-      throw new IngestError('series_limit', `series index arena is full: ${entry} bytes of label keys stored; raise max-series`)
+      this.refusal = this.arenaFull(keyLength)
+      return 0
     }
     if (id === 0) {
-      id = Atomics.add(this.header, LAST_ID, 1) + 1
+      id = Atomics.add(header, LAST_ID, 1) + 1
       if (id > this.maxSeries) {
+        // Handed back, so that LAST_ID settles at max-series. The arena bytes taken above stay taken:
+        // the index is full for good.
+        Atomics.sub(header, LAST_ID, 1)
         this.giveBack(at)
-        throw new IngestError('series_limit', `series index is full: ${this.size} series stored, max-series is ${this.maxSeries}`)
+        this.refusal = this.countFull()
+        return 0
       }
     }
     const arena = this.arena

@@ -78,6 +78,13 @@ describe('loadConfig', () => {
     expect(c.retention).toBe(0)
     expect(c.shutdownGrace).toBe(25_000)
     expect(c.logLevel).toBe('info')
+    // What one series may take (Mimir's label limits), and the series index's budgets (docs/series-index.md).
+    expect([c.maxLabelsPerSeries, c.maxLabelNameBytes, c.maxLabelValueBytes, c.maxSeriesKeyBytes]).toEqual([30, 1024, 2048, 8192])
+    expect(c.maxSeries).toBe(1_048_576)
+    expect(c.seriesArenaBytes).toBe(256 * 2 ** 20)
+    expect(loadConfig({ argv: ['--max-series', '4096'], env: {} }).seriesArenaBytes).toBe(4096 * 256)
+    expect(loadConfig({ argv: ['--series-arena-bytes', '1GiB'], env: { PROM_INGEST_MAX_SERIES_KEY_BYTES: '1024' } })).toMatchObject({ seriesArenaBytes: 2 ** 30, maxSeriesKeyBytes: 1024 })
+    expect(() => loadConfig({ argv: ['--series-arena-bytes', '3GiB'], env: {} })).toThrow(/series-arena-bytes/)
   })
 
   it('takes flag over environment over file over default', () => {

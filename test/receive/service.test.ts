@@ -504,6 +504,9 @@ describe('metrics and health', () => {
     })
     expect(reply).toMatch(/^HTTP\/1.1 503/)
     expect(reply).toContain('shutting down')
+    // A retryable 5xx like every other: through error-response.ts, with Retry-After and the code.
+    expect(reply).toMatch(/\r\nretry-after: 1\r\n/i)
+    expect(reply).toMatch(/\r\nx-prom-ingest-error: shutting_down\r\n/i)
     held.body.end(body.subarray(FIRST_BODY_BYTES))
     const answer = await held.answer
     expect(answer.status).toBe(204)

@@ -11,6 +11,7 @@ import type { RowBatch } from '../../batch/row-batch.js'
 import { HISTOGRAM_INT } from '../../batch/layout.js'
 import { encodeLabels } from '../../series/labels.js'
 import { IngestError } from '../../errors.js'
+import { columnsOf } from './schema.js'
 import { TableChunk } from './table-chunk.js'
 import type { StoredSeries } from './stored-series.js'
 import {
@@ -31,6 +32,12 @@ export interface AppendedRows {
 }
 
 const encoder = new TextEncoder()
+
+// Each table's vectors by column name, positions from the schema (schema.ts, TABLES).
+const SERIES = columnsOf('series')
+const SAMPLES = columnsOf('samples')
+const EXEMPLARS = columnsOf('exemplars')
+const HISTOGRAMS = columnsOf('histograms')
 
 export class BatchAppender {
   private readonly scratch = new ChunkScratch()
@@ -139,11 +146,11 @@ export class BatchAppender {
       const n = Math.min(CHUNK_ROWS, ids.length - start)
       for (let r = 0; r < n; r++) this.missingIds[r] = ids[start + r]!
       const v = t.begin()
-      copyColumn(v[0]!, this.missingIds, 0, n)
-      writeLabelMaps(v[2]!, n, r => labelBytes[start + r]!, s, v[1]!) // labels, and metric from __name__
-      fillString(v[3]!, tenantBytes, n)
-      fillTimestamp(v[4]!, nowMs, n, s)
-      writeBytes(v[5]!, n, r => labelBytes[start + r]!)
+      copyColumn(v[SERIES.id]!, this.missingIds, 0, n)
+      writeLabelMaps(v[SERIES.labels]!, n, r => labelBytes[start + r]!, s, v[SERIES.metric]!) // labels, and metric from __name__
+      fillString(v[SERIES.tenant]!, tenantBytes, n)
+      fillTimestamp(v[SERIES.first_seen]!, nowMs, n, s)
+      writeBytes(v[SERIES.label_key]!, n, r => labelBytes[start + r]!)
       t.end(n)
     }
   }
@@ -155,10 +162,10 @@ export class BatchAppender {
     for (let start = 0; start < total; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, total - start)
       const v = t.begin()
-      copyColumn(v[0]!, batch.seriesIds, start, n)
-      copyTimestamps(v[1]!, batch.timestamps, start, n, s)
-      copyColumn(v[2]!, batch.values, start, n) // the request's bytes: stale markers keep their payload
-      copyTimestampsZeroAsNull(v[3]!, batch.startTimestamps, start, n, s)
+      copyColumn(v[SAMPLES.series_id]!, batch.seriesIds, start, n)
+      copyTimestamps(v[SAMPLES.ts]!, batch.timestamps, start, n, s)
+      copyColumn(v[SAMPLES.value]!, batch.values, start, n) // the request's bytes: stale markers keep their payload
+      copyTimestampsZeroAsNull(v[SAMPLES.start_ts]!, batch.startTimestamps, start, n, s)
       t.end(n)
     }
   }
@@ -172,10 +179,10 @@ export class BatchAppender {
     for (let start = 0; start < total; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, total - start)
       const v = t.begin()
-      copyColumn(v[0]!, batch.exemplarSeriesIds, start, n)
-      copyTimestamps(v[1]!, batch.exemplarTimestamps, start, n, s)
-      copyColumn(v[2]!, batch.exemplarValues, start, n)
-      writeLabelMaps(v[3]!, n, r => bytes.subarray(o[start + r], o[start + r + 1]), s)
+      copyColumn(v[EXEMPLARS.series_id]!, batch.exemplarSeriesIds, start, n)
+      copyTimestamps(v[EXEMPLARS.ts]!, batch.exemplarTimestamps, start, n, s)
+      copyColumn(v[EXEMPLARS.value]!, batch.exemplarValues, start, n)
+      writeLabelMaps(v[EXEMPLARS.labels]!, n, r => bytes.subarray(o[start + r], o[start + r + 1]), s)
       t.end(n)
     }
   }
@@ -190,22 +197,23 @@ export class BatchAppender {
     for (let h0 = 0; h0 < total; h0 += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, total - h0)
       const v = t.begin()
-      copyColumn(v[0]!, batch.histogramSeriesIds, h0, n)
-      copyTimestamps(v[1]!, batch.histogramTimestamps, h0, n, s)
-      copyTimestampsZeroAsNull(v[2]!, batch.histogramStartTimestamps, h0, n, s)
-      copyColumn(v[3]!, batch.histogramKinds, h0, n) //        ENUM of < 256 values: stored as uint8 codes
-      copyColumn(v[4]!, batch.histogramCounts, h0, n)
-      copyColumn(v[5]!, batch.histogramSums, h0, n) //         bits kept (stale histograms)
-      copyColumn(v[6]!, batch.histogramSchemas, h0, n)
-      copyColumn(v[7]!, batch.histogramZeroThresholds, h0, n)
-      copyColumn(v[8]!, batch.histogramZeroCounts, h0, n)
-      copyColumn(v[9]!, batch.histogramResetHints, h0, n)
+      const H = HISTOGRAMS
+      copyColumn(v[H.series_id]!, batch.histogramSeriesIds, h0, n)
+      copyTimestamps(v[H.ts]!, batch.histogramTimestamps, h0, n, s)
+      copyTimestampsZeroAsNull(v[H.start_ts]!, batch.histogramStartTimestamps, h0, n, s)
+      copyColumn(v[H.kind]!, batch.histogramKinds, h0, n) //        ENUM of < 256 values: stored as uint8 codes
+      copyColumn(v[H.count]!, batch.histogramCounts, h0, n)
+      copyColumn(v[H.sum]!, batch.histogramSums, h0, n) //          bits kept (stale histograms)
+      copyColumn(v[H.schema]!, batch.histogramSchemas, h0, n)
+      copyColumn(v[H.zero_threshold]!, batch.histogramZeroThresholds, h0, n)
+      copyColumn(v[H.zero_count]!, batch.histogramZeroCounts, h0, n)
+      copyColumn(v[H.reset_hint]!, batch.histogramResetHints, h0, n)
 
       // Spans: both list columns share one child range (all spans of these histograms, negative and
       // positive interleaved as in the batch); each row's entry points at its own part of it.
       const spanBase = spanStarts[2 * h0]!
       const spanCount = spanStarts[2 * (h0 + n)]! - spanBase
-      for (const [col, side] of [[10, 0], [12, 1]] as const) {
+      for (const [col, side] of [[H.negative_spans, 0], [H.positive_spans, 1]] as const) {
         const child = reserveListChild(v[col]!, spanCount)
         copyColumn(structChild(child, 0), batch.spanOffsets, spanBase, spanCount)
         copyColumn(structChild(child, 1), batch.spanLengths, spanBase, spanCount)
@@ -231,7 +239,7 @@ export class BatchAppender {
           }
         }
       }
-      for (const [col, side] of [[11, 0], [13, 1]] as const) {
+      for (const [col, side] of [[H.negative_counts, 0], [H.positive_counts, 1]] as const) {
         const child = reserveListChild(v[col]!, bucketCount)
         copyColumn(child, counts, 0, bucketCount)
         setListSize(v[col]!, bucketCount)
@@ -240,10 +248,11 @@ export class BatchAppender {
 
       const cvBase = cvStarts[h0]!
       const cvCount = cvStarts[h0 + n]! - cvBase
-      const cvChild = reserveListChild(v[14]!, cvCount)
+      const cv = v[H.custom_values]!
+      const cvChild = reserveListChild(cv, cvCount)
       copyColumn(cvChild, batch.customValues, cvBase, cvCount)
-      setListSize(v[14]!, cvCount)
-      writeListEntries(v[14]!, cvStarts, h0, 1, n, cvBase, s)
+      setListSize(cv, cvCount)
+      writeListEntries(cv, cvStarts, h0, 1, n, cvBase, s)
       t.end(n)
     }
   }

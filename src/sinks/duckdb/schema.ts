@@ -110,3 +110,16 @@ export function schemaStatements (): string[] {
     `INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`
   ]
 }
+
+/** The column names of a table, as TABLES lists them. */
+export type ColumnOf<T extends TableName> = (typeof TABLES)[T][number][0]
+
+/**
+ * The position of each column of a table in appender order, by name: `columnsOf('samples').ts` is 1.
+ * Whoever fills a data chunk finds its vectors through this, never by a number of its own.
+ */
+export function columnsOf<T extends TableName> (table: T): { readonly [C in ColumnOf<T>]: number } {
+  const out: Record<string, number> = {}
+  TABLES[table].forEach(([name], i) => { out[name] = i })
+  return out as { readonly [C in ColumnOf<T>]: number }
+}

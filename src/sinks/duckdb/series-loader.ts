@@ -45,7 +45,7 @@ export async function loadKnownSeries (connection: DuckDBConnection, index?: Ser
         try {
           inserted = index.insertWithId(keys[r]!.bytes, id, tenants[r]!)
         } catch (err) {
-          throw new IngestError('series_limit', `loading stored series into the series index failed at series ${id}: ${(err as Error).message}`, { seriesId: id })
+          throw new IngestError('series_load_failed', `loading stored series into the series index failed at series ${id}: ${(err as Error).message}`, { seriesId: id })
         }
         if (!inserted) conflicts++
       }

@@ -171,7 +171,7 @@ describe('query route (GET/POST /api/v1/query)', () => {
       const route = routes.find(r => r.method === req.method && r.path === path)
       if (route === undefined) { res.statusCode = 404; res.end(); return }
       // The service answers what a route throws through its one error answer; this does the same.
-      Promise.resolve(route.handle(req, res)).catch((err: unknown) => sendError(res, toIngestError(err), { saturationStatus: 503, retryAfterSeconds: 1, authenticate: [] }, !req.complete))
+      Promise.resolve(route.handle(req, res)).catch((err: unknown) => sendError(res, toIngestError(err), { retryAfterSeconds: 1, authenticate: [] }, !req.complete))
     })
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const address = server.address() as { port: number }

@@ -1,0 +1,164 @@
+/**
+ * The series walk shared by both protocol versions: on top of the wire reader, the series resolution
+ * (labels -> series id through the shared index, a new series validated once), the rows of a series
+ * (Sample, exemplar, native Histogram through histogram-reader.ts) written into the batch, and the
+ * record of invalid series. rw1.ts and rw2.ts walk the request-level messages with it.
+ *
+ * Nothing here makes a JavaScript object or string per label or per sample: the body is read as
+ * bytes, rows are written into the builder's typed arrays. Strings are made only for error messages.
+ * Borrowed data: `u8`/`d` view the body (a slot or the snappy buffer) for the length of one walk.
+ */
+import { IngestError, type ErrorCode, type WireError } from '../errors.js'
+import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
+import { hashLabels } from '../series/label-hash.js'
+import { describeSeries } from '../series/labels.js'
+import type { SeriesIndex, TenantKey } from '../series/series-index.js'
+import { HistogramReader } from './histogram-reader.js'
+import { LabelScratch, type LabelRules } from './label-scratch.js'
+import { fields, WireReader } from './wire-reader.js'
+
+const SAMPLE_FIELDS_V1 = fields(1, 2)
+const SAMPLE_FIELDS_V2 = fields(1, 2, 3)
+
+export interface WalkerOptions extends LabelRules {
+  partial: boolean
+}
+
+export class Walker extends WireReader {
+  /** Ordinal (1-based) of the TimeSeries being walked, for error messages. */
+  seriesOrdinal = 0
+  firstError: WireError | undefined = undefined
+  tk!: TenantKey
+  opts!: WalkerOptions
+  readonly labels = new LabelScratch()
+  readonly exemplarLabels = new LabelScratch()
+  private readonly histograms = new HistogramReader()
+
+  constructor (readonly builder: BatchBuilder, readonly index: SeriesIndex) { super() }
+
+  /** Points the walker at a body; `u8` and `d` view the same bytes. */
+  begin (u8: Uint8Array, d: DataView, tk: TenantKey, opts: WalkerOptions): void {
+    this.point(u8, d)
+    this.seriesOrdinal = 0
+    this.firstError = undefined
+    this.tk = tk
+    this.opts = opts
+  }
+
+  // ---- series ----
+
+  /**
+   * The id of the series whose canonical labels are in `labels` (the scratch): found in the index,
+   * or validated and stored as a new series (its bytes go into the batch). Returns 0 when the label
+   * set is invalid, its key too long, or the index full (the error is recorded, or thrown when not partial).
+   */
+  resolveScratch (): number {
+    const s = this.labels
+    hashLabels(s.view, 0, s.length, this.tk.seed)
+    let id = this.index.find(s.view, 0, s.length, this.tk)
+    if (id !== 0) return id
+    const problem = s.validate(this.opts) // may sort the labels: hash again below
+    if (problem !== undefined) {
+      this.invalid(problem.code, `${s.describe()}: ${problem.reason}`)
+      return 0
+    }
+    const keyBytes = this.tk.prefix.length + s.length
+    if (keyBytes > this.opts.maxSeriesKeyBytes) {
+      this.invalid('series_key_too_large', `${s.describe()}: the series key (labels${this.tk.prefix.length > 0 ? ' and tenant' : ''}) is ${keyBytes} bytes, more than the limit of ${this.opts.maxSeriesKeyBytes} (max-series-key-bytes)`)
+      return 0
+    }
+    hashLabels(s.view, 0, s.length, this.tk.seed)
+    id = this.index.findOrInsert(s.view, 0, s.length, this.tk)
+    if (id === 0) {
+      this.builder.limitedSeriesCount++
+      this.invalid('series_limit', `${s.describe()}: new series refused: ${this.index.refusal}`)
+      return 0
+    }
+    if (this.index.created) this.builder.addNewSeries(id, s.view, 0, s.length)
+    return id
+  }
+
+  /** The current series in Prometheus text form, for error messages only (the same form whether it is new or known). */
+  seriesText (id: number): string {
+    if (this.labels.count > 0) return this.labels.describe()
+    const labels = this.index.labelsOf(id)
+    return labels === undefined ? '' : describeSeries(labels)
+  }
+
+  /** Rejects the current series (or a metadata entry): throws, or records it when partial. */
+  invalid (code: ErrorCode, what: string): void {
+    const message = what.startsWith('metadata') ? what : `series ${this.seriesOrdinal} ${what}`
+    if (!this.opts.partial) throw new IngestError(code, message, { series: this.seriesOrdinal })
+    this.builder.invalidSeriesCount++
+    if (this.firstError === undefined) this.firstError = { code, message, detail: { series: this.seriesOrdinal } }
+  }
+
+  // ---- rows ----
+
+  /** Appends one Sample {1: double value, 2: int64 timestamp, 3: int64 start_timestamp (2.0 rc.4)}. Room was ensured. */
+  sample (start: number, end: number, id: number, startTimestamp: number, v2: boolean): void {
+    let valueAt = -1
+    let ts = 0
+    let st = startTimestamp
+    const u8 = this.u8
+    if (u8[start] === 0x09 && u8[start + 9] === 0x10 && start + 10 < end) {
+      // The shape every encoder writes (value, then timestamp): no tag loop for those two.
+      valueAt = start + 1
+      this.pos = start + 10
+      ts = this.int64(end)
+    } else {
+      this.pos = start
+    }
+    while (this.pos < end) {
+      const tag = this.varint(end)
+      if (tag === 0x09) { valueAt = this.pos; this.pos += 8 } else if (tag === 0x10) ts = this.int64(end)
+      else if (tag === 0x18 && v2) { const v = this.int64(end); if (v !== 0) st = v } // 0 means unset (proto3): keep the rc.3 created_timestamp
+      else this.unknown(tag, end, v2 ? SAMPLE_FIELDS_V2 : SAMPLE_FIELDS_V1)
+    }
+    if (this.pos > end) this.malformed('truncated sample', start)
+    const b = this.builder
+    const n = b.sampleCount
+    b.seriesIds[n] = id
+    b.timestamps[n] = ts
+    b.startTimestamps[n] = st
+    // The value's 8 bytes are copied as two integers: stale markers (signalling NaN) keep their exact bits.
+    if (valueAt >= 0) {
+      b.valueWords[2 * n] = this.d.getInt32(valueAt, true)
+      b.valueWords[2 * n + 1] = this.d.getInt32(valueAt + 4, true)
+    } else {
+      b.valueWords[2 * n] = 0
+      b.valueWords[2 * n + 1] = 0
+    }
+    b.sampleCount = n + 1
+  }
+
+  /** Appends the exemplar whose labels are in `exemplarLabels`; `valueAt` < 0 means value 0. */
+  exemplar (id: number, valueAt: number, ts: number): boolean {
+    const s = this.exemplarLabels
+    const problem = s.validateExemplar(this.opts)
+    if (problem !== undefined) {
+      this.invalid('exemplar_invalid', `${this.seriesText(id)}: exemplar ${problem}`)
+      return false
+    }
+    const b = this.builder
+    b.exemplarSeriesIds.push(id)
+    b.exemplarTimestamps.push(ts)
+    if (valueAt >= 0) b.exemplarValues.pushBits(this.d, valueAt)
+    else b.exemplarValues.push(0)
+    appendBytes(b.exemplarLabelBytes, s.view, 0, s.length)
+    b.exemplarLabelOffsets.push(b.exemplarLabelBytes.n)
+    return true
+  }
+
+  /** Reads the native Histogram in [start, end), checks it and appends it. Returns false when it is invalid (error recorded). */
+  histogram (start: number, end: number, id: number, startTimestamp: number, v2: boolean): boolean {
+    const h = this.histograms
+    const problem = h.read(this, start, end, startTimestamp, v2)
+    if (problem !== undefined) {
+      this.invalid(problem[0], `${this.seriesText(id)}: histogram at ${h.timestamp}: ${problem[1]}`)
+      return false
+    }
+    h.append(this.builder, id, this.d)
+    return true
+  }
+}
