@@ -198,6 +198,8 @@ async function createConfiguredSink (config: Config, index: SeriesIndex, logger:
     commitInterval: config.commitInterval,
     commitMaxRows: config.commitMaxRows,
     retentionMs: config.retention,
+    memoryLimit: `${config.duckdbMemoryLimit}B`,
+    unreadyAfterMs: config.sinkUnreadyAfter,
     index,
     logger,
     registry

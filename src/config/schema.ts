@@ -51,6 +51,8 @@ export interface Config {
   commitInterval: number
   commitMaxRows: number
   retention: number
+  duckdbMemoryLimit: number
+  sinkUnreadyAfter: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
@@ -120,6 +122,8 @@ export const SETTINGS: Schema = {
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },
   retention: { kind: 'duration', min: 0, default: 0, help: 'delete samples older than this (for example 15d); 0 keeps them forever' },
+  duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
+  sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

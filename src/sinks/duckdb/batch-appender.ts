@@ -31,6 +31,16 @@ export interface AppendedRows {
 }
 
 const encoder = new TextEncoder()
+const NO_KEY = new Uint8Array(0)
+
+/**
+ * Longest label key stored in `series.label_key`; a longer one is stored empty and rebuilt from
+ * `labels` when the series are loaded (series-loader.ts). DuckDB 1.5 keeps a string of its block size
+ * (256 KiB) or more in memory it cannot evict: at a 96 MB memory limit, about 40 rows of 256 KiB keys
+ * made a commit fail, and the failed rollback invalidated the database. The labels themselves are
+ * stored as one string per name and value, each far smaller.
+ */
+export const STORED_KEY_MAX = 64 * 1024
 
 export class BatchAppender {
   private readonly scratch = new ChunkScratch()
@@ -55,20 +65,22 @@ export class BatchAppender {
    * Appends every row of the batch. Returns an error (and appends nothing) when the batch references
    * a series whose labels cannot be found; throws when DuckDB fails, which spoils the transaction.
    */
-  append (batch: RowBatch, nowMs: number, txn: number): { rows: AppendedRows } | { rejected: IngestError } {
+  append (batch: RowBatch, nowMs: number, txn: number): { rows: AppendedRows, labelBytes: number } | { rejected: IngestError } {
     const missing = this.missingSeries(batch)
     let labelBytes: Uint8Array[] = []
+    let labelByteCount = 0
     if (missing.length > 0) {
       const resolved = this.resolveLabels(batch, missing)
       if (resolved instanceof IngestError) return { rejected: resolved }
       labelBytes = resolved
+      for (const b of labelBytes) labelByteCount += b.length
       for (const id of missing) this.stored.mark(id, txn)
       this.appendSeries(missing, labelBytes, batch.tenant, nowMs)
     }
     this.appendSamples(batch)
     this.appendExemplars(batch)
     this.appendHistograms(batch)
-    return { rows: { series: missing.length, samples: batch.sampleCount, exemplars: batch.exemplarCount, histograms: batch.histogramCount } }
+    return { rows: { series: missing.length, samples: batch.sampleCount, exemplars: batch.exemplarCount, histograms: batch.histogramCount }, labelBytes: labelByteCount }
   }
 
   /** Moves every appender's buffered rows into the open transaction (before COMMIT). */
@@ -143,7 +155,7 @@ export class BatchAppender {
       writeLabelMaps(v[2]!, n, r => labelBytes[start + r]!, s, v[1]!) // labels, and metric from __name__
       fillString(v[3]!, tenantBytes, n)
       fillTimestamp(v[4]!, nowMs, n, s)
-      writeBytes(v[5]!, n, r => labelBytes[start + r]!)
+      writeBytes(v[5]!, n, r => { const key = labelBytes[start + r]!; return key.length < STORED_KEY_MAX ? key : NO_KEY })
       t.end(n)
     }
   }

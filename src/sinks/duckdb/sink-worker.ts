@@ -21,16 +21,19 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'query': return await store.query(c.sql, c.format)
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
+    case 'probe': return await store.probe()
   }
 }
 
 async function main (): Promise<void> {
-  let store: DuckDbStore
+  let store: DuckDbStore | undefined
   try {
     const opened = await DuckDbStore.open({
       ...data.options,
       ...(index !== undefined ? { index } : {}),
-      log: (level, msg, obj) => post({ t: 'log', level, msg, obj })
+      log: (level, msg, obj) => post({ t: 'log', level, msg, obj }),
+      // DuckDB cannot go on with this database: close it and end the thread; the sink starts a new one.
+      onInvalidated: () => { store?.abandon(); setTimeout(() => process.exit(71), 20) }
     }, r => post({ t: 'settled', seqs: r.seqs, rows: r.rows, transactionMs: r.transactionMs, commitMs: r.commitMs, error: r.error?.toWire() }))
     store = opened.store
     post({ t: 'ready', loaded: opened.loaded })
@@ -41,7 +44,9 @@ async function main (): Promise<void> {
 
   let writes = 0
   const exitAt = data.options.faults?.exitWorkerAtWrite
+  const open = store
   port.on('message', (m: ToWorker) => {
+    const store = open
     switch (m.t) {
       case 'write':
         if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream

@@ -21,11 +21,13 @@ export type Call =
   | { readonly kind: 'query', readonly sql: string, readonly format: QueryFormat }
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
+  | { readonly kind: 'probe' }
 
 export interface CallResult {
   query: QueryOutput
   retention: RetentionResult
   stats: StoreStats
+  probe: undefined
 }
 
 export type ToWorker =
