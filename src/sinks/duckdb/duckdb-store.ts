@@ -4,7 +4,7 @@
  * set, the group committer, retention, and a second connection for read-only queries.
  */
 import { statSync } from 'node:fs'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api'
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
@@ -108,6 +108,35 @@ export function duckDbBytes (text: string): number | undefined {
 
 /** Memory limits tried at start: the setting, then twice and four times it (see `open`). */
 const START_LIMIT_FACTORS = [1, 2, 4]
+
+/**
+ * The reader connection as a query sees it: every statement it prepares is noted in `made`. A failed
+ * query's memory stays allocated in DuckDB until its prepared statement is destroyed, which the
+ * garbage collector does only when it gets round to it: three failed 64 MB queries in a row held
+ * 87 MiB of a 96 MB limit, and every commit failed meanwhile. The store destroys them at once.
+ */
+function noting (connection: DuckDBConnection, made: DuckDBPreparedStatement[]): DuckDBConnection {
+  const note = async (p: Promise<DuckDBPreparedStatement>): Promise<DuckDBPreparedStatement> => { const s = await p; made.push(s); return s }
+  return new Proxy(connection, {
+    get (target, key) {
+      if (key === 'prepare') return async (sql: string) => await note(target.prepare(sql))
+      if (key === 'extractStatements') {
+        return async (sql: string) => {
+          const extracted = await target.extractStatements(sql)
+          return new Proxy(extracted, {
+            get (t, k) {
+              if (k === 'prepare') return async (index: number) => await note(t.prepare(index))
+              const v = Reflect.get(t, k, t) as unknown
+              return typeof v === 'function' ? v.bind(t) : v
+            }
+          }) satisfies DuckDBExtractedStatements
+        }
+      }
+      const v = Reflect.get(target, key, target) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+}
 
 /** Whether a DuckDB error says the database can no longer be used in this process. */
 function isFatal (err: unknown): boolean {
@@ -230,9 +259,13 @@ export class DuckDbStore implements TransactionWriter {
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
     const run = async (): Promise<QueryOutput> => {
       this.stopping = undefined
+      const made: DuckDBPreparedStatement[] = []
       try {
-        return await runReadOnlyQuery(this.reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
+        return await runReadOnlyQuery(noting(this.reader, made), sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS)
       } catch (err) {
+        // A failed query: give its memory back now (see `noting`). A query that succeeded may still
+        // be read from, so its statements are left to the garbage collector.
+        for (const s of made) { try { s.destroySync() } catch { /* already gone */ } }
         throw this.stopping ?? err
       } finally {
         this.stopping = undefined
