@@ -308,15 +308,18 @@ export class DuckDbStore implements TransactionWriter {
   }
 
   /**
-   * Proves that the store can commit: a transaction that really writes (the schema version, set to
-   * itself) between two group commits. The sink runs it while commits fail, to see them work again.
+   * Proves that the store can commit: a transaction that really writes between two group commits.
+   * It replaces the schema-version row with a copy of itself (an insert and a delete of a committed
+   * row both go to the write-ahead log; `SET version = version` is skipped by DuckDB and proved
+   * nothing). The sink runs it while commits fail, to see them work again.
    */
   async probe (): Promise<void> {
     await this.committer.exclusive(async () => {
       const c = this.writers[0]!.connection
       await c.run('BEGIN TRANSACTION')
       try {
-        await c.run('UPDATE prom_ingest_schema SET version = version')
+        await c.run('INSERT INTO prom_ingest_schema SELECT max(version) FROM prom_ingest_schema')
+        await c.run('DELETE FROM prom_ingest_schema WHERE rowid = (SELECT min(rowid) FROM prom_ingest_schema)')
         await c.run('COMMIT')
       } catch (err) {
         this.checkFatal(err)
