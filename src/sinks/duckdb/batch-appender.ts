@@ -11,6 +11,7 @@ import type { RowBatch } from '../../batch/row-batch.js'
 import { HISTOGRAM_INT } from '../../batch/layout.js'
 import { encodeLabels } from '../../series/labels.js'
 import { IngestError } from '../../errors.js'
+import { STORED_AS } from './schema.js'
 import { TableChunk } from './table-chunk.js'
 import type { StoredSeries } from './stored-series.js'
 import {
@@ -48,7 +49,7 @@ export class BatchAppender {
 
   static async create (connection: DuckDBConnection, stored: StoredSeries, index?: SeriesLabelBytes): Promise<BatchAppender> {
     const [series, samples, exemplars, histograms] = await Promise.all(
-      ['series', 'samples', 'exemplars', 'histograms'].map(async t => await TableChunk.create(connection, t)))
+      (['series', 'samples', 'exemplars', 'histograms'] as const).map(async t => await TableChunk.create(connection, STORED_AS[t])))
     return new BatchAppender(stored, index, series!, samples!, exemplars!, histograms!)
   }
 
