@@ -1,12 +1,13 @@
 /**
  * The group committer on its own, with a writer whose commits the test finishes by hand: commits are
  * pipelined over two lanes but happen in order, a transaction that followed a failed one fails too,
- * a batch refused alone does not spoil its transaction, and maintenance waits for quiet.
+ * a batch refused alone does not spoil its transaction, and maintenance waits for quiet; a writer
+ * that can retry gets a failed transaction run again from its batches.
  */
 import { describe, expect, it } from 'vitest'
 import type { RowBatch } from '../../../src/batch/row-batch.js'
 import { IngestError } from '../../../src/errors.js'
-import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from '../../../src/sinks/duckdb/group-commit.js'
+import { GroupCommitter, MAX_ATTEMPTS, type CommitReport, type TransactionWriter, type Txn } from '../../../src/sinks/duckdb/group-commit.js'
 
 /** A batch stand-in: the committer hands batches to the writer untouched. */
 const batch = (rows: number, refuse = false): RowBatch => ({ rows, refuse }) as unknown as RowBatch
@@ -43,8 +44,16 @@ class HandWriter implements TransactionWriter {
 
 const tick = async (ms = 10): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
-function setup (): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string> } {
-  const w = new HandWriter()
+/** A hand writer that asks for a retry when the failure says "memory" (as the store does for DuckDB's out-of-memory errors). */
+class RetryingWriter extends HandWriter {
+  readonly retries: string[] = []
+  async retry (txn: Txn, error: IngestError, attempt: number): Promise<boolean> {
+    this.retries.push(`${txn.id}#${attempt}`)
+    return /memory/i.test(error.message)
+  }
+}
+
+function setup (w: HandWriter = new HandWriter()): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string> } {
   const reports: CommitReport[] = []
   const outcome = new Map<number, string>()
   const c = new GroupCommitter(w, { commitInterval: 1_000, commitMaxRows: 1_000_000, commitQuiet: 2 }, r => {
@@ -119,5 +128,41 @@ describe('GroupCommitter', () => {
     w.finish(1)
     await task
     expect(ran).toEqual(['maintenance while committing: 0'])
+  })
+
+  it('runs a transaction that failed for memory again from its batches, and the writes succeed', async () => {
+    const w = new RetryingWriter()
+    const { c, outcome } = setup(w)
+    c.submit(1, batch(10))
+    c.submit(2, batch(20))
+    await tick()
+    w.finish(1, new Error('Out of Memory Error: failed to pin block'))
+    await tick()
+    expect(outcome.size).toBe(0) // not answered: run again
+    expect(w.retries).toEqual(['1#1'])
+    const again = w.log.slice(w.log.indexOf('rollback 1'))
+    expect(again.slice(0, 5)).toEqual(['rollback 1', 'begin 1@1', 'append 1', 'append 1', 'commit 1'])
+    w.finish(1)
+    await c.drain()
+    expect([...outcome]).toEqual([[1, 'ok'], [2, 'ok']])
+  })
+
+  it('gives up after MAX_ATTEMPTS runs, and does not retry other failures', async () => {
+    const w = new RetryingWriter()
+    const { c, outcome } = setup(w)
+    c.submit(1, batch(10))
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      await tick()
+      w.finish(1, new Error('Out of Memory Error'))
+    }
+    await c.drain()
+    expect(outcome.get(1)).toMatch(/Out of Memory/)
+    expect(w.retries.length).toBe(MAX_ATTEMPTS - 1)
+    c.submit(2, batch(10))
+    await tick()
+    w.finish(2, new Error('disk full'))
+    await c.drain()
+    expect(outcome.get(2)).toMatch(/disk full/)
+    expect(w.retries.length).toBe(MAX_ATTEMPTS) // asked once, said no
   })
 })
