@@ -44,21 +44,20 @@ async function main (): Promise<void> {
 
   let writes = 0
   const exitAt = data.options.faults?.exitWorkerAtWrite
-  const open = store
+  const running = store // narrowed: the message handler below runs only once the store is open
   port.on('message', (m: ToWorker) => {
-    const store = open
     switch (m.t) {
       case 'write':
         if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream
-        store.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
+        running.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
         break
       case 'call':
-        call(store, m.call).then(
+        call(running, m.call).then(
           value => post({ t: 'reply', id: m.id, value }),
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
       case 'close':
-        store.close().then(
+        running.close().then(
           () => { post({ t: 'closed' }); port.close() },
           err => { post({ t: 'log', level: 'error', msg: 'closing the DuckDB store failed', obj: { reason: (err as Error).message } }); post({ t: 'closed' }); port.close() })
         break
