@@ -66,7 +66,7 @@ const MAX_SPAN = 1 << 16
 /** Whether a DuckDB error is its out-of-memory error (the buffer pool is full). */
 export function isOutOfMemory (err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err)
-  return /^(TransactionContext Error: [^\n]*)?Out of Memory Error|failed to (pin|allocate) (block|data) of size/i.test(message)
+  return /Out of Memory Error|(failed to|could not) (pin|allocate) (block|data) of size/i.test(message)
 }
 
 /**
