@@ -209,6 +209,8 @@ async function createConfiguredSink (config: Config, index: SeriesIndex, logger:
     queryConcurrency: config.queryConcurrency,
     queryQueue: config.queryQueue,
     queryHoldBytes: config.queryHoldBytes,
+    memoryLimit: `${config.duckdbMemoryLimit}B`,
+    unreadyAfterMs: config.sinkUnreadyAfter,
     index,
     logger,
     registry

@@ -65,6 +65,8 @@ export interface Config {
   queryHoldBytes: number
   queryConcurrency: number
   queryQueue: number
+  duckdbMemoryLimit: number
+  sinkUnreadyAfter: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
@@ -158,6 +160,8 @@ export const SETTINGS: Schema = {
   // is why a short query does not wait behind two long ones (docs/query.md has the reasoning).
   queryConcurrency: { kind: 'int', min: 1, max: 64, default: 3, help: 'queries that run at once (each on its own DuckDB connection); more wait in the query queue' },
   queryQueue: { kind: 'int', min: 0, max: 10_000, default: 16, help: 'queries that may wait for a turn; beyond them a query gets 503 query_queue_full with Retry-After' },
+  duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
+  sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

@@ -45,7 +45,7 @@ async function check (dataDir: string, sent: Sent[]): Promise<{ acked: number, u
     const c = await instance.connect()
     const one = async (sql: string): Promise<unknown[][]> => (await c.runAndReadAll(sql)).getRowsJS() as unknown[][]
     // No sample twice, anywhere.
-    expect(await one('SELECT series_id, ts, count(*) FROM samples GROUP BY ALL HAVING count(*) > 1 LIMIT 5')).toEqual([])
+    expect(await one('SELECT series_id, ts, count(*) FROM sample_rows GROUP BY ALL HAVING count(*) > 1 LIMIT 5')).toEqual([])
     expect(await one('SELECT count(*) - count(DISTINCT (tenant, label_key)) FROM series')).toEqual([[0n]])
     // Rows per request id (own series) and the shared series' samples by timestamp.
     const perRequest = new Map((await one("SELECT labels['request_id'], count(*) FROM samples_with_labels WHERE metric = 'crash_test' GROUP BY 1"))

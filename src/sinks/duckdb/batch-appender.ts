@@ -11,7 +11,7 @@ import type { RowBatch } from '../../batch/row-batch.js'
 import { HISTOGRAM_INT } from '../../batch/layout.js'
 import { encodeLabels } from '../../series/labels.js'
 import { IngestError } from '../../errors.js'
-import { columnsOf } from './schema.js'
+import { columnsOf, STORED_AS } from './schema.js'
 import { TableChunk } from './table-chunk.js'
 import type { StoredSeries } from './stored-series.js'
 import {
@@ -32,6 +32,16 @@ export interface AppendedRows {
 }
 
 const encoder = new TextEncoder()
+const NO_KEY = new Uint8Array(0)
+
+/**
+ * Longest label key stored in `series.label_key`; a longer one is stored empty and rebuilt from
+ * `labels` when the series are loaded (series-loader.ts). DuckDB 1.5 keeps a string of its block size
+ * (256 KiB) or more in memory it cannot evict: at a 96 MB memory limit, about 40 rows of 256 KiB keys
+ * made a commit fail, and the failed rollback invalidated the database. The labels themselves are
+ * stored as one string per name and value, each far smaller.
+ */
+export const STORED_KEY_MAX = 64 * 1024
 
 // Each table's vectors by column name, positions from the schema (schema.ts, TABLES).
 const SERIES = columnsOf('series')
@@ -45,7 +55,7 @@ export class BatchAppender {
 
   static async create (connection: DuckDBConnection, stored: StoredSeries, index?: SeriesLabelBytes): Promise<BatchAppender> {
     const [series, samples, exemplars, histograms] = await Promise.all(
-      ['series', 'samples', 'exemplars', 'histograms'].map(async t => await TableChunk.create(connection, t)))
+      (['series', 'samples', 'exemplars', 'histograms'] as const).map(async t => await TableChunk.create(connection, STORED_AS[t])))
     return new BatchAppender(stored, index, series!, samples!, exemplars!, histograms!)
   }
 
@@ -62,20 +72,22 @@ export class BatchAppender {
    * Appends every row of the batch. Returns an error (and appends nothing) when the batch references
    * a series whose labels cannot be found; throws when DuckDB fails, which spoils the transaction.
    */
-  append (batch: RowBatch, nowMs: number, txn: number): { rows: AppendedRows } | { rejected: IngestError } {
+  append (batch: RowBatch, nowMs: number, txn: number): { rows: AppendedRows, labelBytes: number } | { rejected: IngestError } {
     const missing = this.missingSeries(batch)
     let labelBytes: Uint8Array[] = []
+    let labelByteCount = 0
     if (missing.length > 0) {
       const resolved = this.resolveLabels(batch, missing)
       if (resolved instanceof IngestError) return { rejected: resolved }
       labelBytes = resolved
+      for (const b of labelBytes) labelByteCount += b.length
       for (const id of missing) this.stored.mark(id, txn)
       this.appendSeries(missing, labelBytes, batch.tenant, nowMs)
     }
     this.appendSamples(batch)
     this.appendExemplars(batch)
     this.appendHistograms(batch)
-    return { rows: { series: missing.length, samples: batch.sampleCount, exemplars: batch.exemplarCount, histograms: batch.histogramCount } }
+    return { rows: { series: missing.length, samples: batch.sampleCount, exemplars: batch.exemplarCount, histograms: batch.histogramCount }, labelBytes: labelByteCount }
   }
 
   /** Moves every appender's buffered rows into the open transaction (before COMMIT). */
@@ -150,7 +162,7 @@ export class BatchAppender {
       writeLabelMaps(v[SERIES.labels]!, n, r => labelBytes[start + r]!, s, v[SERIES.metric]!) // labels, and metric from __name__
       fillString(v[SERIES.tenant]!, tenantBytes, n)
       fillTimestamp(v[SERIES.first_seen]!, nowMs, n, s)
-      writeBytes(v[SERIES.label_key]!, n, r => labelBytes[start + r]!)
+      writeBytes(v[SERIES.label_key]!, n, r => { const key = labelBytes[start + r]!; return key.length < STORED_KEY_MAX ? key : NO_KEY })
       t.end(n)
     }
   }

@@ -76,6 +76,11 @@ export interface DuckDbSinkOptions {
   registry?: Registry
   /** Failures on purpose (tests). */
   faults?: StoreFaults
+  /**
+   * ready() turns false while every commit has failed for this long, ms (setting sink-unready-after,
+   * default 30 s; 0: never for this reason). See docs/readiness.md.
+   */
+  unreadyAfterMs?: number
 }
 
 export interface DuckDbSink extends Sink {
@@ -99,6 +104,8 @@ type State = 'new' | 'starting' | 'running' | 'restarting' | 'closing' | 'closed
 
 const RESTART_DELAYS_MS = [100, 1_000, 5_000, 30_000]
 
+export const DEFAULT_UNREADY_AFTER_MS = 30_000
+
 class DuckDbSinkImpl implements DuckDbSink {
   readonly name = 'duckdb'
   readonly routes: readonly HttpRoute[] = queryRoutes(this)
@@ -113,6 +120,9 @@ class DuckDbSinkImpl implements DuckDbSink {
   private readonly log: LogFn
   private restarts = 0
   private restartTimer: NodeJS.Timeout | undefined
+  /** Since when every transaction failed (performance.now() ms); undefined after a success. */
+  private failingSince: number | undefined
+  private probeTimer: NodeJS.Timeout | undefined
 
   constructor (private readonly o: DuckDbSinkOptions) {
     this.metrics = duckDbMetrics(o.registry)
@@ -192,7 +202,16 @@ class DuckDbSinkImpl implements DuckDbSink {
     })
   }
 
-  ready (): boolean { return this.state === 'running' }
+  /**
+   * Ready: started, not restarting, and not failing every commit for longer than unreadyAfterMs.
+   * While commits fail the sink checks now and then (a probe transaction) whether they work again,
+   * since a sink that is not ready may get no writes to find out.
+   */
+  ready (): boolean {
+    if (this.state !== 'running') return false
+    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
+    return this.failingSince === undefined || after <= 0 || performance.now() - this.failingSince < after
+  }
 
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
     const parts: string[] = []
@@ -223,6 +242,7 @@ class DuckDbSinkImpl implements DuckDbSink {
     const wasRunning = this.state === 'running'
     this.state = 'closing'
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
+    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer)
     try {
       if (wasRunning) await this.host?.close()
     } finally {
@@ -240,6 +260,9 @@ class DuckDbSinkImpl implements DuckDbSink {
 
   private settled (r: CommitReport): void {
     const m = this.metrics
+    // A batch refused alone (no transaction) tells nothing about the store.
+    if (r.error === undefined) this.failingSince = undefined
+    else if (r.rows > 0 || r.seqs.length > 1) this.failing()
     if (r.seqs.length > 0 && (r.rows > 0 || r.error === undefined)) {
       m.transactions.inc({ result: r.error === undefined ? 'committed' : 'failed' })
       if (r.error === undefined) {
@@ -260,6 +283,31 @@ class DuckDbSinkImpl implements DuckDbSink {
   private rejectAll (error: IngestError): void {
     for (const p of this.pending.values()) p.reject(error)
     this.pending.clear()
+  }
+
+  /** A transaction failed: note since when, and probe until one commits again. */
+  private failing (): void {
+    this.failingSince ??= performance.now()
+    if (this.probeTimer !== undefined) return
+    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
+    const every = Math.max(250, Math.min(5_000, after > 0 ? Math.floor(after / 4) : 5_000))
+    const probe = (): void => {
+      this.probeTimer = undefined
+      if (this.failingSince === undefined || this.state === 'closing' || this.state === 'closed') return
+      const host = this.state === 'running' ? this.host : undefined
+      const next = (): void => {
+        if (this.failingSince === undefined || this.state === 'closing' || this.state === 'closed') return
+        this.probeTimer = setTimeout(probe, every)
+        this.probeTimer.unref()
+      }
+      if (host === undefined) { next(); return }
+      host.call({ kind: 'probe' }).then(() => {
+        if (this.failingSince !== undefined) this.log('info', 'the DuckDB store commits again', { failedForMs: Math.round(performance.now() - this.failingSince) })
+        this.failingSince = undefined
+      }, () => next())
+    }
+    this.probeTimer = setTimeout(probe, every)
+    this.probeTimer.unref()
   }
 
   /** The worker died: answer every waiting write (their transaction is gone), then start again. */

@@ -5,7 +5,7 @@
  * query that may run at once).
  */
 import { statSync } from 'node:fs'
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api'
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
@@ -15,7 +15,7 @@ import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
 import { streamReadOnlyQuery, DEFAULT_QUERY_LIMITS, type PartWriter, type QueryLimits, type QuerySummary } from './query-guard.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
 import { applyRetention, retentionInterval, type RetentionResult } from './retention.js'
-import { loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
+import { isOutOfMemory, loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
 import { StoredSeries } from './stored-series.js'
 
 /** What the store needs of the process' series index (src/series/series-index.ts has all of it). */
@@ -55,6 +55,11 @@ export interface StoreOptions {
   queryConcurrency?: number
   faults?: StoreFaults
   log?: LogFn
+  /**
+   * DuckDB invalidated the database after a fatal error (a failed rollback): nothing more can be
+   * done with this instance. The host closes the store and starts it again (the file is reopened).
+   */
+  onInvalidated?: (error: IngestError) => void
 }
 
 export interface StoreStats {
@@ -69,6 +74,10 @@ export interface StoreStats {
   readonly heapUsedBytes: number
   /** Memory outside the JavaScript heap held by that thread's objects (batch buffers). */
   readonly externalBytes: number
+  /** Transactions run again after DuckDB ran out of memory. */
+  readonly memoryRetries: number
+  /** Queries stopped to free memory for a transaction. */
+  readonly queriesStopped: number
 }
 
 /**
@@ -79,6 +88,63 @@ export interface StoreStats {
  * the cache fills). Raise it for large series counts or heavy queries.
  */
 export const DEFAULT_MEMORY_LIMIT = '96MB'
+
+/**
+ * Label bytes of new series after which a transaction commits without waiting for more batches:
+ * a series row holds its labels twice (the MAP and the key), and DuckDB holds a transaction's rows
+ * in its buffer pool until they are checkpointed. Measured with 384 KB label sets at 96 MB: commits
+ * of 8 MB of labels ran on for ever; 23 MB failed the third time, and the failed rollback invalidated
+ * the database. A single batch larger than this still goes in one transaction of its own.
+ */
+export function transactionLabelBudget (memoryLimitBytes: number): number {
+  return Math.max(1 << 20, Math.floor(memoryLimitBytes / 12))
+}
+
+/** Bytes of a DuckDB size text ('96MB', '1GiB', '100663296B'); undefined when not understood. */
+export function duckDbBytes (text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text)
+  if (m === null) return undefined
+  const units: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 }
+  const unit = units[m[2]!.toLowerCase()]
+  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit)
+}
+
+/** Memory limits tried at start: the setting, then twice and four times it (see `open`). */
+const START_LIMIT_FACTORS = [1, 2, 4]
+
+/**
+ * The reader connection as a query sees it: every statement it prepares is noted in `made`. A failed
+ * query's memory stays allocated in DuckDB until its prepared statement is destroyed, which the
+ * garbage collector does only when it gets round to it: three failed 64 MB queries in a row held
+ * 87 MiB of a 96 MB limit, and every commit failed meanwhile. The store destroys them at once.
+ */
+function noting (connection: DuckDBConnection, made: DuckDBPreparedStatement[]): DuckDBConnection {
+  const note = async (p: Promise<DuckDBPreparedStatement>): Promise<DuckDBPreparedStatement> => { const s = await p; made.push(s); return s }
+  return new Proxy(connection, {
+    get (target, key) {
+      if (key === 'prepare') return async (sql: string) => await note(target.prepare(sql))
+      if (key === 'extractStatements') {
+        return async (sql: string) => {
+          const extracted = await target.extractStatements(sql)
+          return new Proxy(extracted, {
+            get (t, k) {
+              if (k === 'prepare') return async (index: number) => await note(t.prepare(index))
+              const v = Reflect.get(t, k, t) as unknown
+              return typeof v === 'function' ? v.bind(t) : v
+            }
+          }) satisfies DuckDBExtractedStatements
+        }
+      }
+      const v = Reflect.get(target, key, target) as unknown
+      return typeof v === 'function' ? v.bind(target) : v
+    }
+  })
+}
+
+/** Whether a DuckDB error says the database can no longer be used in this process. */
+function isFatal (err: unknown): boolean {
+  return /FATAL Error|database has been invalidated/i.test(err instanceof Error ? err.message : String(err))
+}
 
 /** Writer connections: a transaction commits on one while the next takes batches on the other. */
 const LANES = 2
@@ -103,12 +169,44 @@ export class DuckDbStore implements TransactionWriter {
   /** Reader connections not running a query, and queries waiting for one. */
   private readonly freeReaders: DuckDBConnection[]
   private readonly readerWaiters: Array<(c: DuckDBConnection) => void> = []
+  /** Readers running a query, with the reason when the store stopped it (writes come first). */
+  private readonly busyReaders = new Map<DuckDBConnection, IngestError | undefined>()
+  /** Called once no query runs: a transaction run again for memory waits for stopped queries to let go. */
+  private idleWaiters: Array<() => void> = []
+  private memoryRetries = 0
+  private queriesStopped = 0
+  private invalidated = false
+  private readonly labelBudget: number
+  /** Label bytes of new series appended per open transaction. */
+  private readonly labelBytes = new Map<number, number>()
   private readonly faults: StoreFaults
 
-  /** Opens the file, creates the schema, loads the known series, and is ready for writes. */
+  /**
+   * Opens the file, creates the schema, loads the known series, and is ready for writes.
+   *
+   * A start must not fail because of what the store accepted earlier: when DuckDB runs out of memory
+   * while it opens the file (replaying the write-ahead log of a large transaction) or loads the
+   * series, the store is opened again with twice, then four times the memory limit, and says so.
+   */
   static async open (o: StoreOptions, onSettled: (report: CommitReport) => void): Promise<{ store: DuckDbStore, loaded: LoadedSeries }> {
+    const limit = o.memoryLimit ?? DEFAULT_MEMORY_LIMIT
+    const bytes = duckDbBytes(limit)
+    for (let i = 0; ; i++) {
+      const memoryLimit = i === 0 || bytes === undefined ? limit : `${bytes * START_LIMIT_FACTORS[i]!}B`
+      try {
+        const opened = await DuckDbStore.openWith({ ...o, memoryLimit }, onSettled)
+        if (i > 0) o.log?.('warn', 'the DuckDB store needed more memory than duckdb-memory-limit to open; it runs with more', { memoryLimit: limit, runsWith: memoryLimit })
+        return opened
+      } catch (err) {
+        if (bytes === undefined || i + 1 >= START_LIMIT_FACTORS.length || !isOutOfMemory(err)) throw err
+        o.log?.('warn', 'opening the DuckDB store ran out of memory; trying with more', { memoryLimit, reason: (err as Error).message.split('\n')[0] })
+      }
+    }
+  }
+
+  private static async openWith (o: StoreOptions & { memoryLimit: string }, onSettled: (report: CommitReport) => void): Promise<{ store: DuckDbStore, loaded: LoadedSeries }> {
     const instance = await openDatabase(o.dataDir, {
-      memoryLimit: o.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
+      memoryLimit: o.memoryLimit,
       checkpointThreshold: o.checkpointThreshold ?? '16MB',
       ...(o.threads !== undefined ? { threads: o.threads } : {})
     })
@@ -138,6 +236,7 @@ export class DuckDbStore implements TransactionWriter {
   ) {
     this.faults = { ...o.faults }
     this.freeReaders = [...readers]
+    this.labelBudget = transactionLabelBudget(duckDbBytes(o.memoryLimit ?? DEFAULT_MEMORY_LIMIT) ?? 96e6)
     this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows, ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}) }, report => {
       if (report.error === undefined) {
         this.commits++
@@ -162,14 +261,28 @@ export class DuckDbStore implements TransactionWriter {
 
   /**
    * Runs a read-only query on a free reader connection (waiting for one when all run queries) and
-   * writes its answer in parts (query-guard.ts). The sink in front bounds how many wait.
+   * writes its answer in parts (query-guard.ts). The sink in front bounds how many wait. Queries may
+   * fail, writes must not: a transaction that runs out of memory stops the queries running (see
+   * `retry`), which then fail with `query_failed` and say why.
    */
   async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
     if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
     const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
+    this.busyReaders.set(reader, undefined)
+    const made: DuckDBPreparedStatement[] = []
     try {
-      return await streamReadOnlyQuery(reader, sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
+      return await streamReadOnlyQuery(noting(reader, made), sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
+    } catch (err) {
+      // A failed query: give its memory back now (see `noting`), not when the garbage collector runs.
+      for (const statement of made) { try { statement.destroySync() } catch { /* already gone */ } }
+      throw this.busyReaders.get(reader) ?? err
     } finally {
+      this.busyReaders.delete(reader)
+      if (this.busyReaders.size === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters
+        this.idleWaiters = []
+        for (const resolve of waiters) resolve()
+      }
       const next = this.readerWaiters.shift()
       if (next !== undefined) next(reader)
       else this.freeReaders.push(reader)
@@ -207,8 +320,45 @@ export class DuckDbStore implements TransactionWriter {
       fileBytes: size(file),
       walBytes: size(`${file}.wal`),
       heapUsedBytes: memory.heapUsed,
-      externalBytes: memory.external
+      externalBytes: memory.external,
+      memoryRetries: this.memoryRetries,
+      queriesStopped: this.queriesStopped
     }
+  }
+
+  /**
+   * Proves that the store can commit: a transaction that really writes between two group commits.
+   * It replaces the schema-version row with a copy of itself (an insert and a delete of a committed
+   * row both go to the write-ahead log; `SET version = version` is skipped by DuckDB and proved
+   * nothing). The sink runs it while commits fail, to see them work again.
+   */
+  async probe (): Promise<void> {
+    await this.committer.exclusive(async () => {
+      const c = this.writers[0]!.connection
+      await c.run('BEGIN TRANSACTION')
+      try {
+        await c.run('INSERT INTO prom_ingest_schema SELECT max(version) FROM prom_ingest_schema')
+        await c.run('DELETE FROM prom_ingest_schema WHERE rowid = (SELECT min(rowid) FROM prom_ingest_schema)')
+        await c.run('COMMIT')
+      } catch (err) {
+        this.checkFatal(err)
+        try { await c.run('ROLLBACK') } catch { /* already rolled back */ }
+        throw new IngestError('sink_failed', `the DuckDB store cannot commit: ${(err as Error).message.split('\n')[0]}`)
+      }
+    })
+  }
+
+  /** Closes everything at once, committing nothing (after DuckDB invalidated the database). */
+  abandon (): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
+    for (const lane of this.writers) {
+      try { lane.appender?.close() } catch { /* the instance is unusable anyway */ }
+      try { lane.connection.closeSync() } catch { /* idem */ }
+    }
+    for (const reader of this.readers) { try { reader.closeSync() } catch { /* idem */ } }
+    try { this.instance.closeSync() } catch { /* idem */ }
   }
 
   /** Commits what is pending, then closes the connections and the file. */
@@ -237,13 +387,20 @@ export class DuckDbStore implements TransactionWriter {
       lane.appender = await BatchAppender.create(lane.connection, this.stored, this.o.index)
       lane.spoiled = false
     }
-    await lane.connection.run('BEGIN TRANSACTION')
+    this.labelBytes.delete(txn.id)
+    try {
+      await lane.connection.run('BEGIN TRANSACTION')
+    } catch (err) {
+      this.checkFatal(err)
+      throw err
+    }
   }
 
   append (txn: Txn, batch: RowBatch): number | IngestError {
     const now = Date.now()
     const result = this.writers[txn.lane]!.appender!.append(batch, now, txn.id)
     if ('rejected' in result) return result.rejected
+    if (result.labelBytes > 0) this.labelBytes.set(txn.id, (this.labelBytes.get(txn.id) ?? 0) + result.labelBytes)
     this.metadata.collect(batch, now, txn.id)
     return result.rows.samples + result.rows.histograms + result.rows.exemplars
   }
@@ -255,7 +412,13 @@ export class DuckDbStore implements TransactionWriter {
       this.faults.failCommits!--
       await lane.connection.run("SELECT error('injected commit failure (StoreFaults.failCommits)')")
     }
-    await lane.connection.run('COMMIT')
+    try {
+      await lane.connection.run('COMMIT')
+    } catch (err) {
+      this.checkFatal(err)
+      throw err
+    }
+    this.labelBytes.delete(txn.id)
     this.stored.commit(txn.id)
     try {
       await this.metadata.write(lane.connection, Date.now(), txn.id)
@@ -270,7 +433,59 @@ export class DuckDbStore implements TransactionWriter {
     lane.spoiled = true
     this.stored.rollback(txn.id)
     this.metadata.rollback(txn.id)
-    await lane.connection.run('ROLLBACK')
+    this.labelBytes.delete(txn.id)
+    try {
+      await lane.connection.run('ROLLBACK')
+    } catch (err) {
+      this.checkFatal(err)
+      throw err
+    }
+  }
+
+  /** The transaction holds as many label bytes of new series as it should (see transactionLabelBudget). */
+  full (txn: Txn): boolean {
+    return (this.labelBytes.get(txn.id) ?? 0) >= this.labelBudget
+  }
+
+  /**
+   * A transaction failed: run it again when DuckDB ran out of memory, after stopping the query that
+   * holds memory (if one runs) and a short pause (20, 40, 80 ms ...) for memory to be given back.
+   */
+  async retry (_txn: Txn, error: IngestError, attempt: number): Promise<boolean> {
+    if (this.invalidated || this.closed || !isOutOfMemory(error)) return false
+    this.memoryRetries++
+    const stopped = this.stopQuery()
+    this.o.log?.('warn', 'a DuckDB transaction ran out of memory; running it again', { attempt, queryStopped: stopped, reason: error.message })
+    await Promise.race([this.queriesIdle(), new Promise(resolve => setTimeout(resolve, 5_000))])
+    await new Promise(resolve => setTimeout(resolve, 20 << Math.min(attempt - 1, 6)))
+    return true
+  }
+
+  /** Interrupts the queries that run, if any; each fails with query_failed. */
+  private stopQuery (): boolean {
+    if (this.busyReaders.size === 0) return false
+    const reason = new IngestError('query_failed', 'the query was stopped: DuckDB ran out of memory, and writes come first (raise duckdb-memory-limit, or ask for less)')
+    for (const reader of this.busyReaders.keys()) {
+      this.busyReaders.set(reader, reason)
+      this.queriesStopped++
+      reader.interrupt()
+    }
+    return true
+  }
+
+  /** Resolves once no query runs. */
+  private queriesIdle (): Promise<void> {
+    if (this.busyReaders.size === 0) return Promise.resolve()
+    return new Promise(resolve => this.idleWaiters.push(resolve))
+  }
+
+  /** After a fatal DuckDB error the instance is unusable: tell the host once, so it starts the store again. */
+  private checkFatal (err: unknown): void {
+    if (this.invalidated || !isFatal(err)) return
+    this.invalidated = true
+    const error = new IngestError('sink_failed', `DuckDB invalidated the database: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`)
+    this.o.log?.('error', 'DuckDB invalidated the database after a fatal error; the store starts again', { reason: error.message })
+    setImmediate(() => this.o.onInvalidated?.(error))
   }
 
   private scheduleRetention (): void {

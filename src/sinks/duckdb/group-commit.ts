@@ -14,6 +14,13 @@
  * A failed transaction is rolled back and every batch in it is answered with the same `sink_failed`
  * error; nothing of it is visible, and the next transaction starts clean. Maintenance (retention)
  * runs when no transaction is open or committing.
+ *
+ * Retries: a transaction keeps its batches until it settles. When it fails (in an append or in
+ * COMMIT) and the writer says the failure is worth another try (`retry`: DuckDB ran out of memory,
+ * and the writer freed what it could), it is rolled back, begun again on the same lane and number,
+ * its batches appended again, and committed again, up to MAX_ATTEMPTS times. While that happens the
+ * transaction open on the other lane takes no new batch (they queue for it): it may lean on rows of
+ * the one being run again, which are briefly not marked as stored.
  */
 import type { RowBatch } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
@@ -33,7 +40,17 @@ export interface TransactionWriter {
   append(txn: Txn, batch: RowBatch): number | IngestError
   commit(txn: Txn): Promise<void>
   rollback(txn: Txn): Promise<void>
+  /** Optional: the transaction holds as much as it should (bytes, not rows); commit it now. */
+  full?(txn: Txn): boolean
+  /**
+   * Optional: whether a transaction that failed with `error` is worth running again from its batches
+   * (attempt 1 is the first retry). The writer may free resources before it answers.
+   */
+  retry?(txn: Txn, error: IngestError, attempt: number): Promise<boolean>
 }
+
+/** Most runs of one transaction (the first and the retries). */
+export const MAX_ATTEMPTS = 5
 
 export interface GroupCommitOptions {
   /** Longest a transaction stays open after its first batch, ms. */
@@ -71,6 +88,8 @@ export function sinkFailed (err: unknown, what: string): IngestError {
 interface Open {
   readonly txn: Txn
   readonly seqs: number[]
+  /** The batches appended (kept for a retry, when the writer can retry), in the order of seqs. */
+  readonly batches: RowBatch[]
   rows: number
   spoiled: IngestError | undefined
 }
@@ -88,12 +107,18 @@ export class GroupCommitter {
   private arrived: (() => void) | undefined
   private running: Promise<void> | undefined
   private lastArrival = 0
+  /** A transaction is being run again: the open one takes no new batch meanwhile. */
+  private pausing = false
+  /** Batches are kept for retries only when the writer can retry (decided once). */
+  private readonly keep: boolean
 
   constructor (
     private readonly writer: TransactionWriter,
     private readonly options: GroupCommitOptions,
     private readonly onSettled: (report: CommitReport) => void
-  ) {}
+  ) {
+    this.keep = writer.retry !== undefined
+  }
 
   /** Writes not answered yet: queued, in the open transaction, or committing. */
   get waiting (): number { return this.queue.length + (this.open?.seqs.length ?? 0) + this.inFlightWrites }
@@ -101,9 +126,9 @@ export class GroupCommitter {
   submit (seq: number, batch: RowBatch): void {
     this.lastArrival = performance.now()
     const open = this.open
-    if (open !== undefined && open.spoiled === undefined && open.rows < this.options.commitMaxRows) {
+    if (open !== undefined && !this.pausing && open.spoiled === undefined && !this.isFull(open)) {
       this.appendOne(open, seq, batch)
-      if (open.rows >= this.options.commitMaxRows || open.spoiled !== undefined) this.wake?.()
+      if (this.isFull(open) || open.spoiled !== undefined) this.wake?.()
       return
     }
     this.queue.push({ seq, batch })
@@ -139,6 +164,10 @@ export class GroupCommitter {
     })
   }
 
+  private isFull (open: Open): boolean {
+    return open.rows >= this.options.commitMaxRows || (this.writer.full?.(open.txn) ?? false)
+  }
+
   private appendOne (open: Open, seq: number, batch: RowBatch): void {
     let result: number | IngestError
     try {
@@ -146,6 +175,7 @@ export class GroupCommitter {
     } catch (err) {
       open.spoiled = sinkFailed(err, 'appending to the DuckDB transaction failed')
       open.seqs.push(seq)
+      if (this.keep) open.batches.push(batch)
       return
     }
     if (result instanceof IngestError) {
@@ -153,7 +183,18 @@ export class GroupCommitter {
       return
     }
     open.seqs.push(seq)
+    if (this.keep) open.batches.push(batch)
     open.rows += result
+  }
+
+  /** Appends what queued while a transaction was run again to the open one. */
+  private resume (): void {
+    const open = this.open
+    while (open !== undefined && this.queue.length > 0 && open.spoiled === undefined && !this.isFull(open)) {
+      const { seq, batch } = this.queue.shift()!
+      this.appendOne(open, seq, batch)
+    }
+    if (open !== undefined && (open.spoiled !== undefined || this.isFull(open))) this.wake?.()
   }
 
   private async loop (): Promise<void> {
@@ -201,14 +242,14 @@ export class GroupCommitter {
       return
     }
     const began = performance.now()
-    const open: Open = { txn, seqs: [], rows: 0, spoiled: undefined }
+    const open: Open = { txn, seqs: [], batches: [], rows: 0, spoiled: undefined }
     this.open = open
-    while (this.queue.length > 0 && open.spoiled === undefined && open.rows < this.options.commitMaxRows) {
+    while (!this.pausing && this.queue.length > 0 && open.spoiled === undefined && !this.isFull(open)) {
       const { seq, batch } = this.queue.shift()!
       this.appendOne(open, seq, batch)
     }
     const quiet = this.options.commitQuiet ?? DEFAULT_COMMIT_QUIET_MS
-    while (open.spoiled === undefined && !this.urgent && open.rows < this.options.commitMaxRows) {
+    while (open.spoiled === undefined && !this.urgent && !this.isFull(open)) {
       const now = performance.now()
       const left = began + this.options.commitInterval - now
       if (left <= 0) break
@@ -224,9 +265,8 @@ export class GroupCommitter {
 
     // Commits go in order; this one may rely on the previous one's rows.
     const previousCommitted = await this.finishInFlight()
-    let error = open.spoiled
-    if (error === undefined && !previousCommitted) error = new IngestError('sink_failed', 'the DuckDB transaction before this one failed, and this one may depend on its rows; rolled back')
-    if (error !== undefined) {
+    if (!previousCommitted) {
+      const error = new IngestError('sink_failed', 'the DuckDB transaction before this one failed, and this one may depend on its rows; rolled back')
       try { await this.writer.rollback(txn) } catch { /* the transaction is gone either way */ }
       this.onSettled({ seqs: open.seqs, rows: open.rows, transactionMs: performance.now() - began, commitMs: 0, error })
       return
@@ -235,17 +275,65 @@ export class GroupCommitter {
     this.inFlight = this.commit(open, began)
   }
 
+  /** Commits the transaction (a spoiled one fails at once), running it again while the writer says so. */
   private async commit (open: Open, began: number): Promise<boolean> {
     const commitStart = performance.now()
-    let error: IngestError | undefined
-    try {
-      await this.writer.commit(open.txn)
-    } catch (err) {
-      error = sinkFailed(err, 'the DuckDB commit failed')
-      try { await this.writer.rollback(open.txn) } catch { /* the transaction is gone either way */ }
+    let error: IngestError | undefined = open.spoiled
+    for (let attempt = 1; ; attempt++) {
+      if (error === undefined) {
+        try {
+          await this.writer.commit(open.txn)
+          break
+        } catch (err) {
+          error = sinkFailed(err, 'the DuckDB commit failed')
+        }
+      }
+      const again = this.keep && attempt < MAX_ATTEMPTS && await this.writer.retry!(open.txn, error, attempt)
+      if (!again) {
+        try { await this.writer.rollback(open.txn) } catch { /* the transaction is gone either way */ }
+        break
+      }
+      error = await this.runAgain(open)
     }
     const end = performance.now()
     this.onSettled({ seqs: open.seqs, rows: open.rows, transactionMs: end - began, commitMs: end - commitStart, error })
     return error === undefined
+  }
+
+  /** Rolls the transaction back and appends its batches again in a new one (same lane and number). */
+  private async runAgain (open: Open): Promise<IngestError | undefined> {
+    this.pausing = true
+    try {
+      try { await this.writer.rollback(open.txn) } catch { /* the transaction is gone either way */ }
+      try {
+        await this.writer.begin(open.txn)
+      } catch (err) {
+        return sinkFailed(err, 'could not begin a DuckDB transaction')
+      }
+      const seqs = open.seqs.splice(0)
+      const batches = open.batches.splice(0)
+      open.rows = 0
+      for (let i = 0; i < seqs.length; i++) {
+        let result: number | IngestError
+        try {
+          result = this.writer.append(open.txn, batches[i]!)
+        } catch (err) {
+          open.seqs.push(...seqs.slice(i))
+          open.batches.push(...batches.slice(i))
+          return sinkFailed(err, 'appending to the DuckDB transaction failed')
+        }
+        if (result instanceof IngestError) {
+          this.onSettled({ seqs: [seqs[i]!], rows: 0, transactionMs: 0, commitMs: 0, error: result })
+          continue
+        }
+        open.seqs.push(seqs[i]!)
+        open.batches.push(batches[i]!)
+        open.rows += result
+      }
+      return undefined
+    } finally {
+      this.pausing = false
+      this.resume()
+    }
   }
 }

@@ -9,7 +9,7 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { IngestError, type ErrorCode } from '../../errors.js'
-import { SCHEMA_VERSION, schemaStatements } from './schema.js'
+import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js'
 
 export const DB_FILE = 'prom-ingest.duckdb'
 
@@ -69,15 +69,20 @@ export async function ensureSchema (connection: DuckDBConnection): Promise<{ cre
     if (version > SCHEMA_VERSION) {
       throw new IngestError('config_invalid', `the database was written by a newer prom-ingest (schema ${version}, this one knows ${SCHEMA_VERSION})`)
     }
+    if (version < SCHEMA_VERSION) await inTransaction(connection, migrationStatements(version))
     return { created: false }
   }
+  await inTransaction(connection, schemaStatements())
+  return { created: true }
+}
+
+async function inTransaction (connection: DuckDBConnection, statements: string[]): Promise<void> {
   await connection.run('BEGIN TRANSACTION')
   try {
-    for (const sql of schemaStatements()) await connection.run(sql)
+    for (const sql of statements) await connection.run(sql)
     await connection.run('COMMIT')
   } catch (err) {
     try { await connection.run('ROLLBACK') } catch { /* nothing to undo */ }
     throw err
   }
-  return { created: true }
 }

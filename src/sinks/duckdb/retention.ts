@@ -35,14 +35,14 @@ export async function applyRetention (connection: DuckDBConnection, cutoffMs: nu
   const started = performance.now()
   await connection.run('BEGIN TRANSACTION')
   try {
-    const samples = await changed(connection, 'DELETE FROM samples WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
-    const histograms = await changed(connection, 'DELETE FROM histograms WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
+    const samples = await changed(connection, 'DELETE FROM sample_rows WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
+    const histograms = await changed(connection, 'DELETE FROM histogram_rows WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
     const exemplars = await changed(connection, 'DELETE FROM exemplars WHERE ts < epoch_ms($1::BIGINT)', cutoffMs)
     const metadata = await changed(connection, 'DELETE FROM metadata WHERE last_seen < epoch_ms($1::BIGINT)', cutoffMs)
     const reader = await connection.runAndReadAll(`DELETE FROM series s
       WHERE s.first_seen < epoch_ms($1::BIGINT)
-        AND NOT EXISTS (SELECT 1 FROM samples x WHERE x.series_id = s.id)
-        AND NOT EXISTS (SELECT 1 FROM histograms h WHERE h.series_id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM sample_rows x WHERE x.series_id = s.id)
+        AND NOT EXISTS (SELECT 1 FROM histogram_rows h WHERE h.series_id = s.id)
         AND NOT EXISTS (SELECT 1 FROM exemplars e WHERE e.series_id = s.id)
       RETURNING id`, [BigInt(Math.trunc(cutoffMs))])
     const seriesIds = reader.getColumns()[0]?.map(Number) ?? []

@@ -12,11 +12,29 @@
  * - Small closed sets are ENUMs, so a data chunk takes the batch's uint8 codes as they are.
  * - No foreign keys and no indexes on the fact tables: appends stay bulk copies; DuckDB's zone maps
  *   on `ts` serve time filters. `series.id` is the one primary key (series rows are few).
+ * - Resent requests (a sender retries when it got no answer, though the rows were committed) append
+ *   their rows again. Samples and histograms are stored as appended (`sample_rows`,
+ *   `histogram_rows`), and read through the views `samples` and `histograms`, which show each
+ *   (series, timestamp) once: the row stored first (lowest rowid), whatever a later resend carried
+ *   (docs/store-dedup.md). Compaction will drop the extra rows for good.
  */
 import { METRIC_TYPES } from '../../batch/layout.js'
 
-/** Bump when a table changes; `createSchema` refuses a file written with a newer version. */
-export const SCHEMA_VERSION = 1
+/**
+ * Bump when a table changes; `createSchema` refuses a file written with a newer version, and
+ * `migrationStatements` brings an older one up to date. 2: `samples` and `histograms` became
+ * views that show each (series, timestamp) once over the tables `sample_rows` and `histogram_rows`.
+ */
+export const SCHEMA_VERSION = 2
+
+/** The table that holds the rows of `TABLES[name]` as appended (the name users read may be a view over it). */
+export const STORED_AS: Readonly<Record<TableName, string>> = {
+  series: 'series',
+  samples: 'sample_rows',
+  exemplars: 'exemplars',
+  histograms: 'histogram_rows',
+  metadata: 'metadata'
+}
 
 /** Names of the reset hints, index = the batch's histogramResetHints code. */
 export const RESET_HINTS = ['unknown', 'yes', 'no', 'gauge'] as const
@@ -80,9 +98,54 @@ export const TABLES = {
 
 export type TableName = keyof typeof TABLES
 
+function quoted (col: string): string {
+  return col === 'count' || col === 'sum' || col === 'schema' ? `"${col}"` : col
+}
+
 function createTable (name: TableName, extra = ''): string {
-  const cols = TABLES[name].map(([col, type]) => `  ${col === 'count' || col === 'sum' || col === 'schema' ? `"${col}"` : col} ${type}`)
-  return `CREATE TABLE ${name} (\n${cols.join(',\n')}${extra})`
+  const cols = TABLES[name].map(([col, type]) => `  ${quoted(col)} ${type}`)
+  return `CREATE TABLE ${STORED_AS[name]} (\n${cols.join(',\n')}${extra})`
+}
+
+/**
+ * The view that shows each (series_id, ts) of a table once: the row stored first. Filters on
+ * series_id and ts pass through the GROUP BY to the scan. arg_min_null keeps a NULL (start_ts) and
+ * a value's bits (stale markers).
+ */
+function onceView (name: 'samples' | 'histograms'): string {
+  const rest = TABLES[name].filter(([col]) => col !== 'series_id' && col !== 'ts').map(([col]) => `arg_min_null(${quoted(col)}, rowid) AS ${quoted(col)}`)
+  return `CREATE VIEW ${name} AS
+  SELECT series_id, ts, ${rest.join(', ')}
+  FROM ${STORED_AS[name]} GROUP BY series_id, ts`
+}
+
+/** The views over the tables (created after them, and again by a migration). */
+function viewStatements (): string[] {
+  return [
+    onceView('samples'),
+    onceView('histograms'),
+    // The views most questions start from: every row with its series' name, labels and tenant.
+    `CREATE VIEW samples_with_labels AS
+  SELECT s.metric, s.labels, s.tenant, x.series_id, x.ts, x.value, x.start_ts
+  FROM samples x JOIN series s ON s.id = x.series_id`,
+    `CREATE VIEW histograms_with_labels AS
+  SELECT s.metric, s.labels, s.tenant, h.*
+  FROM histograms h JOIN series s ON s.id = h.series_id`,
+    `CREATE VIEW exemplars_with_labels AS
+  SELECT s.metric, s.labels AS series_labels, s.tenant, e.series_id, e.ts, e.value, e.labels AS exemplar_labels
+  FROM exemplars e JOIN series s ON s.id = e.series_id`
+  ]
+}
+
+/** Statements that bring a database of schema `from` to SCHEMA_VERSION (run inside one transaction). */
+export function migrationStatements (from: number): string[] {
+  const out: string[] = []
+  if (from < 2) {
+    out.push('DROP VIEW samples_with_labels', 'DROP VIEW histograms_with_labels', 'DROP VIEW exemplars_with_labels',
+      'ALTER TABLE samples RENAME TO sample_rows', 'ALTER TABLE histograms RENAME TO histogram_rows', ...viewStatements())
+  }
+  out.push(`INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`)
+  return out
 }
 
 /** Every statement that creates the schema, in order (run once, inside one transaction). */
@@ -96,16 +159,7 @@ export function schemaStatements (): string[] {
     createTable('exemplars'),
     createTable('histograms'),
     createTable('metadata', ',\n  PRIMARY KEY (tenant, family)'),
-    // The views most questions start from: every row with its series' name, labels and tenant.
-    `CREATE VIEW samples_with_labels AS
-  SELECT s.metric, s.labels, s.tenant, x.series_id, x.ts, x.value, x.start_ts
-  FROM samples x JOIN series s ON s.id = x.series_id`,
-    `CREATE VIEW histograms_with_labels AS
-  SELECT s.metric, s.labels, s.tenant, h.*
-  FROM histograms h JOIN series s ON s.id = h.series_id`,
-    `CREATE VIEW exemplars_with_labels AS
-  SELECT s.metric, s.labels AS series_labels, s.tenant, e.series_id, e.ts, e.value, e.labels AS exemplar_labels
-  FROM exemplars e JOIN series s ON s.id = e.series_id`,
+    ...viewStatements(),
     'CREATE TABLE prom_ingest_schema (version INTEGER NOT NULL)',
     `INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`
   ]

@@ -20,16 +20,19 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
   switch (c.kind) {
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
+    case 'probe': return await store.probe()
   }
 }
 
 async function main (): Promise<void> {
-  let store: DuckDbStore
+  let store: DuckDbStore | undefined
   try {
     const opened = await DuckDbStore.open({
       ...data.options,
       ...(index !== undefined ? { index } : {}),
-      log: (level, msg, obj) => post({ t: 'log', level, msg, obj })
+      log: (level, msg, obj) => post({ t: 'log', level, msg, obj }),
+      // DuckDB cannot go on with this database: close it and end the thread; the sink starts a new one.
+      onInvalidated: () => { store?.abandon(); setTimeout(() => process.exit(71), 20) }
     }, r => post({ t: 'settled', seqs: r.seqs, rows: r.rows, transactionMs: r.transactionMs, commitMs: r.commitMs, error: r.error?.toWire() }))
     store = opened.store
     post({ t: 'ready', loaded: opened.loaded })
@@ -42,14 +45,15 @@ async function main (): Promise<void> {
   const queries = new Map<number, { credit: number, wake: (() => void) | undefined, cancelled: boolean, readonly stop: AbortController }>()
   let writes = 0
   const exitAt = data.options.faults?.exitWorkerAtWrite
+  const running = store // narrowed: the message handler below runs only once the store is open
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
       case 'write':
         if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream
-        store.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
+        running.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
         break
       case 'call':
-        call(store, m.call).then(
+        call(running, m.call).then(
           value => post({ t: 'reply', id: m.id, value }),
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
@@ -80,7 +84,7 @@ async function main (): Promise<void> {
         break
       }
       case 'close':
-        store.close().then(
+        running.close().then(
           () => { post({ t: 'closed' }); port.close() },
           err => { post({ t: 'log', level: 'error', msg: 'closing the DuckDB store failed', obj: { reason: (err as Error).message } }); post({ t: 'closed' }); port.close() })
         break

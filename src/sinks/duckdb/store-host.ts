@@ -42,19 +42,29 @@ export class InProcessHost implements StoreHost {
   constructor (private readonly o: HostOptions) {}
 
   async start (): Promise<LoadedSeries> {
-    const { store, loaded } = await DuckDbStore.open({ ...this.o.store, ...(this.o.index !== undefined ? { index: this.o.index } : {}), log: this.o.log }, this.o.onSettled)
+    const onInvalidated = (error: IngestError): void => {
+      this.store?.abandon()
+      this.store = undefined
+      this.o.onLost(error)
+    }
+    const { store, loaded } = await DuckDbStore.open({ ...this.o.store, ...(this.o.index !== undefined ? { index: this.o.index } : {}), log: this.o.log, onInvalidated }, this.o.onSettled)
     this.store = store
     return loaded
   }
 
-  submit (seq: number, batch: RowBatch): void { this.store!.submit(seq, batch) }
+  submit (seq: number, batch: RowBatch): void {
+    if (this.store === undefined) throw new IngestError('sink_failed', 'the DuckDB store is not open')
+    this.store.submit(seq, batch)
+  }
 
   async call<K extends Call['kind']> (c: Extract<Call, { kind: K }>): Promise<CallResult[K]> {
-    const store = this.store!
+    const store = this.store
+    if (store === undefined) throw new IngestError('sink_failed', 'the DuckDB store is not open')
     const call = c as Call
     switch (call.kind) {
       case 'retention': return await store.retention(call.nowMs) as CallResult[K]
       case 'stats': return store.stats() as CallResult[K]
+      case 'probe': return await store.probe() as CallResult[K]
     }
   }
 

@@ -21,10 +21,12 @@ export interface SinkWorkerData {
 export type Call =
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
+  | { readonly kind: 'probe' }
 
 export interface CallResult {
   retention: RetentionResult
   stats: StoreStats
+  probe: undefined
 }
 
 export type ToWorker =

@@ -54,7 +54,7 @@ describe('prom-ingest query on the file', () => {
   })
 
   it('refuses writes, and says why', async () => {
-    for (const sql of ['DELETE FROM samples', 'DROP TABLE series', `COPY samples TO '${join(dir, 'x.csv')}'`, 'SELECT 1; DELETE FROM samples']) {
+    for (const sql of ['DELETE FROM sample_rows', 'DROP TABLE series', `COPY samples TO '${join(dir, 'x.csv')}'`, 'SELECT 1; DELETE FROM sample_rows']) {
       const r = await capture(() => runQuery([sql, '--data-dir', dir]))
       expect(r.code).toBe(1)
       expect(r.err).toMatch(/refused/)

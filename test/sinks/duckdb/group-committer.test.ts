@@ -1,12 +1,13 @@
 /**
  * The group committer on its own, with a writer whose commits the test finishes by hand: commits are
  * pipelined over two lanes but happen in order, a transaction that followed a failed one fails too,
- * a batch refused alone does not spoil its transaction, and maintenance waits for quiet.
+ * a batch refused alone does not spoil its transaction, and maintenance waits for quiet; a writer
+ * that can retry gets a failed transaction run again from its batches.
  */
 import { describe, expect, it } from 'vitest'
 import type { RowBatch } from '../../../src/batch/row-batch.js'
 import { IngestError } from '../../../src/errors.js'
-import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from '../../../src/sinks/duckdb/group-commit.js'
+import { GroupCommitter, MAX_ATTEMPTS, type CommitReport, type TransactionWriter, type Txn } from '../../../src/sinks/duckdb/group-commit.js'
 
 /** A batch stand-in: the committer hands batches to the writer untouched. */
 const batch = (rows: number, refuse = false): RowBatch => ({ rows, refuse }) as unknown as RowBatch
@@ -15,7 +16,7 @@ class HandWriter implements TransactionWriter {
   readonly lanes = 2
   readonly log: string[] = []
   private readonly finishers = new Map<number, { ok: () => void, fail: (e: Error) => void }>()
-  private readonly watchers: Array<{ entry: string, resolve: () => void }> = []
+  private readonly watchers: Array<{ entry: string, times: number, resolve: () => void }> = []
 
   async begin (txn: Txn): Promise<void> { this.note(`begin ${txn.id}@${txn.lane}`) }
   append (txn: Txn, b: RowBatch): number | IngestError {
@@ -33,16 +34,19 @@ class HandWriter implements TransactionWriter {
 
   async rollback (txn: Txn): Promise<void> { this.note(`rollback ${txn.id}`) }
 
-  /** Resolves once the committer has done `entry` (at once if it has). */
-  async reached (entry: string): Promise<void> {
-    if (this.log.includes(entry)) return
-    await new Promise<void>(resolve => this.watchers.push({ entry, resolve }))
+  /** Resolves once the committer has done `entry` `times` times (at once if it has). */
+  async reached (entry: string, times = 1): Promise<void> {
+    if (this.count(entry) >= times) return
+    await new Promise<void>(resolve => this.watchers.push({ entry, times, resolve }))
   }
+
+  private count (entry: string): number { return this.log.filter(e => e === entry).length }
 
   private note (entry: string): void {
     this.log.push(entry)
     for (let i = this.watchers.length - 1; i >= 0; i--) {
-      if (this.watchers[i]!.entry === entry) this.watchers.splice(i, 1)[0]!.resolve()
+      const w = this.watchers[i]!
+      if (w.entry === entry && this.count(entry) >= w.times) this.watchers.splice(i, 1)[0]!.resolve()
     }
   }
 
@@ -58,10 +62,18 @@ class HandWriter implements TransactionWriter {
 /** One turn of the event loop: what was free to run has run (no clock involved). */
 const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
+/** A hand writer that asks for a retry when the failure says "memory" (as the store does for DuckDB's out-of-memory errors). */
+class RetryingWriter extends HandWriter {
+  readonly retries: string[] = []
+  async retry (txn: Txn, error: IngestError, attempt: number): Promise<boolean> {
+    this.retries.push(`${txn.id}#${attempt}`)
+    return /memory/i.test(error.message)
+  }
+}
+
 // The committer commits a transaction once no batch arrived for commit-quiet (2 ms): that timer is
 // the feature's own; the tests wait for its effect (the writer's `commit`), never for a time.
-function setup (): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string>, answered: (seq: number) => Promise<void> } {
-  const w = new HandWriter()
+function setup (w: HandWriter = new HandWriter()): { w: HandWriter, c: GroupCommitter, reports: CommitReport[], outcome: Map<number, string>, answered: (seq: number) => Promise<void> } {
   const reports: CommitReport[] = []
   const outcome = new Map<number, string>()
   const waiting = new Map<number, () => void>()
@@ -147,5 +159,41 @@ describe('GroupCommitter', () => {
     w.finish(1)
     await task
     expect(ran).toEqual(['maintenance while committing: 0'])
+  })
+
+  it('runs a transaction that failed for memory again from its batches, and the writes succeed', async () => {
+    const w = new RetryingWriter()
+    const { c, outcome } = setup(w)
+    c.submit(1, batch(10))
+    c.submit(2, batch(20))
+    await w.reached('commit 1')
+    w.finish(1, new Error('Out of Memory Error: failed to pin block'))
+    await w.reached('commit 1', 2)
+    expect(outcome.size).toBe(0) // not answered: run again
+    expect(w.retries).toEqual(['1#1'])
+    const again = w.log.slice(w.log.indexOf('rollback 1'))
+    expect(again.slice(0, 5)).toEqual(['rollback 1', 'begin 1@1', 'append 1', 'append 1', 'commit 1'])
+    w.finish(1)
+    await c.drain()
+    expect([...outcome]).toEqual([[1, 'ok'], [2, 'ok']])
+  })
+
+  it('gives up after MAX_ATTEMPTS runs, and does not retry other failures', async () => {
+    const w = new RetryingWriter()
+    const { c, outcome } = setup(w)
+    c.submit(1, batch(10))
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      await w.reached('commit 1', attempt)
+      w.finish(1, new Error('Out of Memory Error'))
+    }
+    await c.drain()
+    expect(outcome.get(1)).toMatch(/Out of Memory/)
+    expect(w.retries.length).toBe(MAX_ATTEMPTS - 1)
+    c.submit(2, batch(10))
+    await w.reached('commit 2')
+    w.finish(2, new Error('disk full'))
+    await c.drain()
+    expect(outcome.get(2)).toMatch(/disk full/)
+    expect(w.retries.length).toBe(MAX_ATTEMPTS) // asked once, said no
   })
 })

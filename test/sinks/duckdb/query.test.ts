@@ -39,17 +39,17 @@ function attempts (d: string): string[] {
   const file = join(d, 'outside.csv')
   writeFileSync(file, 'a\n1\n')
   return [
-    'DELETE FROM samples',
+    'DELETE FROM sample_rows',
     "UPDATE series SET metric = 'x'",
-    'INSERT INTO samples SELECT * FROM samples',
-    'DROP TABLE samples',
+    'INSERT INTO sample_rows SELECT * FROM sample_rows',
+    'DROP TABLE sample_rows',
     'DROP VIEW samples_with_labels',
-    'TRUNCATE samples',
+    'TRUNCATE sample_rows',
     'CREATE TABLE t AS SELECT 1',
     'CREATE VIEW v AS SELECT 1',
     'CREATE MACRO m(a) AS a + 1',
     'CREATE SEQUENCE s',
-    'ALTER TABLE samples ADD COLUMN x INTEGER',
+    'ALTER TABLE sample_rows ADD COLUMN x INTEGER',
     'ALTER TABLE series RENAME TO s2',
     `COPY samples TO '${join(d, 'out.csv')}'`,
     `COPY samples FROM '${file}'`,
@@ -73,12 +73,12 @@ function attempts (d: string): string[] {
     'COMMIT',
     'ROLLBACK',
     'USE memory',
-    'SELECT 1; DELETE FROM samples',
+    'SELECT 1; DELETE FROM sample_rows',
     'SELECT 1; SELECT 2',
-    'WITH x AS (SELECT 1) DELETE FROM samples',
-    'EXPLAIN ANALYZE DELETE FROM samples',
+    'WITH x AS (SELECT 1) DELETE FROM sample_rows',
+    'EXPLAIN ANALYZE DELETE FROM sample_rows',
     'EXPLAIN SELECT 1',
-    "SELECT * FROM query('DELETE FROM samples')",
+    "SELECT * FROM query('DELETE FROM sample_rows')",
     `SELECT * FROM read_csv('${file}')`,
     `SELECT * FROM read_text('${file}')`,
     `SELECT * FROM '${file}'`,
@@ -110,7 +110,7 @@ describe('query guard', () => {
       if ((err as IngestError).code === 'query_refused') refused.push(sql)
     }
     // Most are refused outright (not merely failing): every write statement type, files, settings.
-    for (const sql of ['DELETE FROM samples', 'DROP TABLE samples', "SET memory_limit = '1GB'", 'SELECT 1; DELETE FROM samples', 'WITH x AS (SELECT 1) DELETE FROM samples', 'EXPLAIN ANALYZE DELETE FROM samples', 'SELECT * FROM force_checkpoint()', 'ATTACH', 'COPY samples TO', 'read_csv(']) {
+    for (const sql of ['DELETE FROM sample_rows', 'DROP TABLE sample_rows', "SET memory_limit = '1GB'", 'SELECT 1; DELETE FROM sample_rows', 'WITH x AS (SELECT 1) DELETE FROM sample_rows', 'EXPLAIN ANALYZE DELETE FROM sample_rows', 'SELECT * FROM force_checkpoint()', 'ATTACH', 'COPY samples TO', 'read_csv(']) {
       expect(refused.some(r => r.startsWith(sql) || r.includes(sql)), sql).toBe(true)
     }
     await dataUnchanged()
@@ -196,7 +196,7 @@ describe('query route (GET/POST /api/v1/query)', () => {
   })
 
   it('answers 400 query_refused to writes, with a reason, and changes nothing', async () => {
-    for (const sql of ['DELETE FROM samples', 'DROP TABLE series', "COPY samples TO '/tmp/x.csv'", 'SELECT 1; DELETE FROM samples']) {
+    for (const sql of ['DELETE FROM sample_rows', 'DROP TABLE series', "COPY samples TO '/tmp/x.csv'", 'SELECT 1; DELETE FROM sample_rows']) {
       const res = await fetch(`${url}/api/v1/query`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: sql })
       expect(res.status).toBe(400)
       expect(res.headers.get('x-prom-ingest-error')).toBe('query_refused')
@@ -224,7 +224,7 @@ describe('query route (GET/POST /api/v1/query)', () => {
       expect(await runQuery(['SELECT count(*) AS n FROM samples', '--data-dir', dir])).toBe(1) // no token: 401
       expect(err.mock.calls.map(c => String(c[0])).join('')).toMatch(/401/)
       err.mockClear()
-      expect(await runQuery(['DELETE FROM samples', '--url', url, '--bearer-token', 's3cret'])).toBe(1)
+      expect(await runQuery(['DELETE FROM sample_rows', '--url', url, '--bearer-token', 's3cret'])).toBe(1)
       expect(err.mock.calls.map(c => String(c[0])).join('')).toMatch(/refused/)
     } finally {
       out.mockRestore()
