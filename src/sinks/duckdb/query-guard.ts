@@ -150,6 +150,9 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
     try {
       prepared = await extracted.prepare(0)
     } catch (err) {
+      // A statement with no query tree that does not even bind (DELETE FROM the samples view) is a
+      // write all the same: refused, not failed.
+      if (!json.startsWith('{"error":false')) throw new IngestError('query_refused', 'the query is refused: only reads are allowed (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE)')
       throw refusedOrFailed(err)
     }
     const type = prepared.statementType
