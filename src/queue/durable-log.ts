@@ -1,0 +1,462 @@
+/**
+ * The forward queue: ONE append-only log of accepted requests under `<data-dir>/forward/`, written
+ * once however many destinations there are, with one cursor (read position) per destination, in
+ * the manner of Kafka or Apache Iggy. Payloads are opaque bytes; the forwarder defines them.
+ * Reference: docs/forward-queue.md (format, recovery rules, what a crash can and cannot lose).
+ *
+ *   <dir>/00000000000000000000.seg   segments, named by the log position of their first byte
+ *   <dir>/00000000000067108912.seg   (records: src/queue/record.ts; index in memory: segment.ts)
+ *   <dir>/cursors/<name>             one file per destination (src/queue/cursor-file.ts)
+ *
+ * Appends are grouped (src/queue/group-fsync.ts): one vectored write and one fdatasync per group,
+ * and an append resolves only when its group is durable. A new segment is started when the current
+ * one would pass `segmentBytes` (a larger record gets a segment of its own); the directory is
+ * fsync'd before a record in a new segment is acknowledged.
+ *
+ * Open reads every segment back (src/queue/segment-scan.ts): a torn tail of the last segment (the
+ * bytes after its last intact record) is truncated; a damaged stretch anywhere else is skipped,
+ * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
+ * it; the segment being written is never deleted, so the head never goes back.
+ */
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { mkdir, open, readdir, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { IngestError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { CURSOR_FILE_BYTES, cursorFileName, cursorNameOf, decodeCursorFile, encodeSlot, slotOffset } from './cursor-file.js'
+import { GroupFsync, type GroupWriter, type PendingAppend } from './group-fsync.js'
+import { Cursor, type CursorHost } from './log-cursor.js'
+import { HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeHeader } from './record.js'
+import { scanSegment } from './segment-scan.js'
+import { Segment, segmentBase, segmentFileName } from './segment.js'
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+
+export interface DurableLogOptions {
+  /** The queue's directory, `<data-dir>/forward`; created when missing. */
+  dir: string
+  /** A new segment starts when the current one would pass this (default 64 MiB); a larger record gets a segment of its own. */
+  segmentBytes?: number
+  /** Damaged records, torn tails and cursor fallbacks are logged here. */
+  logger?: Logger
+  /** Group-fsync window after the first waiting append, ms (default 0: as soon as the previous group is durable). */
+  fsyncDelayMs?: number
+}
+
+export interface LogRecord {
+  /** The record's log position (byte offset in the whole log). */
+  readonly position: number
+  /** Position of the record after it: commit this once the record is delivered. */
+  readonly next: number
+  /** A view of the cursor's read buffer; valid until the next read() of the same cursor. */
+  readonly payload: Uint8Array
+  /** Wall-clock ms when the record was appended. */
+  readonly appendedAtMs: number
+}
+
+export interface CursorOptions {
+  /**
+   * Where a cursor with no file on disk starts (default 'tail': the oldest record still on disk, so
+   * that a cursor file lost or damaged never skips an acknowledged record). 'head': only records
+   * appended from now on.
+   */
+  start?: 'tail' | 'head'
+}
+
+export interface LogCursor {
+  readonly name: string
+  /** The committed position: everything before it is delivered or dropped. */
+  readonly position: number
+  /** Where the next read() starts: the committed position, moved on by each read(). */
+  readonly nextRead: number
+  /**
+   * Up to maxRecords records, and at most maxBytes payload bytes (but at least one record when any
+   * exists), from the read position on; [] at the head. Moves the read position past them. One read
+   * at a time per cursor.
+   */
+  read(maxRecords: number, maxBytes: number): Promise<LogRecord[]>
+  /** Sets the read position back to the committed position (to read again what was not committed). */
+  rewind(): void
+  /** Resolves when there is a record at or after the read position (or the log closes). */
+  waitForData(): Promise<void>
+  /** Everything before `position` is delivered or dropped; persisted. Segments every cursor is past are deleted. */
+  commit(position: number): Promise<void>
+  /** head - position. */
+  readonly pendingBytes: number
+  /** Records at or after the committed position. */
+  readonly pendingRecords: number
+  /** Append time of the oldest record at or after the committed position. */
+  oldestPendingAppendedAtMs(): number | undefined
+  /** Drop-oldest mode: commits past the oldest records until pendingBytes <= targetBytes; returns what was skipped. */
+  dropOldest(targetBytes: number): Promise<{ records: number, bytes: number }>
+}
+
+export interface DurableLogStats {
+  /** Segment files. */
+  segments: number
+  /** Bytes in the segment files. */
+  bytes: number
+  /** Intact records on disk. */
+  records: number
+  /** Damaged stretches skipped (each held at least one record), at open and while reading. */
+  damagedRecords: number
+  /** Bytes in those stretches. */
+  damagedBytes: number
+  /** Bytes cut from the end of the last segment at open (a record torn by a crash). */
+  tornTailBytes: number
+  /** fdatasync/fsync calls made to acknowledge appends (segments and the directory). */
+  fsyncs: number
+  /** Groups of appends written (one vectored write and one fdatasync each). */
+  appendGroups: number
+}
+
+const NOOP = (): void => {}
+
+export class DurableLog implements CursorHost {
+  readonly segments: Segment[] = []
+  closed = false
+  nextOrdinal = 0
+  private readonly cursors = new Map<string, Cursor>()
+  private readonly group: GroupFsync
+  private readonly cursorDir: string
+  private readonly segmentBytes: number
+  private readonly log: { warn: (o: object, m: string) => void, error: (o: object, m: string) => void, info: (o: object, m: string) => void }
+  private counters = { damagedRecords: 0, damagedBytes: 0, tornTailBytes: 0, fsyncs: 0 }
+  private waiters: Array<() => void> = []
+  private releasing: Promise<void> = Promise.resolve()
+  /** Set when a failed group could not be taken back out of the file: appends are refused until reopen. */
+  private broken: Error | undefined
+
+  private constructor (readonly options: DurableLogOptions) {
+    this.cursorDir = join(options.dir, 'cursors')
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+    const l = options.logger
+    this.log = l === undefined
+      ? { warn: NOOP, error: NOOP, info: NOOP }
+      : { warn: (o, m) => l.warn(o, m), error: (o, m) => l.error(o, m), info: (o, m) => l.info(o, m) }
+    const writer: GroupWriter = { persist: async group => await this.persist(group) }
+    this.group = new GroupFsync(writer, { delayMs: options.fsyncDelayMs ?? 0 })
+  }
+
+  /** Opens (or creates) the log in `options.dir`, recovering what is on disk; see the file comment. */
+  static async open (options: DurableLogOptions): Promise<DurableLog> {
+    if (options.segmentBytes !== undefined && !(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= 1024)) {
+      throw new IngestError('config_invalid', `forward queue segment size must be a whole number of bytes >= 1024, got ${options.segmentBytes}`)
+    }
+    const log = new DurableLog(options)
+    await log.recover()
+    return log
+  }
+
+  get head (): number { return this.segments[this.segments.length - 1]!.end }
+  get tail (): number { return this.segments[0]!.base }
+  private get active (): Segment { return this.segments[this.segments.length - 1]! }
+
+  // ---- open ----
+
+  private async recover (): Promise<void> {
+    const dir = this.options.dir
+    await mkdir(this.cursorDir, { recursive: true })
+    const stored = this.readCursorFiles()
+    const bases = (await readdir(dir)).map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
+    const window = new Uint8Array(1 << 20)
+    for (let k = 0; k < bases.length; k++) {
+      const base = bases[k]!
+      const last = k === bases.length - 1
+      const file = join(dir, segmentFileName(base))
+      const handle = await open(file, 'r+')
+      try {
+        const fileSize = (await handle.stat()).size
+        // A segment ends where the next begins; bytes beyond that are not the log's.
+        const limit = last ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
+        if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, 'forward queue: segment overlaps the next one; its bytes beyond the next segment\'s base are ignored')
+        const seg = new Segment(base, file, handle, limit, this.nextOrdinal)
+        const scan = await scanSegment(handle, base, limit, (p, len, t) => seg.add(p, len, t), window)
+        this.nextOrdinal += seg.count
+        for (const d of scan.damaged) this.noteDamaged(seg, d.from, d.to, 'open')
+        if (scan.tail !== undefined) {
+          if (last) {
+            // The segment being written when the process stopped: a record torn by the crash (never
+            // acknowledged, since acknowledgement waits for fdatasync) or damage in its last bytes.
+            await handle.truncate(scan.validEnd)
+            await handle.datasync()
+            seg.size = scan.validEnd
+            const bytes = scan.tail.to - scan.tail.from
+            this.counters.tornTailBytes += bytes
+            this.log.warn({ segment: file, offset: scan.tail.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
+          } else {
+            this.noteDamaged(seg, scan.tail.from, scan.tail.to, 'open')
+          }
+        }
+        this.segments.push(seg)
+      } catch (err) {
+        await handle.close()
+        throw err
+      }
+    }
+    if (this.segments.length === 0) {
+      // A new log, or one whose segments are gone: start where the cursors are, so positions never go back.
+      const base = Math.max(0, ...[...stored.values()].map(s => s?.position ?? 0))
+      this.segments.push(await this.createSegment(base))
+      await this.syncDir()
+    }
+    for (const [name, state] of stored) this.loadCursor(name, state)
+    await this.release()
+  }
+
+  /** Cursor files on disk: name -> newest intact state, or undefined when the file is damaged. */
+  private readCursorFiles (): Map<string, { sequence: number, position: number } | undefined> {
+    const out = new Map<string, { sequence: number, position: number } | undefined>()
+    for (const file of readdirSync(this.cursorDir)) {
+      const name = cursorNameOf(file)
+      if (name === undefined) continue
+      out.set(name, decodeCursorFile(new Uint8Array(readFileSync(join(this.cursorDir, file)))))
+    }
+    return out
+  }
+
+  private loadCursor (name: string, state: { sequence: number, position: number } | undefined): Cursor {
+    const path = join(this.cursorDir, cursorFileName(name))
+    let position: number
+    let sequence = state?.sequence ?? 0
+    if (state === undefined) {
+      position = this.tail
+      this.log.warn({ destination: name, file: path, position }, 'forward queue: cursor file damaged; the destination starts again at the oldest record (records may be sent twice)')
+    } else if (state.position > this.head) {
+      position = this.head
+      this.log.warn({ destination: name, file: path, stored: state.position, head: this.head }, 'forward queue: cursor is past the head of the log (segments lost?); moved to the head')
+    } else {
+      position = Math.max(state.position, this.tail)
+    }
+    const fd = openSync(path, 'r+')
+    const cursor = new Cursor(name, this, fd, position, sequence)
+    this.cursors.set(name, cursor)
+    if (state === undefined || position !== state.position) {
+      sequence++
+      writeSync(fd, encodeSlot({ sequence, position }), 0, 32, slotOffset(sequence))
+      fdatasyncSync(fd)
+    }
+    return cursor
+  }
+
+  private noteDamaged (seg: Segment, from: number, to: number, when: 'open' | 'read'): void {
+    this.counters.damagedRecords++
+    this.counters.damagedBytes += to - from
+    this.log.error({ segment: seg.file, offset: from, bytes: to - from, position: seg.base + from, when },
+      'forward queue: damaged record skipped (bad CRC, length or position); the records after it are kept')
+  }
+
+  // ---- append ----
+
+  /**
+   * Appends one record whose payload is `parts` in turn (written with one vectored write, never
+   * concatenated; the parts must stay unchanged until the promise settles). Resolves to the record's
+   * position once its group is fsync'd; rejects with a retryable `sink_failed` when the group failed.
+   */
+  async append (parts: readonly Uint8Array[]): Promise<number> {
+    if (this.closed) throw new IngestError('sink_failed', 'the forward queue is closed')
+    let payloadBytes = 0
+    for (const p of parts) payloadBytes += p.length
+    if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`a forward queue record holds at most ${MAX_PAYLOAD_BYTES} bytes, got ${payloadBytes}`)
+    return await this.group.append({ parts, payloadBytes, appendedAtMs: Date.now() })
+  }
+
+  /** Writes and fdatasyncs one group (GroupWriter); on failure takes all of it back out of the files. */
+  private async persist (group: readonly PendingAppend[]): Promise<number[]> {
+    if (this.broken !== undefined) throw this.broken
+    const first = this.active
+    const sizeBefore = first.size
+    const touched: Array<{ seg: Segment, start: number, iov: Uint8Array[], bytes: number, records: Array<[number, number, number]> }> = []
+    let cur = { seg: first, start: first.size, iov: [] as Uint8Array[], bytes: 0, records: [] as Array<[number, number, number]> }
+    touched.push(cur)
+    const positions: number[] = []
+    try {
+      for (const item of group) {
+        const recordBytes = HEADER_BYTES + item.payloadBytes
+        const used = cur.start + cur.bytes
+        if (used > 0 && used + recordBytes > this.segmentBytes) {
+          const seg = await this.createSegment(cur.seg.base + used)
+          this.counters.fsyncs++
+          await this.syncDir()
+          cur = { seg, start: 0, iov: [], bytes: 0, records: [] }
+          touched.push(cur)
+        }
+        const position = cur.seg.base + cur.start + cur.bytes
+        const header = new Uint8Array(HEADER_BYTES)
+        encodeHeader(header, item.parts, item.payloadBytes, position, item.appendedAtMs)
+        cur.iov.push(header)
+        for (const p of item.parts) if (p.length > 0) cur.iov.push(p)
+        cur.bytes += recordBytes
+        cur.records.push([position, item.payloadBytes, item.appendedAtMs])
+        positions.push(position)
+      }
+      for (const t of touched) {
+        if (t.bytes === 0) continue
+        const { bytesWritten } = await t.seg.handle.writev(t.iov, t.start)
+        if (bytesWritten !== t.bytes) throw new Error(`short write to ${t.seg.file}: ${bytesWritten} of ${t.bytes} bytes`)
+      }
+      for (const t of touched) {
+        if (t.bytes === 0) continue
+        this.counters.fsyncs++
+        await t.seg.handle.datasync()
+      }
+    } catch (err) {
+      await this.takeBack(first, sizeBefore, touched.slice(1).map(t => t.seg), err)
+      throw err
+    }
+    // Durable: publish to readers.
+    for (let k = 0; k < touched.length; k++) {
+      const t = touched[k]!
+      if (k > 0) {
+        t.seg.firstOrdinal = this.nextOrdinal
+        this.segments.push(t.seg)
+      }
+      for (const [p, len, at] of t.records) t.seg.add(p, len, at)
+      t.seg.size = t.start + t.bytes
+      this.nextOrdinal += t.records.length
+    }
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+    return positions
+  }
+
+  /** Removes a failed group from the files; when that fails too, the log refuses appends until reopened. */
+  private async takeBack (first: Segment, sizeBefore: number, created: Segment[], cause: unknown): Promise<void> {
+    try {
+      await first.handle.truncate(sizeBefore)
+      for (const seg of created) {
+        await seg.handle.close()
+        await unlink(seg.file)
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      this.broken = new IngestError('sink_failed', `the forward queue failed and could not remove a failed write (${message}); it takes no more requests until restarted`)
+      this.log.error({ err: message, cause: String(cause) }, 'forward queue: a failed append could not be taken back; appends refused until restart')
+    }
+  }
+
+  private async createSegment (base: number): Promise<Segment> {
+    const file = join(this.options.dir, segmentFileName(base))
+    const handle = await open(file, 'w+')
+    return new Segment(base, file, handle, 0, this.nextOrdinal)
+  }
+
+  private async syncDir (): Promise<void> {
+    const d = await open(this.options.dir, 'r')
+    try { await d.sync() } finally { await d.close() }
+  }
+
+  // ---- cursors ----
+
+  /** The cursor of one destination; created (and its file fsync'd) the first time, at the tail unless told. */
+  cursor (name: string, options: CursorOptions = {}): LogCursor {
+    const known = this.cursors.get(name)
+    if (known !== undefined) return known
+    if (this.closed) throw new Error('the forward queue is closed')
+    if (name.length === 0 || cursorFileName(name).length > 240) throw new RangeError(`a forward queue cursor name must have 1 to about 200 characters, got ${JSON.stringify(name)}`)
+    const position = options.start === 'head' ? this.head : this.tail
+    const path = join(this.cursorDir, cursorFileName(name))
+    const fd = openSync(path, 'w+')
+    try {
+      writeSync(fd, new Uint8Array(CURSOR_FILE_BYTES), 0, CURSOR_FILE_BYTES, 0)
+      writeSync(fd, encodeSlot({ sequence: 1, position }), 0, 32, slotOffset(1))
+      fdatasyncSync(fd)
+      const dir = openSync(this.cursorDir, 'r')
+      try { fsyncSync(dir) } finally { closeSync(dir) }
+    } catch (err) {
+      closeSync(fd)
+      throw err
+    }
+    const cursor = new Cursor(name, this, fd, position, 1)
+    this.cursors.set(name, cursor)
+    this.log.info({ destination: name, position, start: options.start ?? 'tail' }, 'forward queue: cursor created')
+    return cursor
+  }
+
+  /** Names of the cursors on disk (a destination removed from the config can be deleted). */
+  cursorNames (): string[] { return [...this.cursors.keys()] }
+
+  async deleteCursor (name: string): Promise<void> {
+    const cursor = this.cursors.get(name)
+    if (cursor === undefined) return
+    this.cursors.delete(name)
+    cursor.close()
+    await unlink(join(this.cursorDir, cursorFileName(name)))
+    await this.release()
+  }
+
+  // ---- CursorHost ----
+
+  locate (position: number): { s: number, i: number } | undefined {
+    const segs = this.segments
+    // The last segment whose base is <= position (or the first).
+    let lo = 0
+    let hi = segs.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (segs[mid]!.base <= position) lo = mid
+      else hi = mid - 1
+    }
+    for (let s = lo, i = segs[lo]!.lowerBound(position); s < segs.length; s++, i = 0) {
+      if (i < segs[s]!.count) return { s, i }
+    }
+    return undefined
+  }
+
+  ordinalAt (position: number): number {
+    const at = this.locate(position)
+    return at === undefined ? this.nextOrdinal : this.segments[at.s]!.firstOrdinal + at.i
+  }
+
+  damagedOnRead (segment: Segment, position: number, cursor: string): void {
+    this.noteDamaged(segment, position - segment.base, position - segment.base + HEADER_BYTES, 'read')
+    this.log.error({ destination: cursor, position }, 'forward queue: record damaged on disk since open; skipped')
+  }
+
+  async headMoved (): Promise<void> {
+    if (this.closed) return
+    await new Promise<void>(resolve => this.waiters.push(resolve))
+  }
+
+  /** Deletes the segments every cursor is past (never the segment being written); one pass at a time. */
+  async release (): Promise<void> {
+    const run = this.releasing.then(async () => await this.releaseNow())
+    this.releasing = run.catch(() => {})
+    await run
+  }
+
+  private async releaseNow (): Promise<void> {
+    if (this.cursors.size === 0) return // nobody has read anything: keep it all
+    let min = Infinity
+    for (const c of this.cursors.values()) min = Math.min(min, c.position)
+    while (this.segments.length > 1 && this.segments[0]!.end <= min) {
+      const seg = this.segments.shift()!
+      seg.removed = true
+      await seg.handle.close()
+      await unlink(seg.file)
+    }
+  }
+
+  // ---- the rest ----
+
+  stats (): DurableLogStats {
+    let bytes = 0
+    for (const s of this.segments) bytes += s.size
+    const first = this.segments[0]!.firstOrdinal
+    return { segments: this.segments.length, bytes, records: this.nextOrdinal - first, ...this.counters, appendGroups: this.group.groups }
+  }
+
+  /** Waits for the appends in flight, then closes the files; reads return [] and waiters resolve. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.group.drain()
+    await this.releasing
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+    for (const c of this.cursors.values()) c.close()
+    for (const s of this.segments) await s.handle.close()
+  }
+}
