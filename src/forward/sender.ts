@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
-import type { LogCursor, LogRecord } from './interim-log.js'
+import type { LogCursor, LogRecord } from '../queue/durable-log.js'
 import type { Logger } from '../logger.js'
 import { actionOf, parseRetryAfter, retryDelayMs, type Backoff } from './answer-table.js'
 import type { Destination } from './destinations.js'
