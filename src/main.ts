@@ -109,7 +109,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const auth = createAuthenticator(config)
   let poolUp = true
   const ready = (): boolean => poolUp && sink.ready()
-  const routes = [...(options.routes ?? []), ...((sink as SinkWithRoutes).routes ?? [])]
+  const parts: readonly Sink[] = sink instanceof FanOutSink ? sink.sinks : [sink]
+  const routes = [...(options.routes ?? []), ...parts.flatMap(p => (p as SinkWithRoutes).routes ?? [])]
 
   const server = new IngestServer({
     pool: decodePool,

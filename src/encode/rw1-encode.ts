@@ -105,10 +105,11 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
   for (let i = 0; i < ids.length;) {
     const id = ids[i]!
     const p = requestFor(id)
+    if (p.samples + p.histograms >= maxSamples) flush(p)
+    // A run fills what is left of the request; the rest of it goes on in the next one.
+    const room = maxSamples - p.samples - p.histograms
     let end = i + 1
-    const room = Math.max(1, maxSamples - p.samples - p.histograms)
-    while (end < ids.length && ids[end] === id && end - i < maxSamples) end++
-    if (end - i > room && p.samples + p.histograms > 0) flush(p)
+    while (end < ids.length && ids[end] === id && end - i < room) end++
     ts.reset()
     writeRaw(ts, labelsOf(id))
     for (let k = i; k < end; k++) {
