@@ -114,6 +114,15 @@ export class ForwardSink implements Sink {
     this.open = true
   }
 
+  /** Refuses (queue_full) at once when a destination's queue is full and the policy is refuse. */
+  check (_batch: RowBatch, body?: ReceivedBody): void {
+    if (this.o.queueFull !== 'refuse') return
+    const bytes = body?.bytes.length ?? 0
+    for (const q of this.queues) {
+      if (q.cursor.pendingBytes + bytes > q.destination.queueLimitBytes) throw queueFull(q)
+    }
+  }
+
   write (batch: RowBatch, body?: ReceivedBody): Promise<void> {
     const log = this.log
     if (log === undefined || !this.open) return Promise.reject(new IngestError('sink_failed', 'the forward sink is not open'))
@@ -146,7 +155,7 @@ export class ForwardSink implements Sink {
       const limit = q.destination.queueLimitBytes
       if (q.cursor.pendingBytes + bytes <= limit) continue
       if (this.o.queueFull === 'refuse') {
-        throw new IngestError('queue_full', `the forward queue of destination ${q.name} is full (${q.cursor.pendingBytes} of ${limit} bytes waiting); retry later`, { destination: q.name })
+        throw queueFull(q)
       }
       const dropped = await q.cursor.dropOldest(Math.max(0, limit - bytes))
       if (dropped.records > 0) {
@@ -167,6 +176,10 @@ export class ForwardSink implements Sink {
     await this.log?.close()
     this.metrics?.unregister()
   }
+}
+
+function queueFull (q: DestinationQueue): IngestError {
+  return new IngestError('queue_full', `the forward queue of destination ${q.name} is full (${q.cursor.pendingBytes} of ${q.destination.queueLimitBytes} bytes waiting); retry later`, { destination: q.name })
 }
 
 export function createForwardSink (options: ForwardSinkOptions): ForwardSink {

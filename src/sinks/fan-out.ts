@@ -1,8 +1,10 @@
 /**
  * Several sinks as one (`--sink duckdb,forward`): a batch is stored when every sink stored it, so a
- * request's 204 means every sink holds it durably. If one sink fails, the request fails (5xx, the sender
- * retries) even if another stored it: delivery is at least once, and the stores de-duplicate or accept
- * the repeat (the store keeps one row per series and timestamp; a destination gets the same samples again).
+ * request's 204 means every sink holds it durably. Before any write, every sink's `check` runs, so that
+ * a refusal known in advance (a full forward queue: 503) stores nothing anywhere. If a sink fails later,
+ * the request fails (5xx, the sender retries) even if another sink stored it: delivery is at least once,
+ * and the other sink then holds those samples twice (the store keeps both rows; a destination gets the
+ * samples again), as with any retry after a 5xx.
  *
  * Order of the calls (the rule in sink.ts): every borrower's `write` first, then the owner's, because
  * the owner may move the batch's buffer to another thread.
@@ -38,7 +40,12 @@ export class FanOutSink implements Sink {
     }
   }
 
+  check (batch: RowBatch, body?: ReceivedBody): void {
+    for (const s of this.sinks) s.check?.(batch, s.wantsBody === true ? body : undefined)
+  }
+
   write (batch: RowBatch, body?: ReceivedBody): Promise<void> {
+    try { this.check(batch, body) } catch (err) { return Promise.reject(err) }
     const writes: Array<Promise<void>> = []
     for (const s of this.ordered) {
       // A sink that throws synchronously must not keep the others from being called.

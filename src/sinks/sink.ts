@@ -38,6 +38,11 @@ export interface Sink {
   readonly batchUse?: 'owns' | 'borrows'
   /** The sink wants the received compressed body beside the batch (the receiver then keeps the slot until write settles). */
   readonly wantsBody?: boolean
+  /**
+   * Optional: throws an IngestError when the sink would refuse the batch now (a full forward queue), so
+   * that the fan-out refuses the request before any sink stored it. A write may still fail afterwards.
+   */
+  check?(batch: RowBatch, body?: ReceivedBody): void
   /** Opens files or connections; the service is ready only after every sink started. */
   start(): Promise<void>
   /**

@@ -17,7 +17,10 @@ import { parseExposition, sumOf } from '../helpers/exposition.js'
 import { sampleKeys, startFaultDestination, type FaultDestination } from '../helpers/fault-destination.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
-import { body1, series1 } from '../receive/bodies.js'
+import { body1, body2, series1 } from '../receive/bodies.js'
+import { rendezvousPick } from '../../src/forward/batch-encoder.js'
+import { encodeLabels } from '../../src/series/labels.js'
+import { tenantSeed } from '../../src/series/label-hash.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -190,5 +193,39 @@ describe('forward sink', () => {
     expect(jobs.size).toBeGreaterThanOrEqual(n - dropped)
     expect(jobs.size).toBeLessThanOrEqual(n - dropped + 1)
     expect(jobs.has('j' + (n - 1))).toBe(true)
+  })
+
+  it('converts a 2.0 body to 1.0 for a destination configured with protocol 1.0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const dest = await startFaultDestination()
+    cleanups.push(() => dest.close())
+    const service = await startInProcess(['--sink', 'forward', '--data-dir', dir, '--forward-destinations', JSON.stringify([{ url: dest.url, protocol: '1.0' }])])
+    cleanups.push(async () => { await service.close(5000) })
+    const body = body2(30, 0)
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    await dest.waitForAccepted(sampleKeys(body, '2.0').length)
+    expect(dest.requests.every(r => r.headers['content-type'] === 'application/x-protobuf')).toBe(true)
+    expect([...dest.accepted].sort()).toEqual(sampleKeys(body, '2.0').sort())
+  })
+})
+
+describe('rendezvous hashing', () => {
+  it('moves only the new destination\'s share of the series when one is added', () => {
+    const seeds = (names: string[]): number[] => names.map(n => tenantSeed(n + '\u0000'))
+    const three = seeds(['a', 'b', 'c'])
+    const four = seeds(['a', 'b', 'c', 'd'])
+    let moved = 0
+    let toNew = 0
+    const n = 4000
+    for (let k = 0; k < n; k++) {
+      const labels = encodeLabels([['__name__', 'm'], ['instance', `i${k}`]])
+      const before = rendezvousPick(labels, three)
+      const after = rendezvousPick(labels, four)
+      if (before !== after) { moved++; if (after === 3) toNew++ }
+    }
+    expect(toNew).toBe(moved) // nothing moves between the old destinations
+    expect(moved).toBeGreaterThan(n / 4 - n / 10)
+    expect(moved).toBeLessThan(n / 4 + n / 10)
   })
 })

@@ -73,6 +73,15 @@ describe('fan-out of sinks', () => {
     expect(calls).toEqual(['borrower', 'owner'])
   })
 
+  it('stores nothing anywhere when a sink refuses in its check (a full forward queue)', async () => {
+    const calls: string[] = []
+    const checking = new Borrower(calls)
+    Object.assign(checking, { check: () => { throw new IngestError('queue_full', 'full') } })
+    const fan = new FanOutSink([new MovingOwner(calls), checking])
+    await expect(fan.write(decodeWriteRequest(body1(1, 1)))).rejects.toMatchObject({ code: 'queue_full' })
+    expect(calls).toEqual([])
+  })
+
   it('refuses two sinks that both own the batch', () => {
     expect(() => new FanOutSink([new MovingOwner([]), new MovingOwner([])])).toThrow(/only one such sink/)
   })
