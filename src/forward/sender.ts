@@ -83,20 +83,40 @@ export class DestinationSender {
     const max = this.o.destination.maxInFlight
     const signal = this.stop.signal
     while (!signal.aborted) {
-      const records = await cursor.read(max, 64 << 20)
-      if (records.length === 0) {
-        await Promise.race([cursor.waitForData(), this.stopped])
-        continue
+      try {
+        const records = await cursor.read(max, 64 << 20)
+        if (records.length === 0) {
+          await Promise.race([cursor.waitForData(), this.stopped])
+          continue
+        }
+        const mine: ParsedRecord[] = []
+        for (const record of records) {
+          const parsed = this.parse(record)
+          if (parsed !== undefined && (parsed.target === ALL_DESTINATIONS || parsed.target === this.o.index)) mine.push(parsed)
+        }
+        await Promise.all(mine.map(m => this.deliver(m)))
+        // A full queue in drop-oldest mode may have moved the cursor past these records meanwhile.
+        const next = records[records.length - 1]!.next
+        if (next > cursor.position) await cursor.commit(next)
+      } catch (err) {
+        if (err instanceof Stopped || signal.aborted) return
+        // The queue could not be read or the cursor not written (I/O error): nothing is skipped, the
+        // same records are read again after a pause.
+        this.o.logger.error({ destination: this.name, err: err instanceof Error ? err.message : String(err) }, 'forward queue read failed; retrying')
+        cursor.rewind()
+        await sleep(this.o.backoff.maxMs, signal).catch(() => {})
       }
-      const mine: Array<{ record: LogRecord, parsed: ParsedRecord }> = []
-      for (const record of records) {
-        const parsed = parseRecord(record.payload)
-        if (parsed.target === ALL_DESTINATIONS || parsed.target === this.o.index) mine.push({ record, parsed })
-      }
-      await Promise.all(mine.map(m => this.deliver(m.parsed)))
-      // A full queue in drop-oldest mode may have moved the cursor past these records meanwhile.
-      const next = records[records.length - 1]!.next
-      if (next > cursor.position) await cursor.commit(next)
+    }
+  }
+
+  /** The record's payload, or undefined (counted, logged) when its header is not ours. */
+  private parse (record: LogRecord): ParsedRecord | undefined {
+    try {
+      return parseRecord(record.payload)
+    } catch (err) {
+      this.o.figures.request('dropped', 'damaged').inc()
+      this.o.logger.error({ destination: this.name, position: record.position, err: (err as Error).message }, 'forward queue record has no valid header: skipped')
+      return undefined
     }
   }
 
@@ -104,7 +124,12 @@ export class DestinationSender {
   private async deliver (record: ParsedRecord): Promise<void> {
     const want = this.o.destination.protocol
     if (want !== undefined && want !== record.version) {
-      const parts = this.o.transcode?.convert(record, want)
+      let parts: ParsedRecord[] | undefined
+      try {
+        parts = this.o.transcode?.convert(record, want)
+      } catch (err) {
+        return this.dropped(record, 'unconvertible', `the record could not be converted to ${want}: ${(err as Error).message}`)
+      }
       if (parts === undefined) return this.dropped(record, 'unconvertible', `the record is Remote Write ${record.version} and no converter to ${want} is available`)
       for (const p of parts) await this.deliverAsIs(p)
       return
@@ -145,7 +170,8 @@ export class DestinationSender {
       }
       if (action === 'drop') return this.dropped(record, code, reason)
       if (action === 'split') {
-        const halves = this.o.transcode?.split(record)
+        let halves: ParsedRecord[] | undefined
+        try { halves = this.o.transcode?.split(record) } catch { halves = undefined }
         if (halves === undefined) return this.dropped(record, code, `too large for the destination and cannot be split further: ${reason}`)
         figures.request('retried', code).inc()
         for (const h of halves) await this.deliverAsIs(h)
