@@ -66,6 +66,16 @@ describe('forward sink', () => {
     await waitForMetric(service, 'prom_ingest_forward_samples_total', { outcome: 'sent' }, 100)
   })
 
+  it('forwards a Remote Write 2.0 body as it is, with 2.0 headers', async () => {
+    const { dest, service } = await setup()
+    const body = body2(20, 2)
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    await dest.waitForRequests(1)
+    expect(Buffer.compare(dest.requests[0]!.body, Buffer.from(body))).toBe(0)
+    expect(dest.requests[0]!.headers['content-type']).toBe('application/x-protobuf;proto=io.prometheus.write.v2.Request')
+    expect(dest.requests[0]!.headers['x-prometheus-remote-write-version']).toBe('2.0.0')
+  })
+
   it('keeps requests in order and carries the tenant', async () => {
     const { service, dest } = await setup()
     for (let i = 0; i < 5; i++) expect((await postWrite(service.url, body1(3, 1, 'job' + i), { headers: { 'X-Scope-OrgID': 'team-a' } })).status).toBe(204)
