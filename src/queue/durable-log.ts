@@ -18,9 +18,9 @@
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
  * it; the segment being written is never deleted, so the head never goes back.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
 import { mkdir, open, readdir, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CURSOR_FILE_BYTES, cursorFileName, cursorNameOf, decodeCursorFile, encodeSlot, slotOffset } from './cursor-file.js'
@@ -112,6 +112,49 @@ export interface DurableLogStats {
 
 const NOOP = (): void => {}
 
+/** Queue directories open in this process (a second open of one would interleave appends). */
+const openDirs = new Set<string>()
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Takes `<dir>/lock` (our pid, created exclusively): two processes appending to one queue would
+ * overwrite each other's records. A lock left by a process that is gone is taken over; so is one
+ * holding our own pid that this process did not take (a container restarted: pid 1 again).
+ */
+function takeLock (dir: string): void {
+  const path = join(dir, 'lock')
+  if (openDirs.has(dir)) throw new IngestError('config_invalid', `the forward queue in ${dir} is already open in this process`)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx')
+      try { writeSync(fd, `${process.pid}\n`) } finally { closeSync(fd) }
+      openDirs.add(dir)
+      return
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err
+    }
+    let holder = NaN
+    try { holder = Number(readFileSync(path, 'utf8').trim()) } catch { /* gone meanwhile: try again */ }
+    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+      throw new IngestError('config_invalid', `the forward queue in ${dir} is in use by process ${holder} (${path}); two processes cannot share a queue directory`)
+    }
+    try { unlinkSync(path) } catch { /* removed by its owner meanwhile */ }
+  }
+}
+
+function releaseLock (dir: string): void {
+  openDirs.delete(dir)
+  try { unlinkSync(join(dir, 'lock')) } catch { /* already gone */ }
+}
+
 export class DurableLog implements CursorHost {
   readonly segments: Segment[] = []
   closed = false
@@ -143,8 +186,17 @@ export class DurableLog implements CursorHost {
     if (options.segmentBytes !== undefined && !(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= 1024)) {
       throw new IngestError('config_invalid', `forward queue segment size must be a whole number of bytes >= 1024, got ${options.segmentBytes}`)
     }
-    const log = new DurableLog(options)
-    await log.recover()
+    const dir = resolve(options.dir)
+    await mkdir(join(dir, 'cursors'), { recursive: true })
+    takeLock(dir)
+    const log = new DurableLog({ ...options, dir })
+    try {
+      await log.recover()
+    } catch (err) {
+      await log.closeFiles()
+      releaseLock(dir)
+      throw err
+    }
     return log
   }
 
@@ -156,43 +208,50 @@ export class DurableLog implements CursorHost {
 
   private async recover (): Promise<void> {
     const dir = this.options.dir
-    await mkdir(this.cursorDir, { recursive: true })
     const stored = this.readCursorFiles()
     const bases = (await readdir(dir)).map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
     const window = new Uint8Array(1 << 20)
+    // The latest segment whose last bytes hold no intact record. It is the torn tail of the log when
+    // nothing but empty segments follows it (a crash in a group that started a new segment), and
+    // damage when a later segment holds records.
+    let unfinished: { seg: Segment, tail: { from: number, to: number }, validEnd: number } | undefined
     for (let k = 0; k < bases.length; k++) {
       const base = bases[k]!
-      const last = k === bases.length - 1
       const file = join(dir, segmentFileName(base))
       const handle = await open(file, 'r+')
       try {
         const fileSize = (await handle.stat()).size
         // A segment ends where the next begins; bytes beyond that are not the log's.
-        const limit = last ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
+        const limit = k === bases.length - 1 ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
         if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, 'forward queue: segment overlaps the next one; its bytes beyond the next segment\'s base are ignored')
         const seg = new Segment(base, file, handle, limit, this.nextOrdinal)
         const scan = await scanSegment(handle, base, limit, (p, len, t) => seg.add(p, len, t), window)
         this.nextOrdinal += seg.count
+        if (unfinished !== undefined && (seg.count > 0 || scan.damaged.length > 0)) {
+          this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
+          unfinished = undefined
+        }
         for (const d of scan.damaged) this.noteDamaged(seg, d.from, d.to, 'open')
         if (scan.tail !== undefined) {
-          if (last) {
-            // The segment being written when the process stopped: a record torn by the crash (never
-            // acknowledged, since acknowledgement waits for fdatasync) or damage in its last bytes.
-            await handle.truncate(scan.validEnd)
-            await handle.datasync()
-            seg.size = scan.validEnd
-            const bytes = scan.tail.to - scan.tail.from
-            this.counters.tornTailBytes += bytes
-            this.log.warn({ segment: file, offset: scan.tail.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
-          } else {
-            this.noteDamaged(seg, scan.tail.from, scan.tail.to, 'open')
-          }
+          if (unfinished !== undefined) this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
+          unfinished = { seg, tail: scan.tail, validEnd: scan.validEnd }
         }
         this.segments.push(seg)
       } catch (err) {
         await handle.close()
         throw err
       }
+    }
+    if (unfinished !== undefined) {
+      // The record being written when the process stopped: torn by the crash (never acknowledged,
+      // since acknowledgement waits for fdatasync), or damage in the log's very last bytes.
+      const { seg, tail, validEnd } = unfinished
+      await seg.handle.truncate(validEnd)
+      await seg.handle.datasync()
+      seg.size = validEnd
+      const bytes = tail.to - tail.from
+      this.counters.tornTailBytes += bytes
+      this.log.warn({ segment: seg.file, offset: tail.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
     }
     if (this.segments.length === 0) {
       // A new log, or one whose segments are gone: start where the cursors are, so positions never go back.
@@ -409,8 +468,8 @@ export class DurableLog implements CursorHost {
     return at === undefined ? this.nextOrdinal : this.segments[at.s]!.firstOrdinal + at.i
   }
 
-  damagedOnRead (segment: Segment, position: number, cursor: string): void {
-    this.noteDamaged(segment, position - segment.base, position - segment.base + HEADER_BYTES, 'read')
+  damagedOnRead (segment: Segment, position: number, bytes: number, cursor: string): void {
+    this.noteDamaged(segment, position - segment.base, position - segment.base + bytes, 'read')
     this.log.error({ destination: cursor, position }, 'forward queue: record damaged on disk since open; skipped')
   }
 
@@ -456,6 +515,11 @@ export class DurableLog implements CursorHost {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
+    await this.closeFiles()
+    releaseLock(this.options.dir)
+  }
+
+  private async closeFiles (): Promise<void> {
     for (const c of this.cursors.values()) c.close()
     for (const s of this.segments) await s.handle.close()
   }

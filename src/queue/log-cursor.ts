@@ -32,7 +32,7 @@ export interface CursorHost {
   /** Ordinal the next appended record will get. */
   readonly nextOrdinal: number
   /** A record found damaged while reading: count and log it. */
-  damagedOnRead(segment: Segment, position: number, cursor: string): void
+  damagedOnRead(segment: Segment, position: number, bytes: number, cursor: string): void
   /** A cursor moved: remove the segments every cursor is past. */
   release(): Promise<void>
   /** Resolves when the head moves (or the log closes). */
@@ -130,9 +130,10 @@ export class Cursor implements LogCursor {
         if (recordIntact(buf.subarray(0, at + HEADER_BYTES + length), at, position, this.header) && this.header.length === length) {
           records.push({ position, next, payload: buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length), appendedAtMs: this.header.appendedAtMs })
         } else {
-          this.host.damagedOnRead(run.seg, position, this.name)
+          this.host.damagedOnRead(run.seg, position, next - position, this.name)
         }
-        this.readPosition = next
+        // Never back: a commit or dropOldest during this read may have moved it further.
+        if (next > this.readPosition) this.readPosition = next
       }
       off += run.bytes
     }

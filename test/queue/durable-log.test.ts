@@ -39,6 +39,17 @@ describe('DurableLog', () => {
     await log.close()
   })
 
+  it('appends a payload that lives in a SharedArrayBuffer slot, as the receiver holds a body', async () => {
+    const log = await DurableLog.open({ dir: tempDir() })
+    const slot = new Uint8Array(new SharedArrayBuffer(4096))
+    slot.set(payload(3, 1000), 17)
+    const p = await log.append([slot.subarray(17, 517), slot.subarray(517, 1017)])
+    const [r] = await readAll(log.cursor('d'))
+    expect(r!.position).toBe(p)
+    expect(r!.payload.equals(payload(3, 1000))).toBe(true)
+    await log.close()
+  })
+
   it('appends made together share one vectored write and one fdatasync', async () => {
     const log = await DurableLog.open({ dir: tempDir() })
     const before = log.stats()
@@ -87,6 +98,27 @@ describe('DurableLog', () => {
     expect(lines.some(l => /torn tail/.test(String(l.msg)) && l.bytes === HEADER_BYTES + 300)).toBe(true)
     expect(await again.append([payload(9, 5)])).toBe(end)
     expect((await readAll(again.cursor('d'))).map(r => r.payload.length)).toEqual([300, 400, 500, 5])
+    await again.close()
+  })
+
+  it('treats a torn record before an empty last segment as the torn tail (a crash in a group that started a new segment)', async () => {
+    const dir = tempDir()
+    const log = await DurableLog.open({ dir, segmentBytes: 2048 })
+    const positions = await fill(log, [600, 600]) // segment 0
+    await log.close()
+    // The crash: the next group had opened segment 1 (empty) and written only part of a record to segment 0.
+    const end = positions[1]! + HEADER_BYTES + 600
+    const fd = openSync(join(dir, SEG0), 'r+')
+    writeSync(fd, new Uint8Array(100).fill(7), 0, 100, end)
+    closeSync(fd)
+    writeFileSync(join(dir, '00000000000000002000.seg'), new Uint8Array(0))
+    const { logger, lines } = captureLogger()
+    const again = await DurableLog.open({ dir, segmentBytes: 2048, logger })
+    expect(again.stats()).toMatchObject({ records: 2, tornTailBytes: 100, damagedRecords: 0, segments: 2 })
+    expect(statSync(join(dir, SEG0)).size).toBe(end)
+    expect(lines.filter(l => l.level === 50)).toEqual([])
+    expect(await again.append([payload(3, 10)])).toBe(2000)
+    expect((await readAll(again.cursor('d'))).map(r => r.position)).toEqual([...positions, 2000])
     await again.close()
   })
 
@@ -296,5 +328,58 @@ describe('DurableLog', () => {
     await log.close()
     await onClose
     await expect(log.append([payload(2, 1)])).rejects.toMatchObject({ code: 'sink_failed' })
+  })
+
+  it('refuses a queue directory another process or another open holds, and takes over one left by a dead process', async () => {
+    const dir = tempDir()
+    const log = await DurableLog.open({ dir })
+    await expect(DurableLog.open({ dir })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/already open in this process/) })
+    await log.close()
+    // The parent of this test process is alive: its pid in the lock means the queue is in use.
+    writeFileSync(join(dir, 'lock'), `${process.ppid}\n`)
+    await expect(DurableLog.open({ dir })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(new RegExp(`in use by process ${process.ppid}`)) })
+    // A pid that cannot be running (above the kernel's pid_max): a lock left by a crash.
+    writeFileSync(join(dir, 'lock'), '99999999\n')
+    const again = await DurableLog.open({ dir })
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`)
+    await again.close()
+  })
+
+  it('readers that keep up with concurrent appends get every record once, in order, while segments roll over and are deleted', async () => {
+    const dir = tempDir()
+    const log = await DurableLog.open({ dir, segmentBytes: 4096 })
+    const N = 400
+    const sizeOf = (k: number): number => (k * 37) % 900
+    const readers = ['a', 'b'].map(name => (async () => {
+      const c = log.cursor(name)
+      let seen = 0
+      // Bounded: every pass either reads records or waits for the head to move.
+      for (let pass = 0; seen < N && pass < 100_000; pass++) {
+        const batch = await c.read(name === 'a' ? 3 : 50, 2000)
+        if (batch.length === 0) { await c.waitForData(); continue }
+        for (const r of batch) {
+          // Record k is the k-th read: in order, none twice, none missed.
+          expect(Buffer.from(r.payload).equals(Buffer.from(payload(seen, sizeOf(seen))))).toBe(true)
+          seen++
+        }
+        await c.commit(batch[batch.length - 1]!.next)
+      }
+      return seen
+    })())
+    // Four writers in turn, each waiting for its append, as requests do.
+    let next = 0
+    const order: number[] = []
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (next < N) {
+        const k = next++
+        order.push(k)
+        await log.append([payload(k, sizeOf(k))])
+      }
+    }))
+    expect(await Promise.all(readers)).toEqual([N, N])
+    expect(order).toEqual(Array.from({ length: N }, (_, k) => k)) // appended in call order
+    expect(log.stats().segments).toBe(1) // every full segment was deleted once both readers passed it
+    expect(segmentFiles(dir)).toHaveLength(1)
+    await log.close()
   })
 })
