@@ -153,7 +153,7 @@ export const SETTINGS: Schema = {
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },
   retention: { kind: 'duration', min: 0, default: 0, help: 'delete samples older than this (for example 15d); 0 keeps them forever' },
   forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },
-  forwardDestinations: { kind: 'json', default: [], help: 'destinations with their own settings (config file: an array of {url, name, headers, bearerTokenFile, basicAuth: {username, passwordFile}, protocol, timeout, maxInFlight, queueLimit}); see docs/forwarding.md' },
+  forwardDestinations: { kind: 'json', default: [], secret: true, help: 'destinations with their own settings (config file: an array of {url, name, headers, bearerTokenFile, basicAuth: {username, passwordFile}, protocol, timeout, maxInFlight, queueLimit}); see docs/forwarding.md' },
   forwardShard: { kind: 'bool', default: false, help: 'shard mode: each series goes to exactly one destination, chosen by a rendezvous hash of its labels (default: every destination gets everything)' },
   forwardMaxInFlight: { kind: 'int', min: 1, max: 64, default: 1, help: 'requests in flight per destination; 1 keeps every series in order at receivers that apply requests concurrently (see docs/forwarding.md)' },
   forwardTimeout: { kind: 'duration', min: 100, max: 600_000, default: 30_000, help: 'time a destination has to answer one request before it is retried' },
