@@ -66,6 +66,7 @@ export const CODES = {
   // Pool and sinks.
   worker_died: { status: 500, retryable: true, description: 'the decode worker running this request died; the worker has been replaced' },
   sink_failed: { status: 503, retryable: true, description: 'a sink failed to store the batch; nothing of the request was acknowledged' },
+  queue_full: { status: 503, retryable: true, description: 'a forward destination\'s queue is at its limit (forward-queue-limit); nothing of the request was acknowledged, retry after the Retry-After delay' },
   query_refused: { status: 400, retryable: false, description: 'a query statement would change data; only reads are allowed' },
   query_failed: { status: 400, retryable: false, description: 'the query could not be run' },
   query_too_large: { status: 400, retryable: false, description: 'the query\'s answer is larger than query-max-answer-bytes; select fewer rows or columns (past query-hold-bytes the answer is cut instead: its last line names this code and the connection closes)' },

@@ -10,7 +10,7 @@
  */
 import type { Registry } from 'prom-client'
 import { formatListen, publicConfig } from './config/load-config.js'
-import type { Config } from './config/schema.js'
+import type { Config, SinkName } from './config/schema.js'
 import { IngestError, setSaturationStatus, toIngestError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
@@ -22,6 +22,7 @@ import { createAuthenticator, createReadAuthenticator } from './receive/auth.js'
 import { IngestServer, type HttpRoute } from './receive/server.js'
 import { SeriesIndex } from './series/series-index.js'
 import { createDiscardSink } from './sinks/discard-sink.js'
+import { FanOutSink } from './sinks/fan-out.js'
 import type { Sink } from './sinks/sink.js'
 
 export interface ServiceOptions {
@@ -111,7 +112,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
   const ready = (): boolean => poolUp && sink.ready()
-  const routes = [...(options.routes ?? []), ...((sink as SinkWithRoutes).routes ?? [])]
+  const parts: readonly Sink[] = sink instanceof FanOutSink ? sink.sinks : [sink]
+  const routes = [...(options.routes ?? []), ...parts.flatMap(p => (p as SinkWithRoutes).routes ?? [])]
 
   const server = new IngestServer({
     pool: decodePool,
@@ -196,9 +198,29 @@ export async function startService (config: Config, options: ServiceOptions = {}
   }
 }
 
-/** The sink that config.sink names. The DuckDB store (and @duckdb/node-api) is loaded only when chosen. */
+/** The sinks that config.sink names, as one (several: a FanOutSink). Each is loaded only when chosen. */
 async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger, registry: Registry): Promise<Sink> {
-  if (config.sink === 'discard') return createDiscardSink()
+  const sinks: Sink[] = []
+  for (const name of config.sink) sinks.push(await createNamedSink(name, config, index, logger, registry))
+  return sinks.length === 1 ? sinks[0]! : new FanOutSink(sinks)
+}
+
+async function createNamedSink (name: SinkName, config: Config, index: SeriesIndex, logger: Logger, registry: Registry): Promise<Sink> {
+  if (name === 'discard') return createDiscardSink()
+  if (name === 'forward') {
+    const { createForwardSink, destinationsOf, createBatchEncoder } = await import('./forward/index.js')
+    return createForwardSink({
+      dataDir: config.dataDir,
+      destinations: destinationsOf(config),
+      queueFull: config.forwardQueueFull,
+      backoff: { minMs: config.forwardRetryMinBackoff, maxMs: config.forwardRetryMaxBackoff },
+      tenantHeader: config.tenantHeader.toLowerCase(),
+      shard: config.forwardShard,
+      encoder: createBatchEncoder(),
+      logger,
+      registry
+    })
+  }
   const { createDuckDbSink } = await import('./sinks/duckdb/index.js')
   return createDuckDbSink({
     dataDir: config.dataDir,
@@ -222,7 +244,7 @@ async function createConfiguredSink (config: Config, index: SeriesIndex, logger:
  * process open the file). Written once listening, removed on shutdown; only for the configured store.
  */
 async function serviceInfoHooks (config: Config, configured: boolean): Promise<{ listening(host: string, port: number): void, stopped(): void }> {
-  if (!configured || config.sink !== 'duckdb') return { listening () {}, stopped () {} }
+  if (!configured || !config.sink.includes('duckdb')) return { listening () {}, stopped () {} }
   const { writeServiceInfo, removeServiceInfo } = await import('./sinks/duckdb/index.js')
   return {
     listening (host, port) { writeServiceInfo(config.dataDir, { port, pid: process.pid, host }) },

@@ -13,7 +13,9 @@ const PLACEHOLDER: Record<SettingKind, string> = {
   size: 'SIZE',
   enum: '',
   string: 'TEXT',
-  path: 'FILE'
+  path: 'FILE',
+  list: 'A,B,...',
+  json: 'JSON'
 }
 
 /** One block per setting: flag line, help line, environment and default line. */
@@ -21,7 +23,7 @@ export function settingsHelp (): string {
   const lines: string[] = []
   for (const key of SETTING_KEYS) {
     const spec = SETTINGS[key] as SettingSpec
-    const arg = spec.kind === 'enum' ? (spec.values ?? []).join('|') : spec.kind === 'int' && spec.values !== undefined ? spec.values.join('|') : PLACEHOLDER[spec.kind]
+    const arg = spec.kind === 'enum' || (spec.kind === 'list' && spec.values !== undefined) ? (spec.values ?? []).join('|') : spec.kind === 'int' && spec.values !== undefined ? spec.values.join('|') : PLACEHOLDER[spec.kind]
     const defaultText = spec.defaultText ?? (typeof spec.default === 'function' ? '(computed)' : formatValue(key, spec.default))
     lines.push(`  --${flagName(key)}${arg === '' ? '' : arg.startsWith('[') ? arg : ' ' + arg}`)
     lines.push(`      ${spec.help}`)

@@ -23,7 +23,7 @@ export interface ConfigSources {
   cwd?: string
 }
 
-type Raw = string | number | boolean
+type Raw = string | number | boolean | readonly unknown[] | Record<string, unknown>
 interface Given { value: Raw, from: string }
 
 const KEY_BY_FLAG = new Map<string, keyof Config>(SETTING_KEYS.map(k => [flagName(k), k]))
@@ -96,6 +96,7 @@ export function formatValue (key: keyof Config, value: unknown): string {
   if (spec.kind === 'size' && typeof value === 'number') return formatSize(value)
   if (spec.kind === 'duration' && typeof value === 'number') return formatDuration(value)
   if (spec.kind === 'address') return formatListen(value as ListenAddress)
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : spec.kind === 'json' ? JSON.stringify(value) : value.join(',')
   if (value === '') return '(none)'
   return String(value)
 }
@@ -129,6 +130,10 @@ function parseFlags (argv: readonly string[], errors: string[]): Map<keyof Confi
       value = next
       i++
     }
+    const before = out.get(key)
+    // A repeated list flag of free values adds to the list (--forward-url A --forward-url B); a later
+    // --sink replaces an earlier one.
+    if (SETTINGS[key].kind === 'list' && SETTINGS[key].values === undefined && before !== undefined) value = `${String(before.value)},${String(value)}`
     out.set(key, { value, from: `flag --${name}` })
   }
   return out
@@ -151,6 +156,8 @@ function readConfigFile (path: string, errors: string[]): Map<keyof Config, Give
     const key = KEY_BY_FLAG.get(name) ?? (SETTING_KEYS.includes(name as keyof Config) ? name as keyof Config : undefined)
     if (key === undefined) { errors.push(`config file ${path}: unknown setting ${JSON.stringify(name)}`); continue }
     if (SETTINGS[key].notInFile === true) { errors.push(`config file ${path}: ${name} cannot be set in the file itself`); continue }
+    const kind = SETTINGS[key].kind
+    if (kind === 'json' || (kind === 'list' && Array.isArray(value))) { out.set(key, { value: value as Raw, from: `config file ${path}` }); continue }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       errors.push(`${flagName(key)}: must be a string, number or boolean (from config file ${path})`)
       continue
@@ -191,6 +198,17 @@ function convert (raw: Raw, spec: SettingSpec): unknown {
       return t
     }
     case 'address': return parseListen(String(raw))
+    case 'list': {
+      const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map(t => t.trim()).filter(t => t !== '')
+      const bad = spec.values === undefined ? undefined : items.find(t => !spec.values!.includes(t))
+      if (bad !== undefined) return { error: items.length === 1 ? `is not one of ${spec.values!.join(', ')}` : `names ${JSON.stringify(bad)}, which is not one of ${spec.values!.join(', ')}` }
+      if (spec.values !== undefined && items.length === 0) return { error: `is empty (one or more of ${spec.values.join(', ')})` }
+      return [...new Set(items)]
+    }
+    case 'json': {
+      if (typeof raw !== 'string') return raw
+      try { return JSON.parse(raw) as unknown } catch (err) { return { error: `is not JSON: ${(err as Error).message}` } }
+    }
     case 'string':
     case 'path':
       if (typeof raw !== 'string') return { error: 'must be a string' }
@@ -251,7 +269,22 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
     errors.push('auth-basic-password: needs auth-basic-user')
   }
   if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
+  checkForward(c, errors)
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
   }
+}
+
+/** The forward settings agree with each other: forward needs destinations, destinations need forward. */
+function checkForward (c: Config, errors: string[]): void {
+  const forwarding = c.sink.includes('forward')
+  const count = c.forwardUrl.length + (Array.isArray(c.forwardDestinations) ? c.forwardDestinations.length : 0)
+  if (!Array.isArray(c.forwardDestinations)) errors.push('forward-destinations: must be an array of destinations ({"url": ...})')
+  if (forwarding && count === 0) errors.push('sink forward: needs at least one destination (forward-url or forward-destinations)')
+  if (!forwarding && count > 0) errors.push('forward-url / forward-destinations: set, but sink does not list forward')
+  for (const u of c.forwardUrl) {
+    if (!/^https?:\/\/[^\s/]+/.test(u)) errors.push(`forward-url: ${JSON.stringify(u)} is not an http:// or https:// URL`)
+  }
+  if (c.forwardRetryMinBackoff > c.forwardRetryMaxBackoff) errors.push('forward-retry-min-backoff: is above forward-retry-max-backoff')
+  if (c.sink.includes('discard') && c.sink.length > 1) errors.push('sink: discard cannot be combined with other sinks')
 }

@@ -11,10 +11,12 @@ import { DEFAULT_LIMITS } from '../decode/options.js'
 import { DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES, defaultArenaBytes } from '../series/series-index.js'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
-export const SINK_NAMES = ['duckdb', 'discard'] as const
+export const SINK_NAMES = ['duckdb', 'discard', 'forward'] as const
+export const QUEUE_FULL_POLICIES = ['refuse', 'drop-oldest'] as const
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
 export type SinkName = (typeof SINK_NAMES)[number]
+export type QueueFullPolicy = (typeof QUEUE_FULL_POLICIES)[number]
 
 export interface ListenAddress {
   readonly host: string
@@ -54,7 +56,8 @@ export interface Config {
   authReadBearerToken: string
   authReadBearerTokenFile: string
   tenantHeader: string
-  sink: SinkName
+  /** Every sink a batch goes to (a request's 204 waits for all of them). */
+  sink: SinkName[]
   dataDir: string
   commitInterval: number
   commitMaxRows: number
@@ -67,12 +70,41 @@ export interface Config {
   queryQueue: number
   duckdbMemoryLimit: number
   sinkUnreadyAfter: number
+  forwardUrl: string[]
+  /** Per-destination settings from the config file (validated into ForwardDestination by load-config). */
+  forwardDestinations: ForwardDestinationSetting[]
+  forwardShard: boolean
+  forwardMaxInFlight: number
+  forwardTimeout: number
+  forwardQueueLimit: number
+  forwardQueueFull: QueueFullPolicy
+  forwardRetryMinBackoff: number
+  forwardRetryMaxBackoff: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
 }
 
-export type SettingKind = 'address' | 'int' | 'bool' | 'duration' | 'size' | 'enum' | 'string' | 'path'
+/**
+ * One destination as the config file's `forward-destinations` array gives it. Unset fields take the
+ * forward-* settings; `url` is required. Secrets come from files (bearerTokenFile, basicAuth.passwordFile).
+ */
+export interface ForwardDestinationSetting {
+  url: string
+  /** Name in metrics, logs and the queue cursor; default the URL's host:port and path. */
+  name?: string
+  headers?: Record<string, string>
+  bearerTokenFile?: string
+  basicAuth?: { username: string, passwordFile: string }
+  /** Protocol version sent; default: as received (the body is forwarded as it is). */
+  protocol?: '1.0' | '2.0'
+  timeout?: string | number
+  maxInFlight?: number
+  queueLimit?: string | number
+}
+
+/** 'list' is comma-separated (a repeated flag adds to it); 'json' is JSON text, or any JSON value in the file. */
+export type SettingKind = 'address' | 'int' | 'bool' | 'duration' | 'size' | 'enum' | 'string' | 'path' | 'list' | 'json'
 
 export interface SettingSpec<K extends keyof Config = keyof Config> {
   readonly kind: SettingKind
@@ -99,14 +131,14 @@ export const SETTINGS: Schema = {
   config: { kind: 'path', default: '', help: 'JSON file of settings (keys are setting names); flags and environment variables override it', notInFile: true },
   listen: { kind: 'address', default: { host: '0.0.0.0', port: 9201 }, defaultText: '0.0.0.0:9201', help: 'address and port to listen on (host:port, [v6]:port or :port; port 0 picks a free one)' },
   // sink comes before threads: the default thread count depends on it.
-  sink: { kind: 'enum', values: SINK_NAMES, default: 'duckdb', help: 'where batches go: duckdb (embedded store under data-dir) or discard (counts and drops, for benchmarks)' },
+  sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), discard (counts and drops, for benchmarks)' },
   threads: {
     kind: 'int',
     min: 1,
     max: 256,
     // The embedded store's writer is a thread of its own: leave it a core (measured on 2 cores: 1.25M
     // samples/s committed with one decode thread, 1.02M with two; see bench/README.md).
-    default: c => c.sink === 'duckdb' ? Math.max(1, availableParallelism() - 1) : availableParallelism(),
+    default: c => c.sink?.includes('duckdb') === true ? Math.max(1, availableParallelism() - 1) : availableParallelism(),
     defaultText: `os.availableParallelism(), minus one with sink=duckdb (${Math.max(1, availableParallelism() - 1)} here with duckdb, ${availableParallelism()} with discard)`,
     help: 'decode worker threads'
   },
@@ -162,6 +194,15 @@ export const SETTINGS: Schema = {
   queryQueue: { kind: 'int', min: 0, max: 10_000, default: 16, help: 'queries that may wait for a turn; beyond them a query gets 503 query_queue_full with Retry-After' },
   duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
   sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
+  forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },
+  forwardDestinations: { kind: 'json', default: [], secret: true, help: 'destinations with their own settings (config file: an array of {url, name, headers, bearerTokenFile, basicAuth: {username, passwordFile}, protocol, timeout, maxInFlight, queueLimit}); see docs/forwarding.md' },
+  forwardShard: { kind: 'bool', default: false, help: 'shard mode: each series goes to exactly one destination, chosen by a rendezvous hash of its labels (default: every destination gets everything)' },
+  forwardMaxInFlight: { kind: 'int', min: 1, max: 64, default: 1, help: 'requests in flight per destination; 1 keeps every series in order at receivers that apply requests concurrently (see docs/forwarding.md)' },
+  forwardTimeout: { kind: 'duration', min: 100, max: 600_000, default: 30_000, help: 'time a destination has to answer one request before it is retried' },
+  forwardQueueLimit: { kind: 'size', min: 1 << 16, max: 2 ** 50, default: 2 ** 30, help: 'bytes a destination may have waiting in the queue; beyond it forward-queue-full applies' },
+  forwardQueueFull: { kind: 'enum', values: QUEUE_FULL_POLICIES, default: 'refuse', help: 'when a destination\'s queue is full: refuse (new writes get 503 with Retry-After, nothing is lost) or drop-oldest (counted)' },
+  forwardRetryMinBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 1000, help: 'first wait before a failed forward request is retried; doubles up to forward-retry-max-backoff' },
+  forwardRetryMaxBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 60_000, help: 'longest wait between retries (also the wait of a stuck destination: 401, 403, 404)' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

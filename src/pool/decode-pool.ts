@@ -38,6 +38,8 @@ export interface DecodeRequest {
   partial?: boolean
   /** The slot holds a snappy body (default true). */
   compressed?: boolean
+  /** Leave the slot to the caller, who releases it (a sink wants the body after the decode). Default false. */
+  keepSlot?: boolean
 }
 
 export interface PoolStats {
@@ -115,7 +117,7 @@ export class DecodePool {
 
   /**
    * Decodes the first `length` bytes of `slot` in a worker and releases the slot when the worker is
-   * done. Rejects with the decode's IngestError, or 'worker_died'.
+   * done (unless `keepSlot`: then the caller releases it, whatever the outcome). Rejects with the decode's IngestError, or 'worker_died'.
    */
   async decode (slot: Slot, length: number, request: DecodeRequest): Promise<RowBatch> {
     const tenant = request.tenant ?? ''
@@ -135,7 +137,7 @@ export class DecodePool {
       const message = err instanceof Error ? err.message : String(err)
       throw new IngestError('worker_died', `the decode worker died while decoding this request (${message}); it has been replaced`)
     } finally {
-      slot.release()
+      if (request.keepSlot !== true) slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
     return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs }, this.index)

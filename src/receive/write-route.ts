@@ -33,7 +33,7 @@ import type { Logger } from '../logger.js'
 import type { IngestMetrics } from '../metrics/ingest-metrics.js'
 import type { DecodePool } from '../pool/decode-pool.js'
 import type { Slot } from '../pool/slot-pool.js'
-import type { Sink } from '../sinks/sink.js'
+import type { ReceivedBody, Sink } from '../sinks/sink.js'
 import type { Admission } from './admission.js'
 import type { Authenticator } from './auth.js'
 import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
@@ -80,7 +80,7 @@ export interface ExchangeTracker {
 export interface WriteRouteDeps {
   readonly pool: DecodePool
   readonly admission: Admission
-  /** Where batches go. A batch's buffers belong to the sink once handed over, so there is one. */
+  /** Where batches go (several sinks are one FanOutSink; see src/sinks/sink.ts for who owns the batch). */
   readonly sink: Sink
   readonly metrics: IngestMetrics
   readonly policy: ErrorAnswerPolicy
@@ -356,12 +356,23 @@ class WriteExchange {
     }
     const { deps } = this
     const slot = this.slot
-    this.slot = undefined // the pool releases it once the worker is done with it
+    this.slot = undefined // the pool releases it once the worker is done with it, unless a sink wants the body
+    const keepSlot = deps.sink.wantsBody === true
+    try {
+      await this.decodeAndStoreFrom(slot, keepSlot)
+    } finally {
+      if (keepSlot) slot.release()
+    }
+  }
+
+  private async decodeAndStoreFrom (slot: Slot, keepSlot: boolean): Promise<void> {
+    const { deps } = this
     let batch: RowBatch
     const decodeStart = performance.now()
     const m = deps.metrics
+    const version = this.version ?? '1.0'
     try {
-      batch = await deps.pool.decode(slot, this.offset, { version: this.version ?? '1.0', tenant: this.tenant, partial: true })
+      batch = await deps.pool.decode(slot, this.offset, { version, tenant: this.tenant, partial: true, keepSlot })
     } catch (err) {
       m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
       return this.refuse(toIngestError(err))
@@ -373,7 +384,8 @@ class WriteExchange {
 
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
-        await this.store(batch)
+        // The body is a view of the slot, held until the store settles (released by decodeAndStore).
+        await this.store(batch, keepSlot ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
       } catch (err) {
         const e = toIngestError(err)
         return this.refuse(e.code === 'internal' ? new IngestError('sink_failed', `storing the batch failed: ${e.message}`) : e)
@@ -399,12 +411,12 @@ class WriteExchange {
   }
 
   /** Hands the batch to the sink; resolves once it is stored there. */
-  private async store (batch: RowBatch): Promise<void> {
+  private async store (batch: RowBatch, body: ReceivedBody | undefined): Promise<void> {
     const sink = this.deps.sink
     const figures = this.deps.metrics.sink(sink.name)
     const t = performance.now()
     try {
-      await sink.write(batch)
+      await sink.write(batch, body)
     } catch (err) {
       figures.failures.inc()
       this.deps.logger.error({ sink: sink.name, err: toIngestError(err).message }, 'sink write failed')

@@ -72,7 +72,7 @@ describe('loadConfig', () => {
     expect(c.saturationStatus).toBe(503)
     expect(c.retryAfter).toBe(1)
     expect(c.tenantHeader).toBe('X-Scope-OrgID')
-    expect(c.sink).toBe('duckdb')
+    expect(c.sink).toEqual(['duckdb'])
     expect(c.dataDir).toBe('./data')
     expect(c.commitInterval).toBe(50)
     expect(c.retention).toBe(0)
@@ -107,7 +107,7 @@ describe('loadConfig', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ sink: 'discard', 'saturation-status': 429 }))
     const c = loadConfig({ argv: [], env: { PROM_INGEST_CONFIG: 'c.json' }, cwd: dir })
-    expect(c.sink).toBe('discard')
+    expect(c.sink).toEqual(['discard'])
     expect(c.saturationStatus).toBe(429)
   })
 

@@ -208,7 +208,8 @@ describe('what the objects must do (issue 6)', () => {
         expect(sts.spec.volumeClaimTemplates.map(v => v.metadata.name)).toEqual(['data'])
         expect(sts.spec.volumeClaimTemplates[0]!.spec.accessModes).toEqual(['ReadWriteOnce'])
         expect(quantity(sts.spec.volumeClaimTemplates[0]!.spec.resources.requests.storage)).toBeGreaterThanOrEqual(2 ** 30)
-        expect(settings.PROM_INGEST_SINK).toBe('duckdb')
+        // The gateway overlay forwards instead of storing; its volume holds the forward queue.
+        expect(settings.PROM_INGEST_SINK).toBe(name === 'gateway' ? 'forward' : 'duckdb')
         expect(container.volumeMounts.find(m => m.name === 'data')?.mountPath).toBe(settings.PROM_INGEST_DATA_DIR)
         // One writer per volume: the base runs one replica.
         expect(sts.spec.replicas).toBe(1)

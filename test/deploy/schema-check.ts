@@ -29,6 +29,7 @@ const MODELS: Record<string, string> = {
   'v1/Service': 'kubernetes-models/v1/Service',
   'v1/ServiceAccount': 'kubernetes-models/v1/ServiceAccount',
   'apps/v1/StatefulSet': 'kubernetes-models/apps/v1/StatefulSet',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler',
   'policy/v1/PodDisruptionBudget': 'kubernetes-models/policy/v1/PodDisruptionBudget',
   'networking.k8s.io/v1/NetworkPolicy': 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
   'monitoring.coreos.com/v1/ServiceMonitor': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor',

@@ -1,0 +1,236 @@
+/**
+ * Forwarding throughput (issue "Forward ... with a durable on-disk queue", Benchmark): the bench:e2e load
+ * (its generator, dist/bench/e2e.js, run as a child with --url) against three targets, in interleaved
+ * rounds of the same run, every target started afresh each round:
+ *
+ *   forward   prom-ingest --sink forward --forward-url <discard receiver>  (durable queue, fsync before 204)
+ *   vmagent   Debian's vmagent -remoteWrite.url <discard receiver> -remoteWrite.tmpDataPath <dir>
+ *   discard   prom-ingest --sink discard (receiving alone: the pass-through goal is within 15% of it)
+ *
+ * The discard receiver is an HTTP server in this process that reads each body and answers 204; it
+ * counts requests and bytes. Reported per target: samples/s accepted (2xx at the front; median and
+ * spread over rounds), p99 latency, server RSS and CPU (from the generator's /proc sampling), what the
+ * receiver got, the backlog left in the queue when the load stopped, and for prom-ingest the queue's
+ * fsyncs per second.
+ *
+ *   npm run bench:forward -- [--rounds 3] [--duration 15s] [--concurrency 4] [--series 160000]
+ *                            [--series-per-request 10000] [--template PATH] [--vmagent /usr/bin/vmagent]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { request } from 'undici'
+import { forEachLine } from './lib/lines.js'
+import { fmt, printJson, printTable, quantile } from './lib/stats.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = HERE.endsWith(join('dist', 'bench')) ? resolve(HERE, '..', '..') : resolve(HERE, '..')
+const CLI = join(ROOT, 'dist', 'src', 'cli.js')
+const E2E = join(ROOT, 'dist', 'bench', 'e2e.js')
+
+type TargetName = 'forward' | 'vmagent' | 'discard'
+const TARGETS: readonly TargetName[] = ['forward', 'vmagent', 'discard']
+
+interface Target { url: string, pid: number, stop(): Promise<void>, backlogBytes(): Promise<number>, fsyncs(): Promise<number | undefined> }
+
+interface E2eJson {
+  samplesPerSecond: number
+  durationSeconds: number
+  latencyMs: { p50: number, p99: number }
+  statuses: Record<string, number>
+  server: { cores: number, avgRssBytes: number, peakRssBytes: number } | null
+}
+
+interface RoundResult { samplesPerSecond: number, p99Ms: number, rssMiB: number, cores: number, receivedMiBps: number, receivedRequests: number, backlogMiB: number, fsyncsPerSecond: number | undefined, statuses: Record<string, number> }
+
+function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string } {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '15s' },
+      concurrency: { type: 'string', default: '4' },
+      series: { type: 'string', default: '160000' },
+      'series-per-request': { type: 'string', default: '10000' },
+      template: { type: 'string' },
+      vmagent: { type: 'string', default: '/usr/bin/vmagent' }
+    }
+  })
+  return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent }
+}
+
+/** The receiver every forwarder sends to: reads the body, answers 204, counts. */
+async function startDiscardReceiver (): Promise<{ url: string, counts: { requests: number, bytes: number }, close(): Promise<void> }> {
+  const counts = { requests: 0, bytes: 0 }
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => { counts.bytes += c.length })
+    req.on('end', () => { counts.requests++; res.statusCode = 204; res.end() })
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return { url: `http://127.0.0.1:${port}/api/v1/write`, counts, close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) }) }
+}
+
+async function metricValue (url: string, name: string): Promise<number> {
+  const res = await request(url)
+  const text = await res.body.text()
+  let sum = 0
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1])
+  return sum
+}
+
+function waitExit (child: ChildProcess): Promise<void> {
+  return new Promise(resolve => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()) })
+}
+
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  await waitExit(child)
+  clearTimeout(timer)
+}
+
+async function startIngest (sink: 'forward' | 'discard', receiver: string): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-forward-'))
+  const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', sink, '--log-level', 'warn', '--data-dir', dir]
+  if (sink === 'forward') args.push('--forward-url', receiver)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('prom-ingest did not start in 30 s')), 30_000)
+    forEachLine([child.stdout!, child.stderr!], line => {
+      try {
+        const v = JSON.parse(line) as { msg?: unknown, port?: unknown }
+        if (v.msg === 'listening' && typeof v.port === 'number') { clearTimeout(timer); resolve(v.port) }
+      } catch { /* not JSON */ }
+    })
+  })
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    pid: child.pid!,
+    async stop () { await stopChild(child); rmSync(dir, { recursive: true, force: true }) },
+    backlogBytes: async () => sink === 'forward' ? await metricValue(`${url}/metrics`, 'prom_ingest_forward_queue_bytes') : 0,
+    fsyncs: async () => sink === 'forward' ? await metricValue(`${url}/metrics`, 'prom_ingest_forward_queue_fsyncs_total') : undefined
+  }
+}
+
+async function freePort (): Promise<number> {
+  const s = createServer()
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+async function startVmagent (binary: string, receiver: string): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmagent-bench-'))
+  const port = await freePort()
+  const child = spawn(binary, [`-remoteWrite.url=${receiver}`, `-remoteWrite.tmpDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    try { const r = await request(`${url}/health`); await r.body.dump(); if (r.statusCode === 200) break } catch { /* starting */ }
+    if (i > 300 || child.exitCode !== null) throw new Error('vmagent did not start')
+    await sleep(100)
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop () { await stopChild(child); rmSync(dir, { recursive: true, force: true }) },
+    backlogBytes: async () => await metricValue(`${url}/metrics`, 'vmagent_remotewrite_pending_data_bytes'),
+    fsyncs: async () => undefined
+  }
+}
+
+async function runE2e (url: string, pid: number, o: ReturnType<typeof opts>): Promise<E2eJson> {
+  const args = [E2E, '--url', url, '--pid', String(pid), '--duration', o.duration, '--concurrency', o.concurrency, '--series', o.series, '--series-per-request', o.perRequest]
+  if (o.template !== undefined) args.push('--template', o.template)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  let json: E2eJson | undefined
+  forEachLine([child.stdout!], line => {
+    if (line.startsWith('{')) { try { const v = JSON.parse(line) as { bench?: string }; if (v.bench === 'e2e') json = v as unknown as E2eJson } catch {} }
+  })
+  await waitExit(child)
+  if (json === undefined) throw new Error(`bench:e2e printed no JSON line (exit ${String(child.exitCode)})`)
+  return json
+}
+
+function median (xs: readonly number[]): number { return quantile([...xs].sort((a, b) => a - b), 0.5) }
+function spread (xs: readonly number[]): string { const s = [...xs].sort((a, b) => a - b); return `${fmtM(s[0]!)}..${fmtM(s[s.length - 1]!)}` }
+function fmtM (n: number): string { return (n / 1e6).toFixed(2) + 'M' }
+
+async function main (): Promise<void> {
+  const o = opts()
+  const receiver = await startDiscardReceiver()
+  const results = new Map<TargetName, RoundResult[]>(TARGETS.map(t => [t, []]))
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      // Interleaved, and the order rotates per round so that no target always runs first.
+      const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!)
+      for (const name of order) {
+        const target = name === 'vmagent' ? await startVmagent(o.vmagent, receiver.url) : await startIngest(name, receiver.url)
+        const before = { ...receiver.counts }
+        const t0 = Date.now()
+        try {
+          const e = await runE2e(target.url, target.pid, o)
+          const elapsed = (Date.now() - t0) / 1000
+          const backlog = await target.backlogBytes()
+          const fsyncs = await target.fsyncs()
+          const got = { requests: receiver.counts.requests - before.requests, bytes: receiver.counts.bytes - before.bytes }
+          const r: RoundResult = {
+            samplesPerSecond: e.samplesPerSecond,
+            p99Ms: e.latencyMs.p99,
+            rssMiB: (e.server?.avgRssBytes ?? 0) / 2 ** 20,
+            cores: e.server?.cores ?? 0,
+            receivedMiBps: got.bytes / 2 ** 20 / elapsed,
+            receivedRequests: got.requests,
+            backlogMiB: backlog / 2 ** 20,
+            fsyncsPerSecond: fsyncs === undefined ? undefined : fsyncs / elapsed,
+            statuses: e.statuses
+          }
+          results.get(name)!.push(r)
+          console.error(`round ${round + 1} ${name}: ${fmtM(r.samplesPerSecond)} samples/s, p99 ${fmt(r.p99Ms)} ms, backlog ${r.backlogMiB.toFixed(1)} MiB, received ${r.receivedRequests} requests`)
+        } finally {
+          await target.stop()
+        }
+      }
+    }
+  } finally {
+    await receiver.close()
+  }
+
+  const med = (t: TargetName, f: (r: RoundResult) => number): number => median(results.get(t)!.map(f))
+  const fwd = med('forward', r => r.samplesPerSecond)
+  const vma = med('vmagent', r => r.samplesPerSecond)
+  const dis = med('discard', r => r.samplesPerSecond)
+  console.log(`\nforward: bench:e2e load (${o.series} series, ${o.perRequest} per request, concurrency ${o.concurrency}), ${o.rounds} interleaved rounds of ${o.duration}`)
+  // CPU seconds the server spent per million accepted samples: less sensitive than samples/s to what
+  // else runs on the machine (a starved server is slow but not costly).
+  printTable(['target', 'samples/s median', 'spread', 'p99 ms', 'RSS MiB', 'server cores', 'CPU s / M samples', 'received MiB/s', 'backlog MiB', 'queue fsyncs/s'], TARGETS.map(t => [
+    t,
+    fmtM(med(t, r => r.samplesPerSecond)),
+    spread(results.get(t)!.map(r => r.samplesPerSecond)),
+    fmt(med(t, r => r.p99Ms)),
+    med(t, r => r.rssMiB).toFixed(0),
+    med(t, r => r.cores).toFixed(2),
+    med(t, r => r.cores / r.samplesPerSecond * 1e6).toFixed(2),
+    med(t, r => r.receivedMiBps).toFixed(1),
+    med(t, r => r.backlogMiB).toFixed(1),
+    t === 'forward' ? med(t, r => r.fsyncsPerSecond ?? 0).toFixed(0) : '-'
+  ]))
+  console.log(`forward / vmagent: ${(fwd / vma).toFixed(2)}x (goal >= 1.5x)   forward / discard: ${(fwd / dis).toFixed(2)} (goal >= 0.85)`)
+  const cpu = (t: TargetName): number => med(t, r => r.cores / r.samplesPerSecond * 1e6)
+  console.log(`CPU per sample: vmagent / forward ${(cpu('vmagent') / cpu('forward')).toFixed(2)}x, discard / forward ${(cpu('discard') / cpu('forward')).toFixed(2)}`)
+  printJson('forward', { rounds: o.rounds, duration: o.duration, concurrency: Number(o.concurrency), series: Number(o.series), seriesPerRequest: Number(o.perRequest), results: Object.fromEntries(results), ratios: { forwardToVmagent: fwd / vma, forwardToDiscard: fwd / dis } })
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err)
+  process.exit(1)
+})

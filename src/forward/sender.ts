@@ -1,0 +1,223 @@
+/**
+ * Sends one destination's share of the queue, in queue order, through the destination's cursor, and
+ * moves the cursor only past records the destination took (2xx) or that were dropped for a stated reason
+ * (see answer-table.ts). A record is never skipped because the destination is down: the sender retries
+ * it for ever, so a SIGKILL loses nothing that was acknowledged, and after a restart the records from the
+ * cursor on are sent again (at least once; duplicates are bounded by the records in flight).
+ *
+ * Ordering: records are read in waves of up to `maxInFlight`; the requests of a wave run at once, and
+ * the next wave starts when every record of this one is done. With maxInFlight 1 (the default) requests
+ * are strictly serial, so every series arrives in order at a receiver that refuses out-of-order samples
+ * (Prometheus); with more, requests of one wave may be applied in any order (docs/forwarding.md).
+ *
+ * HTTP: an undici keep-alive Pool per destination with `maxInFlight` connections.
+ */
+import { performance } from 'node:perf_hooks'
+import { Pool } from 'undici'
+import type { LogCursor, LogRecord } from '../queue/durable-log.js'
+import type { Logger } from '../logger.js'
+import { actionOf, parseRetryAfter, retryDelayMs, type Backoff } from './answer-table.js'
+import type { Destination } from './destinations.js'
+import type { DestinationFigures } from './metrics.js'
+import { ALL_DESTINATIONS, parseRecord, type ParsedRecord } from './record.js'
+
+const V1_CONTENT_TYPE = 'application/x-protobuf'
+const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request'
+
+export interface SenderOptions {
+  readonly destination: Destination
+  /** Index of the destination (shard mode: records carry the index of the one they go to). */
+  readonly index: number
+  readonly cursor: LogCursor
+  readonly figures: DestinationFigures
+  readonly backoff: Backoff
+  /** Header that carries a record's tenant, '' for none. */
+  readonly tenantHeader: string
+  readonly logger: Logger
+  /** Re-encodes a record: in another protocol version, or split in two for a 413. undefined: not possible. */
+  readonly transcode?: Transcoder
+}
+
+export interface Transcoder {
+  /** The record's series in `version`, in bodies of at most 10,000 samples or 8 MiB. */
+  convert(record: ParsedRecord, version: '1.0' | '2.0'): ParsedRecord[] | undefined
+  /** The record's series in two halves (a 413), or undefined when it holds a single sample. */
+  split(record: ParsedRecord): ParsedRecord[] | undefined
+}
+
+/** Thrown inside the loop when the sender stops (shutdown): the record stays in the queue. */
+class Stopped extends Error {}
+
+export class DestinationSender {
+  private readonly pool: Pool
+  private readonly stop = new AbortController()
+  /** Resolves once the sender is told to stop (one listener, not one per wait). */
+  private readonly stopped: Promise<void>
+  private running: Promise<void> | undefined
+  private readonly baseHeaders: Record<string, string>
+
+  constructor (private readonly o: SenderOptions) {
+    const d = o.destination
+    this.pool = new Pool(d.origin, { connections: d.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: d.timeoutMs, bodyTimeout: d.timeoutMs })
+    this.stopped = aborted(this.stop.signal)
+    this.baseHeaders = { 'content-encoding': 'snappy', 'user-agent': 'prom-ingest', ...d.headers }
+  }
+
+  get name (): string { return this.o.destination.name }
+
+  start (): void {
+    this.running ??= this.loop().catch(err => {
+      if (!(err instanceof Stopped)) this.o.logger.error({ destination: this.name, err: err instanceof Error ? err.stack : String(err) }, 'forward sender stopped by an unexpected error')
+    })
+  }
+
+  /** Stops sending (what is not delivered stays in the queue) and closes the connections. */
+  async close (): Promise<void> {
+    this.stop.abort()
+    await this.running
+    await this.pool.close().catch(() => {})
+  }
+
+  private async loop (): Promise<void> {
+    const { cursor } = this.o
+    const max = this.o.destination.maxInFlight
+    const signal = this.stop.signal
+    while (!signal.aborted) {
+      try {
+        const records = await cursor.read(max, 64 << 20)
+        if (records.length === 0) {
+          await Promise.race([cursor.waitForData(), this.stopped])
+          continue
+        }
+        const mine: ParsedRecord[] = []
+        for (const record of records) {
+          const parsed = this.parse(record)
+          if (parsed !== undefined && (parsed.target === ALL_DESTINATIONS || parsed.target === this.o.index)) mine.push(parsed)
+        }
+        await Promise.all(mine.map(m => this.deliver(m)))
+        // A full queue in drop-oldest mode may have moved the cursor past these records meanwhile.
+        const next = records[records.length - 1]!.next
+        if (next > cursor.position) await cursor.commit(next)
+      } catch (err) {
+        if (err instanceof Stopped || signal.aborted) return
+        // The queue could not be read or the cursor not written (I/O error): nothing is skipped, the
+        // same records are read again after a pause.
+        this.o.logger.error({ destination: this.name, err: err instanceof Error ? err.message : String(err) }, 'forward queue read failed; retrying')
+        cursor.rewind()
+        await sleep(this.o.backoff.maxMs, signal).catch(() => {})
+      }
+    }
+  }
+
+  /** The record's payload, or undefined (counted, logged) when its header is not ours. */
+  private parse (record: LogRecord): ParsedRecord | undefined {
+    try {
+      return parseRecord(record.payload)
+    } catch (err) {
+      this.o.figures.request('dropped', 'damaged').inc()
+      this.o.logger.error({ destination: this.name, position: record.position, err: (err as Error).message }, 'forward queue record has no valid header: skipped')
+      return undefined
+    }
+  }
+
+  /** Sends one record until the destination took it or it is dropped; converts it when the destination speaks another version. */
+  private async deliver (record: ParsedRecord): Promise<void> {
+    const want = this.o.destination.protocol
+    if (want !== undefined && want !== record.version) {
+      let parts: ParsedRecord[] | undefined
+      try {
+        parts = this.o.transcode?.convert(record, want)
+      } catch (err) {
+        return this.dropped(record, 'unconvertible', `the record could not be converted to ${want}: ${(err as Error).message}`)
+      }
+      if (parts === undefined) return this.dropped(record, 'unconvertible', `the record is Remote Write ${record.version} and no converter to ${want} is available`)
+      for (const p of parts) await this.deliverAsIs(p)
+      return
+    }
+    return this.deliverAsIs(record)
+  }
+
+  private async deliverAsIs (record: ParsedRecord): Promise<void> {
+    const { figures, backoff, logger } = this.o
+    const signal = this.stop.signal
+    let attempt = 0
+    let stuck = false
+    for (;;) {
+      if (signal.aborted) throw new Stopped()
+      const t = performance.now()
+      let status = 0
+      let retryAfter: string | string[] | undefined
+      let reason = ''
+      try {
+        const res = await this.pool.request({ method: 'POST', path: this.o.destination.path, headers: this.headersOf(record), body: record.body, signal })
+        status = res.statusCode
+        retryAfter = res.headers['retry-after']
+        if (status >= 200 && status < 300) await res.body.dump()
+        else reason = (await res.body.text()).slice(0, 512).trim()
+      } catch (err) {
+        if (signal.aborted) throw new Stopped()
+        reason = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}` : String(err)
+      }
+      figures.sendDuration.observe((performance.now() - t) / 1000)
+      const code = status === 0 ? 'network' : String(status)
+      const action = actionOf(status)
+      if (action === 'done') {
+        figures.request('sent', code).inc()
+        figures.samplesSent.inc(record.samples + record.histograms)
+        figures.lastSuccess.set(Date.now() / 1000)
+        if (stuck) { figures.stuck.set(0); logger.info({ destination: this.name }, 'forward destination takes requests again') }
+        return
+      }
+      if (action === 'drop') return this.dropped(record, code, reason)
+      if (action === 'split') {
+        let halves: ParsedRecord[] | undefined
+        try { halves = this.o.transcode?.split(record) } catch { halves = undefined }
+        if (halves === undefined) return this.dropped(record, code, `too large for the destination and cannot be split further: ${reason}`)
+        figures.request('retried', code).inc()
+        for (const h of halves) await this.deliverAsIs(h)
+        return
+      }
+      figures.request('retried', code).inc()
+      if (action === 'stuck' && !stuck) {
+        stuck = true
+        figures.stuck.set(1)
+        logger.error({ destination: this.name, status, reason }, 'forward destination refuses the requests (check its URL and credentials); retrying at the longest backoff, its queue grows')
+      }
+      const delay = retryDelayMs(backoff, attempt++, action, parseRetryAfter(retryAfter))
+      if (attempt === 1 || attempt % 10 === 0) logger.warn({ destination: this.name, status: code, reason, retryInMs: Math.round(delay), attempt }, 'forward request failed, will retry')
+      await sleep(delay, signal)
+    }
+  }
+
+  private dropped (record: ParsedRecord, code: string, reason: string): void {
+    this.o.figures.request('dropped', code).inc()
+    this.o.figures.samplesDropped.inc(record.samples + record.histograms)
+    this.o.logger.warn({ destination: this.name, status: code, samples: record.samples, reason }, 'forward request dropped: the destination can never take it')
+  }
+
+  private headersOf (record: ParsedRecord): Record<string, string> {
+    const h: Record<string, string> = {
+      ...this.baseHeaders,
+      'content-type': record.version === '2.0' ? V2_CONTENT_TYPE : V1_CONTENT_TYPE,
+      'x-prometheus-remote-write-version': record.version === '2.0' ? '2.0.0' : '0.1.0'
+    }
+    if (record.tenant !== '' && this.o.tenantHeader !== '') h[this.o.tenantHeader] = record.tenant
+    return h
+  }
+}
+
+function aborted (signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}
+
+function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) { reject(new Stopped()); return }
+    const onAbort = (): void => { clearTimeout(timer); reject(new Stopped()) }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

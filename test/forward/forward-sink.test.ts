@@ -1,0 +1,241 @@
+/**
+ * The forward sink in-process, against our fault-injecting destination (test/helpers/fault-destination.ts):
+ * pass-through of the received body, re-encoding of partial writes, every row of the answer table,
+ * the full queue, and the fan-out with another sink.
+ *
+ * Backoff is set to milliseconds here (forward-retry-min/max-backoff) so the retry rows run quickly;
+ * the Retry-After row depends on time: it checks that the retry came no sooner than the 1 s the
+ * destination asked for.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Service } from '../../src/main.js'
+import { compressBody, encodeWriteRequest1 } from '../fixtures/encode.js'
+import { parseExposition, sumOf } from '../helpers/exposition.js'
+import { sampleKeys, startFaultDestination, type FaultDestination } from '../helpers/fault-destination.js'
+import { postWrite } from '../helpers/remote-write.js'
+import { startInProcess } from '../helpers/service-in-process.js'
+import { body1, body2, series1 } from '../receive/bodies.js'
+import { rendezvousPick } from '../../src/forward/batch-encoder.js'
+import { encodeLabels } from '../../src/series/labels.js'
+import { tenantSeed } from '../../src/series/label-hash.js'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function setup (flags: string[] = [], answer?: FaultDestination['answer']): Promise<{ service: Service, dest: FaultDestination, dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const dest = await startFaultDestination(answer)
+  cleanups.push(() => dest.close())
+  const service = await startInProcess(['--sink', 'forward', '--data-dir', dir, '--forward-url', dest.url, '--forward-retry-min-backoff', '20ms', '--forward-retry-max-backoff', '200ms', ...flags])
+  cleanups.push(async () => { await service.close(5000) })
+  return { service, dest, dir }
+}
+
+async function metric (service: Service, name: string, match: Record<string, string> = {}): Promise<number> {
+  return sumOf(parseExposition(await service.registry.metrics()), name, match)
+}
+
+/** Waits (bounded) until the metric has the value: the sender counts an answer just after the destination gave it. */
+async function waitForMetric (service: Service, name: string, match: Record<string, string>, value: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await metric(service, name, match) === value) return
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  expect(await metric(service, name, match)).toBe(value)
+}
+
+describe('forward sink', () => {
+  it('forwards the received body byte for byte, with remote-write headers', async () => {
+    const { service, dest } = await setup()
+    const body = body1(50, 2)
+    const a = await postWrite(service.url, body)
+    expect(a.status).toBe(204)
+    await dest.waitForRequests(1)
+    expect(Buffer.compare(dest.requests[0]!.body, Buffer.from(body))).toBe(0)
+    const h = dest.requests[0]!.headers
+    expect(h['content-encoding']).toBe('snappy')
+    expect(h['content-type']).toBe('application/x-protobuf')
+    expect(h['x-prometheus-remote-write-version']).toBe('0.1.0')
+    await dest.waitForAccepted(100)
+    await waitForMetric(service, 'prom_ingest_forward_samples_total', { outcome: 'sent' }, 100)
+  })
+
+  it('forwards a Remote Write 2.0 body as it is, with 2.0 headers', async () => {
+    const { dest, service } = await setup()
+    const body = body2(20, 2)
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    await dest.waitForRequests(1)
+    expect(Buffer.compare(dest.requests[0]!.body, Buffer.from(body))).toBe(0)
+    expect(dest.requests[0]!.headers['content-type']).toBe('application/x-protobuf;proto=io.prometheus.write.v2.Request')
+    expect(dest.requests[0]!.headers['x-prometheus-remote-write-version']).toBe('2.0.0')
+  })
+
+  it('keeps requests in order and carries the tenant', async () => {
+    const { service, dest } = await setup()
+    for (let i = 0; i < 5; i++) expect((await postWrite(service.url, body1(3, 1, 'job' + i), { headers: { 'X-Scope-OrgID': 'team-a' } })).status).toBe(204)
+    await dest.waitForRequests(5)
+    expect(dest.requests.map(r => sampleKeys(r.body)[0])).toEqual([0, 1, 2, 3, 4].map(i => `test_metric{instance="i0",job="job${i}"} @ 1700000000000`))
+    expect(dest.requests.every(r => r.headers['x-scope-orgid'] === 'team-a')).toBe(true)
+  })
+
+  it('forwards only the valid series of a partial write, encoded again', async () => {
+    const { service, dest } = await setup()
+    const series = series1(4, 1)
+    const bad = { labels: [['instance', 'no-name']] as const, samples: [{ value: 1, timestamp: 5 }] }
+    const body = compressBody(encodeWriteRequest1({ timeseries: [...series.slice(0, 2), bad, ...series.slice(2)] }))
+    const a = await postWrite(service.url, body)
+    expect(a.status).toBe(400)
+    await dest.waitForAccepted(4)
+    expect(Buffer.compare(dest.requests[0]!.body, Buffer.from(body))).not.toBe(0)
+    expect([...dest.accepted].sort()).toEqual([0, 1, 2, 3].map(k => `test_metric{instance="i${k}",job="test"} @ 1700000000000`))
+  })
+
+  for (const status of [400, 409, 415, 422]) {
+    it(`drops a request the destination answers ${status}, counts it and goes on`, async () => {
+      const { service, dest } = await setup([], n => n === 0 ? { status, body: 'bad data' } : { status: 204 })
+      expect((await postWrite(service.url, body1(2, 1, 'first'))).status).toBe(204)
+      expect((await postWrite(service.url, body1(3, 1, 'second'))).status).toBe(204)
+      await dest.waitForRequests(2)
+      await dest.waitForAccepted(3)
+      expect(dest.accepted.every(k => k.includes('job="second"'))).toBe(true)
+      await waitForMetric(service, 'prom_ingest_forward_requests_total', { outcome: 'dropped', code: String(status) }, 1)
+      expect(await metric(service, 'prom_ingest_forward_samples_total', { outcome: 'dropped' })).toBe(2)
+    })
+  }
+
+  for (const status of [408, 429, 500, 502, 503]) {
+    it(`retries a request the destination answers ${status} until it is taken`, async () => {
+      const { service, dest } = await setup([], n => n < 3 ? { status } : { status: 204 })
+      expect((await postWrite(service.url, body1(2, 1))).status).toBe(204)
+      await dest.waitForAccepted(2)
+      expect(dest.requests.length).toBe(4)
+      expect(new Set(dest.requests.map(r => r.body.toString('base64'))).size).toBe(1)
+      await waitForMetric(service, 'prom_ingest_forward_requests_total', { outcome: 'retried', code: String(status) }, 3)
+    })
+  }
+
+  it('retries after a network error (the destination cuts the connection)', async () => {
+    const { service, dest } = await setup()
+    let cut = 2
+    const original = dest.answer
+    dest.answer = (n, req) => {
+      if (cut-- > 0) { req.socket.destroy(); return { status: 599 } }
+      return original(n, req)
+    }
+    expect((await postWrite(service.url, body1(2, 1))).status).toBe(204)
+    await dest.waitForAccepted(2)
+    expect(await metric(service, 'prom_ingest_forward_requests_total', { outcome: 'retried', code: 'network' })).toBeGreaterThanOrEqual(1)
+  })
+
+  it('honours Retry-After (depends on time: the retry comes no sooner than the second asked for)', async () => {
+    // A Retry-After is honoured up to the longest backoff: make that longer than the second asked for.
+    const { service, dest } = await setup(['--forward-retry-max-backoff', '5s'], n => n === 0 ? { status: 503, headers: { 'Retry-After': '1' } } : { status: 204 })
+    expect((await postWrite(service.url, body1(1, 1))).status).toBe(204)
+    await dest.waitForAccepted(1)
+    expect(dest.requests[1]!.atMs - dest.requests[0]!.atMs).toBeGreaterThanOrEqual(950)
+  })
+
+  it('splits a request the destination answers 413 and sends both halves', async () => {
+    const { service, dest } = await setup([], (_n, _req) => ({ status: 204 }))
+    dest.answer = n => n === 0 ? { status: 413 } : { status: 204 }
+    expect((await postWrite(service.url, body1(10, 1))).status).toBe(204)
+    await dest.waitForAccepted(10)
+    expect(dest.requests.length).toBe(3)
+    expect(sampleKeys(dest.requests[1]!.body).length).toBe(5)
+    expect(sampleKeys(dest.requests[2]!.body).length).toBe(5)
+  })
+
+  for (const status of [401, 403, 404]) {
+    it(`marks the destination stuck on ${status}, keeps the data and delivers it once fixed`, async () => {
+      let fixed = false
+      const { service, dest } = await setup([], () => fixed ? { status: 204 } : { status })
+      expect((await postWrite(service.url, body1(2, 1))).status).toBe(204)
+      await dest.waitForRequests(2)
+      await waitForMetric(service, 'prom_ingest_forward_destination_stuck', {}, 1)
+      expect(await metric(service, 'prom_ingest_forward_queue_records')).toBe(1)
+      expect(service.ready()).toBe(true)
+      fixed = true
+      await dest.waitForAccepted(2)
+      await waitForMetric(service, 'prom_ingest_forward_destination_stuck', {}, 0)
+    })
+  }
+
+  it('answers 503 queue_full with Retry-After when a destination\'s queue is full, and takes writes again once it drains', async () => {
+    let up = false
+    const { service, dest } = await setup(['--forward-queue-limit', '64KiB'], () => up ? { status: 204 } : { status: 503 })
+    const body = body1(2000, 1)
+    let full: Awaited<ReturnType<typeof postWrite>> | undefined
+    let accepted = 0
+    for (let i = 0; i < 200 && full === undefined; i++) {
+      const a = await postWrite(service.url, body)
+      if (a.status === 204) accepted++
+      else full = a
+    }
+    expect(full?.status).toBe(503)
+    expect(full?.headers['x-prom-ingest-error']).toBe('queue_full')
+    expect(full?.headers['retry-after']).toBeDefined()
+    up = true
+    await dest.waitForAccepted(accepted * 2000)
+    expect(dest.accepted.length).toBe(accepted * 2000)
+  })
+
+  it('drops the oldest records of a full queue with drop-oldest, and counts what the destination never got', async () => {
+    let up = false
+    const { service, dest } = await setup(['--forward-queue-limit', '64KiB', '--forward-queue-full', 'drop-oldest'], () => up ? { status: 204 } : { status: 503 })
+    // 64 KiB of queue; each request is a few KiB.
+    const n = 60
+    const per = 300
+    for (let i = 0; i < n; i++) expect((await postWrite(service.url, body1(per, 1, 'j' + i))).status).toBe(204)
+    const dropped = await metric(service, 'prom_ingest_forward_queue_dropped_records_total')
+    expect(dropped).toBeGreaterThan(0)
+    up = true
+    // Every request holds `per` samples: what arrives is what was not dropped (the record in flight when
+    // the queue dropped it may still arrive: one at most).
+    await dest.waitForAccepted((n - dropped) * per)
+    for (let i = 0; i < 100 && !dest.accepted.some(k => k.includes(`job="j${n - 1}"`)); i++) await new Promise(resolve => setTimeout(resolve, 50))
+    const jobs = new Set(dest.accepted.map(k => /job="(j\d+)"/.exec(k)![1]))
+    expect(jobs.size).toBeGreaterThanOrEqual(n - dropped)
+    expect(jobs.size).toBeLessThanOrEqual(n - dropped + 1)
+    expect(jobs.has('j' + (n - 1))).toBe(true)
+  })
+
+  it('converts a 2.0 body to 1.0 for a destination configured with protocol 1.0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const dest = await startFaultDestination()
+    cleanups.push(() => dest.close())
+    const service = await startInProcess(['--sink', 'forward', '--data-dir', dir, '--forward-destinations', JSON.stringify([{ url: dest.url, protocol: '1.0' }])])
+    cleanups.push(async () => { await service.close(5000) })
+    const body = body2(30, 0)
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    await dest.waitForAccepted(sampleKeys(body, '2.0').length)
+    expect(dest.requests.every(r => r.headers['content-type'] === 'application/x-protobuf')).toBe(true)
+    expect([...dest.accepted].sort()).toEqual(sampleKeys(body, '2.0').sort())
+  })
+})
+
+describe('rendezvous hashing', () => {
+  it('moves only the new destination\'s share of the series when one is added', () => {
+    const seeds = (names: string[]): number[] => names.map(n => tenantSeed(n + '\u0000'))
+    const three = seeds(['a', 'b', 'c'])
+    const four = seeds(['a', 'b', 'c', 'd'])
+    let moved = 0
+    let toNew = 0
+    const n = 4000
+    for (let k = 0; k < n; k++) {
+      const labels = encodeLabels([['__name__', 'm'], ['instance', `i${k}`]])
+      const before = rendezvousPick(labels, three)
+      const after = rendezvousPick(labels, four)
+      if (before !== after) { moved++; if (after === 3) toNew++ }
+    }
+    expect(toNew).toBe(moved) // nothing moves between the old destinations
+    expect(moved).toBeGreaterThan(n / 4 - n / 10)
+    expect(moved).toBeLessThan(n / 4 + n / 10)
+  })
+})
