@@ -68,7 +68,19 @@ export class ProtoWriter {
     this.pos += data.length
   }
 
-  string (field: number, s: string): void { this.bytesField(field, encoder.encode(s)) }
+  string (field: number, s: string): void {
+    // Short strings (at most 127 bytes even at 3 bytes per UTF-16 unit: one length byte) are encoded in
+    // place, without the array encode() allocates.
+    if (s.length <= 42) {
+      this.tag(field, 2)
+      this.room(1 + 3 * s.length)
+      const n = encoder.encodeInto(s, this.bytes.subarray(this.pos + 1)).written
+      this.bytes[this.pos] = n
+      this.pos += 1 + n
+      return
+    }
+    this.bytesField(field, encoder.encode(s))
+  }
 
   /** A nested message written by `w`. */
   message (field: number, w: ProtoWriter): void { this.bytesField(field, w.bytes.subarray(0, w.pos)) }

@@ -197,7 +197,8 @@ function metricNameOf (batch: RowBatch, seriesId: number): string {
   return ''
 }
 
-function writeHistogram (w: ProtoWriter, b: RowBatch, k: number): void {
+/** A 1.0 Histogram message of batch row k into `w` (2.0 uses the same fields and adds start_timestamp = 17). */
+export function writeHistogram (w: ProtoWriter, b: RowBatch, k: number): void {
   w.reset()
   const isInt = b.histogramKinds[k] === HISTOGRAM_INT
   if (isInt) { w.tag(1, 0); w.varint(b.histogramCounts[k]!) } else { w.tag(2, 1); w.double(b.histogramCounts[k]!) }

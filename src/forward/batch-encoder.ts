@@ -4,18 +4,21 @@
  *   from the batch at receive time (the sink borrows the batch, see src/sinks/sink.ts);
  * - shard mode: each series to the destination a rendezvous hash of its labels picks, one body per
  *   destination, at receive time;
- * - at send time, a record for a destination configured with protocol 1.0 that was received as 2.0, and
+ * - at send time, a record for a destination configured with the other protocol version, and
  *   a 413 split: the record is decoded again (src/decode) and encoded in the new shape.
  *
  * Encoding at receive time keeps the send path a plain read-and-send for every record (the common case
  * costs nothing extra) and writes each shard's body once; the cost lands only on the requests that need it.
- * Everything built here is Remote Write 1.0 (src/encode/rw1-encode.ts).
+ * A body is built in the request's protocol version (src/encode/rw1-encode.ts, rw2-encode.ts), so a 2.0
+ * request keeps what only 2.0 carries (start timestamps, per-series metadata); a conversion builds the
+ * destination's version, and a 413 split keeps the record's.
  */
 import type { RowBatch } from '../batch/row-batch.js'
 import { Decoder } from '../decode/decoder.js'
 import { resolveDecodeOptions } from '../decode/options.js'
 import { RowBatch as Batch } from '../batch/row-batch.js'
-import { encodeBatchRw1, type EncodedRequest } from '../encode/rw1-encode.js'
+import { encodeBatchRw1, type EncodedRequest, type EncodeOptions } from '../encode/rw1-encode.js'
+import { encodeBatchRw2 } from '../encode/rw2-encode.js'
 import { encodeLabels } from '../series/labels.js'
 import { hashLabels, hashOut, tenantSeed } from '../series/label-hash.js'
 import { SeriesIndex } from '../series/series-index.js'
@@ -33,14 +36,16 @@ export function createBatchEncoder (): BatchEncoder {
     const { buffer, firstError } = decoder.decode(record.body, o)
     return new Batch(buffer, { tenant: record.tenant, firstError }, decoder.index)
   }
-  const toRecords = (parts: EncodedRequest[], tenant: string, target: number): ParsedRecord[] =>
-    parts.map(p => ({ version: '1.0', target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant, body: p.body }))
+  const encode = (batch: RowBatch, version: '1.0' | '2.0', options: EncodeOptions = {}): EncodedRequest[] =>
+    version === '2.0' ? encodeBatchRw2(batch, options) : encodeBatchRw1(batch, options)
+  const toRecords = (parts: EncodedRequest[], version: '1.0' | '2.0', tenant: string, target: number): ParsedRecord[] =>
+    parts.map(p => ({ version, target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant, body: p.body }))
 
   return {
-    encodeBatch (batch, _version, route) {
-      const parts = encodeBatchRw1(batch, route === undefined ? {} : { route })
+    encodeBatch (batch, version, route) {
+      const parts = encode(batch, version, route === undefined ? {} : { route })
       return parts.map(p => ({
-        info: { version: '1.0', target: p.target < 0 ? ALL_DESTINATIONS : p.target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant: batch.tenant } satisfies RecordInfo,
+        info: { version, target: p.target < 0 ? ALL_DESTINATIONS : p.target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant: batch.tenant } satisfies RecordInfo,
         body: p.body
       }))
     },
@@ -48,14 +53,13 @@ export function createBatchEncoder (): BatchEncoder {
       return rendezvousRouter(batch, destinations.map(d => d.name))
     },
     convert (record, version) {
-      if (version !== '1.0') return undefined
-      return toRecords(encodeBatchRw1(decode(record)), record.tenant, record.target)
+      return toRecords(encode(decode(record), version), version, record.tenant, record.target)
     },
     split (record) {
       const n = record.samples + record.histograms
       if (n <= 1) return undefined
-      const parts = encodeBatchRw1(decode(record), { maxSamples: Math.ceil(n / 2) })
-      return parts.length > 1 ? toRecords(parts, record.tenant, record.target) : undefined
+      const parts = encode(decode(record), record.version, { maxSamples: Math.ceil(n / 2) })
+      return parts.length > 1 ? toRecords(parts, record.version, record.tenant, record.target) : undefined
     }
   }
 }

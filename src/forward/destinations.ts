@@ -82,8 +82,6 @@ function destinationOf (s: ForwardDestinationSetting, c: Config, cwd: string, er
   }
   if (s.bearerTokenFile !== undefined && s.basicAuth !== undefined) error('set bearerTokenFile or basicAuth, not both')
   if (s.protocol !== undefined && s.protocol !== '1.0' && s.protocol !== '2.0') error(`protocol ${JSON.stringify(s.protocol)} is not "1.0" or "2.0"`)
-  // Encoding 2.0 from a batch is not built yet: 2.0 bodies are forwarded as received when protocol is unset.
-  if (s.protocol === '2.0') error('protocol "2.0": converting 1.0 bodies to 2.0 is not implemented; leave protocol unset to forward every body in the version it was received in')
   const timeoutMs = s.timeout === undefined ? c.forwardTimeout : typeof s.timeout === 'number' ? s.timeout : parseDuration(s.timeout)
   if (timeoutMs === undefined || timeoutMs < 100) error(`timeout ${JSON.stringify(s.timeout)} is not a duration of at least 100ms`)
   const maxInFlight = s.maxInFlight ?? c.forwardMaxInFlight

@@ -38,6 +38,11 @@ describe('forward destinations', () => {
     expect(t!.headers.authorization).toBe('Basic ' + Buffer.from('gw:secret').toString('base64'))
   })
 
+  it('takes protocol "2.0" (1.0 bodies are converted for that destination)', () => {
+    const c = loadConfig({ argv: ['--sink', 'forward', '--forward-destinations', '[{"url":"http://a/w","protocol":"2.0"}]'], env: {} })
+    expect(destinationsOf(c).map(d => d.protocol)).toEqual(['2.0'])
+  })
+
   it('refuses what cannot work, naming it', () => {
     expect(() => loadConfig({ argv: ['--sink', 'forward'], env: {} })).toThrow(/sink forward: needs at least one destination/)
     expect(() => loadConfig({ argv: ['--forward-url', 'http://a/w'], env: {} })).toThrow(/sink does not list forward/)
@@ -45,7 +50,7 @@ describe('forward destinations', () => {
     expect(() => loadConfig({ argv: ['--sink', 'discard,forward', '--forward-url', 'http://a/w'], env: {} })).toThrow(/discard cannot be combined/)
     const c = loadConfig({ argv: ['--sink', 'forward', '--forward-url', 'http://a/w', '--forward-destinations', '[{"url":"http://b/x","name":"a_w"}]'], env: {} })
     expect(() => destinationsOf(c)).toThrow(/two are named/)
-    const d = loadConfig({ argv: ['--sink', 'forward', '--forward-destinations', '[{"url":"http://a/w","bearerTokenFile":"/nonexistent","protocol":"2.0","colour":1}]'], env: {} })
-    expect(() => destinationsOf(d)).toThrow(/cannot read "\/nonexistent".*protocol "2.0".*|unknown key "colour"/)
+    const d = loadConfig({ argv: ['--sink', 'forward', '--forward-destinations', '[{"url":"http://a/w","bearerTokenFile":"/nonexistent","protocol":"3.0","colour":1}]'], env: {} })
+    expect(() => destinationsOf(d)).toThrow(/unknown key "colour".*cannot read "\/nonexistent".*protocol "3.0" is not "1.0" or "2.0"/)
   })
 })

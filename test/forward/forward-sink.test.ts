@@ -1,6 +1,7 @@
 /**
  * The forward sink in-process, against our fault-injecting destination (test/helpers/fault-destination.ts):
- * pass-through of the received body, re-encoding of partial writes, every row of the answer table,
+ * pass-through of the received body, re-encoding of partial writes (2.0 stays 2.0), conversion to a
+ * destination's protocol version, shard mode from a 2.0 request, every row of the answer table,
  * the full queue, and the fan-out with another sink.
  *
  * Backoff is set to milliseconds here (forward-retry-min/max-backoff) so the retry rows run quickly;
@@ -12,12 +13,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Service } from '../../src/main.js'
-import { compressBody, encodeWriteRequest1 } from '../fixtures/encode.js'
+import { compressBody, encodeRequest2, encodeWriteRequest1, type TimeSeries2 } from '../fixtures/encode.js'
+import { decodeWriteRequest } from '../../src/decode/decode-write-request.js'
+import { formatSeries } from '../../src/series/labels.js'
 import { parseExposition, sumOf } from '../helpers/exposition.js'
 import { sampleKeys, startFaultDestination, type FaultDestination } from '../helpers/fault-destination.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
-import { body1, body2, series1 } from '../receive/bodies.js'
+import { body1, body2, histogram, series1, T0 } from '../receive/bodies.js'
 import { rendezvousPick } from '../../src/forward/batch-encoder.js'
 import { encodeLabels } from '../../src/series/labels.js'
 import { tenantSeed } from '../../src/series/label-hash.js'
@@ -217,6 +220,109 @@ describe('forward sink', () => {
     await dest.waitForAccepted(sampleKeys(body, '2.0').length)
     expect(dest.requests.every(r => r.headers['content-type'] === 'application/x-protobuf')).toBe(true)
     expect([...dest.accepted].sort()).toEqual(sampleKeys(body, '2.0').sort())
+  })
+})
+
+const V2 = 'application/x-protobuf;proto=io.prometheus.write.v2.Request'
+
+/** 2.0 series with start timestamps (rc.4 per sample, rc.3 per series), metadata, an exemplar and a histogram. */
+function startSeries (n: number): TimeSeries2[] {
+  const out: TimeSeries2[] = []
+  for (let k = 0; k < n; k++) {
+    out.push({
+      labels: [['__name__', 'started_total'], ['instance', `i${k}`]],
+      samples: [{ value: k, timestamp: T0, startTimestamp: T0 - 60_000 - k }, { value: k + 1, timestamp: T0 + 1000, startTimestamp: T0 - 60_000 - k }],
+      exemplars: [{ labels: [['trace_id', `t${k}`]], value: k, timestamp: T0 }],
+      metadata: { type: 1, help: 'started things', unit: '' }
+    })
+  }
+  out.push({ labels: [['__name__', 'rc3_total']], samples: [{ value: 1, timestamp: T0 }], createdTimestamp: T0 - 5000 })
+  out.push({ labels: [['__name__', 'started_seconds']], histograms: [{ ...histogram(T0), startTimestamp: T0 - 7000 }] })
+  return out
+}
+
+/** What a 2.0 body holds beyond the sample keys: start timestamps, metadata, exemplars, histograms, as sorted text. */
+function details2 (body: Uint8Array): string[] {
+  const b = decodeWriteRequest(body, { version: '2.0', partial: true })
+  const name = (id: number): string => formatSeries(b.labelsOf(id)!)
+  const out: string[] = []
+  for (let i = 0; i < b.sampleCount; i++) out.push(`s ${name(b.seriesIds[i]!)} ${b.timestamps[i]} ${b.values[i]} start ${b.startTimestamps[i]}`)
+  for (let i = 0; i < b.histogramCount; i++) out.push(`h ${name(b.histogramSeriesIds[i]!)} ${b.histogramTimestamps[i]} count ${b.histogramCounts[i]} start ${b.histogramStartTimestamps[i]}`)
+  for (let i = 0; i < b.exemplarCount; i++) out.push(`e ${name(b.exemplarSeriesIds[i]!)} ${formatSeries(b.exemplarLabels(i))} ${b.exemplarTimestamps[i]}`)
+  for (let i = 0; i < b.metadataCount; i++) { const m = b.metadata(i); out.push(`m ${name(m.seriesId)} ${m.type} ${m.help}`) }
+  return out.sort()
+}
+
+describe('forward sink, Remote Write 2.0 encoded again', () => {
+  it('forwards the valid series of a 2.0 partial write as 2.0, start timestamps, exemplars, metadata and histograms kept', async () => {
+    const { service, dest } = await setup()
+    const good = startSeries(3)
+    const bad: TimeSeries2 = { labels: [['instance', 'no-name']], samples: [{ value: 1, timestamp: T0, startTimestamp: 5 }] }
+    const body = compressBody(encodeRequest2({ timeseries: [...good.slice(0, 2), bad, ...good.slice(2)] }))
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(400)
+    await dest.waitForAccepted(7)
+    expect(dest.requests.length).toBe(1)
+    const got = dest.requests[0]!
+    expect(got.headers['content-type']).toBe(V2)
+    expect(got.headers['x-prometheus-remote-write-version']).toBe('2.0.0')
+    expect(Buffer.compare(got.body, Buffer.from(body))).not.toBe(0)
+    const want = details2(compressBody(encodeRequest2({ timeseries: good })))
+    expect(want.some(l => l.includes('start 1699999940000'))).toBe(true)
+    expect(details2(got.body)).toEqual(want)
+  })
+
+  it('splits a 2.0 body the destination answers 413 into 2.0 halves, start timestamps kept', async () => {
+    const { service, dest } = await setup([], n => n === 0 ? { status: 413 } : { status: 204 })
+    const timeseries = startSeries(5).slice(0, 5)
+    const body = compressBody(encodeRequest2({ timeseries }))
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    await dest.waitForAccepted(10)
+    expect(dest.requests.length).toBe(3)
+    expect(dest.requests.every(r => r.headers['content-type'] === V2)).toBe(true)
+    expect(sampleKeys(dest.requests[1]!.body, '2.0').length).toBe(5)
+    expect(sampleKeys(dest.requests[2]!.body, '2.0').length).toBe(5)
+    expect([...details2(dest.requests[1]!.body), ...details2(dest.requests[2]!.body)].sort()).toEqual(details2(body))
+  })
+
+  it('converts a 1.0 body to 2.0 for a destination configured with protocol 2.0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const dest = await startFaultDestination()
+    cleanups.push(() => dest.close())
+    const service = await startInProcess(['--sink', 'forward', '--data-dir', dir, '--forward-destinations', JSON.stringify([{ url: dest.url, protocol: '2.0' }])])
+    cleanups.push(async () => { await service.close(5000) })
+    const body = compressBody(encodeWriteRequest1({
+      timeseries: [...series1(20, 3), { labels: [['__name__', 'native']], histograms: [histogram(T0)] }],
+      metadata: [{ type: 2, family: 'test_metric', help: 'a gauge', unit: '' }]
+    }))
+    expect((await postWrite(service.url, body)).status).toBe(204)
+    await dest.waitForAccepted(60)
+    expect(dest.requests.every(r => r.headers['content-type'] === V2 && r.headers['x-prometheus-remote-write-version'] === '2.0.0')).toBe(true)
+    expect([...dest.accepted].sort()).toEqual(sampleKeys(body).sort())
+    const got = dest.requests.flatMap(r => details2(r.body))
+    expect(got.filter(l => l.startsWith('h '))).toEqual([`h native ${T0} count 5 start 0`])
+    // The family's metadata rides on each of its series.
+    expect(got.filter(l => l.startsWith('m ')).length).toBe(20)
+  })
+
+  it('shards a 2.0 request into 2.0 bodies, one destination per series', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const a = await startFaultDestination()
+    const b = await startFaultDestination()
+    cleanups.push(() => a.close(), () => b.close())
+    const service = await startInProcess(['--sink', 'forward', '--data-dir', dir, '--forward-url', a.url, '--forward-destinations', JSON.stringify([{ url: b.url, name: 'b' }]), '--forward-shard'])
+    cleanups.push(async () => { await service.close(5000) })
+    const timeseries = startSeries(40)
+    const body = compressBody(encodeRequest2({ timeseries }))
+    expect((await postWrite(service.url, body, { version: '2.0' })).status).toBe(204)
+    const total = sampleKeys(body, '2.0').length
+    for (let i = 0; i < 200 && a.accepted.length + b.accepted.length < total; i++) await new Promise(resolve => setTimeout(resolve, 25))
+    expect(a.accepted.length).toBeGreaterThan(0)
+    expect(b.accepted.length).toBeGreaterThan(0)
+    expect([...a.accepted, ...b.accepted].sort()).toEqual(sampleKeys(body, '2.0').sort())
+    expect([...a.requests, ...b.requests].every(r => r.headers['content-type'] === V2)).toBe(true)
+    expect([...a.requests, ...b.requests].flatMap(r => details2(r.body)).sort()).toEqual(details2(body))
   })
 })
 
