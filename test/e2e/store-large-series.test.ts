@@ -17,7 +17,10 @@ import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/help
 const MAX_LABELS = 8
 const MAX_NAME_BYTES = 64
 const MAX_VALUE_BYTES = 65536
-const LIMITS = ['--max-labels-per-series', String(MAX_LABELS), '--max-label-name-bytes', String(MAX_NAME_BYTES), '--max-label-value-bytes', String(MAX_VALUE_BYTES)]
+// The key bound lets the largest series through: each label is its name and value with two tags and
+// two 3-byte lengths in the key, plus a little room for the tenant.
+const MAX_KEY_BYTES = MAX_LABELS * (MAX_NAME_BYTES + MAX_VALUE_BYTES + 8) + 1024
+const LIMITS = ['--max-labels-per-series', String(MAX_LABELS), '--max-label-name-bytes', String(MAX_NAME_BYTES), '--max-label-value-bytes', String(MAX_VALUE_BYTES), '--max-series-key-bytes', String(MAX_KEY_BYTES)]
 const SERIES_PER_REQUEST = 8
 const REQUESTS = 28
 const SENDERS = 4
