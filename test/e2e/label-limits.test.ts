@@ -5,10 +5,9 @@
  * request written, never a retryable 5xx), and exemplar labels (no repeated name, at most 128
  * characters, as Prometheus allows). Each refusal names its reason; the valid neighbours are stored.
  */
-import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1, type LabelPair, type TimeSeries1 } from '../fixtures/encode.js'
-import { parseExposition } from '../helpers/exposition.js'
+import { scrapeMetrics, sumOf } from '../helpers/exposition.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { T0 } from '../receive/bodies.js'
@@ -26,12 +25,7 @@ async function serve (args: string[] = []): Promise<ServiceProcess> {
 }
 
 async function metric (p: ServiceProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await request(`${p.url}/metrics`)).body.text()
-  let sum = 0
-  for (const m of parseExposition(text)) {
-    if (m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v)) sum += m.value
-  }
-  return sum
+  return sumOf(await scrapeMetrics(p.url), name, labels)
 }
 
 function series (labels: LabelPair[], value = 1): TimeSeries1 {

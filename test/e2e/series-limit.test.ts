@@ -7,11 +7,10 @@
  * with series_load_failed.
  */
 import { DuckDBInstance } from '@duckdb/node-api'
-import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { databaseFile } from '../../src/sinks/duckdb/open-database.js'
 import { compressBody, encodeRequest2, encodeWriteRequest1, type TimeSeries2 } from '../fixtures/encode.js'
-import { parseExposition } from '../helpers/exposition.js'
+import { scrapeMetrics, sumOf } from '../helpers/exposition.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
@@ -32,12 +31,7 @@ async function serve (args: string[]): Promise<ServiceProcess> {
 }
 
 async function metric (p: ServiceProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await request(`${p.url}/metrics`)).body.text()
-  let sum = 0
-  for (const m of parseExposition(text)) {
-    if (m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v)) sum += m.value
-  }
-  return sum
+  return sumOf(await scrapeMetrics(p.url), name, labels)
 }
 
 /** Runs `sql` on the store of a stopped service; rows as arrays. */
