@@ -170,7 +170,9 @@ export async function streamReadOnlyQuery (connection: DuckDBConnection, sql: st
       for (;;) {
         const state = pending.runTask()
         if (state === DuckDBPendingResultState.RESULT_READY) break
-        if (Date.now() > deadline) connection.interrupt()
+        // Checked at every task, not only when the signal fires: an interrupt sent while the statement
+        // was still being parsed or prepared is lost when execution begins.
+        if (Date.now() > deadline || isAborted(signal)) connection.interrupt()
         if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await sleep(1) // DuckDB's own threads have every task
         else await sleep(1) // leave the thread to the writer between tasks
       }
@@ -240,4 +242,9 @@ export async function runReadOnlyQuery (connection: DuckDBConnection, sql: strin
   const parts: string[] = []
   const summary = await streamReadOnlyQuery(connection, sql, format, limits, text => { parts.push(text) })
   return { body: parts.join(''), contentType: summary.contentType, rowCount: summary.rowCount, truncated: summary.truncated }
+}
+
+/** Whether the caller gave up on the answer (a function, so that the compiler does not narrow it). */
+function isAborted (signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
 }
