@@ -12,7 +12,6 @@ import { IngestError } from '../../errors.js'
 
 export interface ClickHouseClientOptions {
   readonly urls: readonly string[]
-  readonly database: string
   readonly user: string
   readonly password: string
   /** Longest a statement may take, ms (connect, send, answer). */
@@ -71,7 +70,8 @@ export class ClickHouseClient {
   }
 
   private async runAt (i: number, sql: string, body: Uint8Array | undefined): Promise<string> {
-    const query = new URLSearchParams({ database: this.options.database, query: sql })
+    // Statements name their tables with the database (ddl.ts), so none is set here: CREATE DATABASE works too.
+    const query = new URLSearchParams({ query: sql })
     const res = await this.pools[i]!.request({
       method: 'POST',
       path: `${this.paths[i]}?${query.toString()}`,

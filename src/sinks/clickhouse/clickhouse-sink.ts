@@ -96,7 +96,7 @@ export class ClickHouseSink implements Sink {
   private idle: (() => void) | undefined
 
   constructor (private readonly options: ClickHouseSinkOptions) {
-    this.client = new ClickHouseClient({ urls: options.urls, database: options.database, user: options.user, password: options.password, timeoutMs: STATEMENT_TIMEOUT_MS })
+    this.client = new ClickHouseClient({ urls: options.urls, user: options.user, password: options.password, timeoutMs: STATEMENT_TIMEOUT_MS })
     const n = options.index.maxSeries + 1
     this.fpLo = new Uint32Array(n)
     this.fpHi = new Uint32Array(n)
