@@ -141,7 +141,7 @@ export const SETTINGS: Schema = {
   config: { kind: 'path', default: '', help: 'JSON file of settings (keys are setting names); flags and environment variables override it', notInFile: true },
   listen: { kind: 'address', default: { host: '0.0.0.0', port: 9201 }, defaultText: '0.0.0.0:9201', help: 'address and port to listen on (host:port, [v6]:port or :port; port 0 picks a free one)' },
   // sink comes before threads: the default thread count depends on it.
-  sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), discard (counts and drops, for benchmarks)' },
+  sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), clickhouse (ClickHouse at clickhouse-url), discard (counts and drops, for benchmarks)' },
   threads: {
     kind: 'int',
     min: 1,

@@ -93,7 +93,7 @@ export class ClickHouseSink implements Sink {
   private readonly fpKnown: Uint8Array
   private readonly dayMark: Int32Array
   private readonly tenants = new Map<string, TenantBytes>()
-  private idle: (() => void) | undefined
+  private warnedUnstored = false
 
   constructor (private readonly options: ClickHouseSinkOptions) {
     this.client = new ClickHouseClient({ urls: options.urls, user: options.user, password: options.password, timeoutMs: STATEMENT_TIMEOUT_MS })
@@ -126,6 +126,10 @@ export class ClickHouseSink implements Sink {
   write (batch: RowBatch): Promise<void> {
     const open = this.open
     if (open === undefined || this.closing) return Promise.reject(new IngestError('sink_failed', 'the ClickHouse sink is not running'))
+    if (!this.warnedUnstored && batch.histogramCount + batch.exemplarCount + batch.metadataCount > 0) {
+      this.warnedUnstored = true
+      this.options.logger.warn({ sink: this.name, histograms: batch.histogramCount, exemplars: batch.exemplarCount, metadata: batch.metadataCount }, 'the ClickHouse sink stores float samples and series only: histograms, exemplars and metadata are left out (docs/clickhouse.md)')
+    }
     if (batch.sampleCount === 0) return Promise.resolve()
     this.encode(open, batch)
     if (open.waiters.length === 0) open.firstAt = performance.now()
@@ -214,7 +218,6 @@ export class ClickHouseSink implements Sink {
       f.reset()
       this.spare = f
       this.flushing = undefined
-      this.idle?.()
       if (!this.closing) this.kick()
     })
   }
