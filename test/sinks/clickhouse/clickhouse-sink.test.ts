@@ -89,6 +89,39 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
     }
   }, 90_000)
 
+  it('prom-ingest killed (SIGKILL) under load: every request that got a 204 is stored', async () => {
+    const db = 'sigkill'
+    const proc = await startServiceProcess(flags(db, ['--threads', '1', '--log-level', 'warn']))
+    const PER_REQUEST = 50
+    const answers = new Map<string, number>()
+    let acked = 0
+    let killed: Promise<number | null> | undefined
+    const sender = async (s: number): Promise<void> => {
+      for (let k = 0; k < 2000 && killed === undefined; k++) { // bounded: at most 2000 requests per sender
+        const id = `s${s}-k${k}`
+        const body = encode1({ timeseries: Array.from({ length: PER_REQUEST }, (_, i) => ({ labels: [['__name__', 'sigkill_test'], ['request_id', id], ['i', String(i)]] as LabelPair[], samples: [{ value: i, timestamp: BASE + k }] })) }).body
+        let status: number
+        try { status = (await postWrite(proc.url, compressBody(body))).status } catch { status = 0 }
+        answers.set(id, status)
+        if (status === 204) acked++
+        // Killed while the other senders' requests are in flight.
+        if (acked >= 30 && killed === undefined) killed = proc.stop('SIGKILL')
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: 4 }, (_, s) => sender(s)))
+      await killed
+      expect(killed).toBeDefined()
+      const stored = new Map((await rows(`SELECT s.label_values[indexOf(s.label_names, 'request_id')] AS rid, count() FROM (SELECT DISTINCT fingerprint, timestamp_ms FROM ${db}.prom_samples) ANY INNER JOIN (SELECT DISTINCT fingerprint, label_names, label_values FROM ${db}.prom_series) AS s USING fingerprint GROUP BY rid`))
+        .map(([id, n]) => [id!, Number(n)]))
+      const ackedIds = [...answers].filter(([, st]) => st === 204).map(([id]) => id)
+      expect(ackedIds.length).toBeGreaterThanOrEqual(30)
+      expect(ackedIds.filter(id => stored.get(id) !== PER_REQUEST)).toEqual([])
+    } finally {
+      await proc.stop('SIGKILL')
+    }
+  }, 90_000)
+
   it('ClickHouse killed under load and restarted: every request that got a 204 is stored', async () => {
     const db = 'kill_restart'
     const service: Service = await startInProcess(flags(db))
