@@ -69,7 +69,7 @@ async function main (): Promise<void> {
       fmt(median(rate(sink))),
       `${fmt(Math.min(...rate(sink)))}..${fmt(Math.max(...rate(sink)))}`,
       (median(rate(sink)) / duck).toFixed(2),
-      String(median(results[sink].map(x => x.latencyMs.p99)))
+      fmt(median(results[sink].map(x => x.latencyMs.p99)))
     ]))
     console.log(`ClickHouse after OPTIMIZE FINAL: ${fmt(samples)} samples in ${(samplesBytes / 2 ** 20).toFixed(1)} MiB = ${(samplesBytes / samples).toFixed(2)} bytes/sample; series table ${fmt(seriesRows)} rows, ${(seriesBytes / 2 ** 20).toFixed(1)} MiB`)
     printJson('clickhouse', {
