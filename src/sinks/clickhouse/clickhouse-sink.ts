@@ -28,6 +28,7 @@ import type { Sink } from '../sink.js'
 import { ClickHouseClient } from './clickhouse-client.js'
 import { ddlFor, type Ddl } from './ddl.js'
 import { fingerprintOf, fingerprintOut, tenantPrefix } from './fingerprint.js'
+import { dropExpiredPartitions } from './retention.js'
 import { SampleRows, SeriesRows, type LabelColumns } from './row-binary.js'
 
 export interface ClickHouseSinkOptions {
@@ -54,6 +55,8 @@ const RETRY_BACKOFF_MS = 100
 const QUIET_MS = 2
 /** Shortest time between the starts of two flushes: at most 20 parts a second per table. */
 const MIN_GAP_MS = 50
+/** How often expired day partitions are looked for (18.16: retention without TTL). */
+const RETENTION_EVERY_MS = 3_600_000
 /** Longest an INSERT may take. */
 const STATEMENT_TIMEOUT_MS = 30_000
 const DAY_MS = 86_400_000
@@ -94,6 +97,7 @@ export class ClickHouseSink implements Sink {
   private readonly dayMark: Int32Array
   private readonly tenants = new Map<string, TenantBytes>()
   private warnedUnstored = false
+  private retentionTimer: NodeJS.Timeout | undefined
 
   constructor (private readonly options: ClickHouseSinkOptions) {
     this.client = new ClickHouseClient({ urls: options.urls, user: options.user, password: options.password, timeoutMs: STATEMENT_TIMEOUT_MS })
@@ -121,6 +125,11 @@ export class ClickHouseSink implements Sink {
     this.spare = new Flush(ddl.labelColumns)
     this.started = true
     this.options.logger.info({ sink: this.name, version, ddl: ddl.kind, series: ddl.seriesTable, samples: ddl.samplesTable }, 'ClickHouse sink started')
+    if (this.options.retentionMs > 0 && ddl.kind === 'legacy') {
+      await this.applyRetention()
+      this.retentionTimer = setInterval(() => { void this.applyRetention() }, RETENTION_EVERY_MS)
+      this.retentionTimer.unref()
+    }
   }
 
   write (batch: RowBatch): Promise<void> {
@@ -149,6 +158,7 @@ export class ClickHouseSink implements Sink {
     if (this.closing) return
     this.closing = true
     clearTimeout(this.timer)
+    clearInterval(this.retentionTimer)
     // Flush what waits, one flush after the other, until nothing does.
     for (let rounds = 0; rounds < 1000; rounds++) {
       if (this.flushing !== undefined) { await this.flushing; continue }
@@ -156,6 +166,16 @@ export class ClickHouseSink implements Sink {
       this.startFlush()
     }
     await this.client.close()
+  }
+
+  /** Drops day partitions older than retention (18.16); a failure is logged and tried again next time. */
+  private async applyRetention (): Promise<void> {
+    try {
+      const dropped = await dropExpiredPartitions(this.client, this.ddl!, { database: this.options.database, prefix: this.options.tablePrefix }, this.options.retentionMs)
+      if (dropped.length > 0) this.options.logger.info({ sink: this.name, dropped }, 'ClickHouse: dropped day partitions older than retention')
+    } catch (err) {
+      this.options.logger.warn({ sink: this.name, err: (err as Error).message }, 'ClickHouse: dropping partitions older than retention failed')
+    }
   }
 
   /** Encodes the batch's rows into the flush: series rows first seen today, then the samples. */

@@ -68,6 +68,28 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
     }
   }, 60_000)
 
+  it('18.16 retention: whole day partitions older than retention are dropped at start, newer ones kept', async () => {
+    const db = 'retention'
+    const now = Date.now()
+    const old = Date.UTC(2020, 0, 1, 12)
+    const sample = (name: string, timestamp: number): { labels: LabelPair[], samples: Array<{ value: number, timestamp: number }> } => ({ labels: [['__name__', name]], samples: [{ value: 1, timestamp }] })
+    const writer = await startInProcess(flags(db))
+    try {
+      const body = encode1({ timeseries: [sample('old_series', old), sample('new_series', now)] }).body
+      expect((await postWrite(writer.url, compressBody(body))).status).toBe(204)
+    } finally {
+      await writer.close()
+    }
+    expect(await rows(`SELECT count() FROM ${db}.prom_samples`)).toEqual([['2']])
+    const pruner = await startInProcess(flags(db, ['--retention', '30d']))
+    try {
+      expect(await rows(`SELECT timestamp_ms FROM ${db}.prom_samples`)).toEqual([[String(now)]])
+      expect(await rows(`SELECT metric_name FROM ${db}.prom_series`)).toEqual([['new_series']])
+    } finally {
+      await pruner.close()
+    }
+  }, 60_000)
+
   it('two prom-ingest processes writing the same series: one fingerprint per series', async () => {
     const db = 'two_processes'
     const procs: ServiceProcess[] = []
