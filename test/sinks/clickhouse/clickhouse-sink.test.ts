@@ -3,6 +3,9 @@
  * test/helpers/clickhouse.ts) and the real service, in-process and as processes (dist/, built by
  * `npm test`). Skips at run time, naming the binary, when clickhouse-server is not installed.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Service } from '../../../src/main.js'
 import { encodeLabels } from '../../../src/series/labels.js'
@@ -87,6 +90,22 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
       expect(await rows(`SELECT metric_name FROM ${db}.prom_series`)).toEqual([['new_series']])
     } finally {
       await pruner.close()
+    }
+  }, 60_000)
+
+  it('with the DuckDB store (--sink duckdb,clickhouse): every request 204 and every sample in ClickHouse, though the store moves the batch ClickHouse borrowed', async () => {
+    const db = 'with_duckdb'
+    const dataDir = mkdtempSync(join(tmpdir(), 'prom-ingest-ch-duckdb-'))
+    const service = await startInProcess(['--sink', 'duckdb,clickhouse', '--data-dir', dataDir, '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '50ms'])
+    try {
+      for (let k = 0; k < 5; k++) {
+        const body = encode1({ timeseries: Array.from({ length: 100 }, (_, i) => ({ labels: [['__name__', 'both'], ['i', String(i)]] as LabelPair[], samples: [{ value: k * 100 + i, timestamp: BASE + k }] })) }).body
+        expect((await postWrite(service.url, compressBody(body))).status).toBe(204)
+      }
+      expect(await rows(`SELECT count(), sum(value), count(DISTINCT fingerprint) FROM ${db}.prom_samples`)).toEqual([['500', String((499 * 500) / 2), '100']])
+    } finally {
+      await service.close()
+      rmSync(dataDir, { recursive: true, force: true })
     }
   }, 60_000)
 
