@@ -235,7 +235,8 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
       retentionMs: config.retention,
       unreadyAfterMs: config.sinkUnreadyAfter,
       index,
-      logger
+      logger,
+      registry
     })
   }
   const { createDuckDbSink } = await import('./sinks/duckdb/index.js')

@@ -20,6 +20,7 @@
  * Series rows: one per series per day of its samples per process (the ReplacingMergeTree folds the
  * copies that several processes write). Not stored yet: histograms, exemplars, metadata.
  */
+import type { Registry } from 'prom-client'
 import type { RowBatch } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import type { Logger } from '../../logger.js'
@@ -28,6 +29,7 @@ import type { Sink } from '../sink.js'
 import { ClickHouseClient } from './clickhouse-client.js'
 import { ddlFor, type Ddl } from './ddl.js'
 import { fingerprintOf, fingerprintOut, tenantPrefix } from './fingerprint.js'
+import { clickHouseMetrics, type ClickHouseMetrics } from './metrics.js'
 import { dropExpiredPartitions } from './retention.js'
 import { SampleRows, SeriesRows, type LabelColumns } from './row-binary.js'
 
@@ -45,6 +47,8 @@ export interface ClickHouseSinkOptions {
   readonly unreadyAfterMs: number
   readonly index: SeriesIndex
   readonly logger: Logger
+  /** Registry of the sink's metrics (default the process registry). */
+  readonly registry?: Registry
 }
 
 /** Runs of one flush's INSERTs (the first and the retries). */
@@ -98,9 +102,11 @@ export class ClickHouseSink implements Sink {
   private readonly tenants = new Map<string, TenantBytes>()
   private warnedUnstored = false
   private retentionTimer: NodeJS.Timeout | undefined
+  private readonly metrics: ClickHouseMetrics
 
   constructor (private readonly options: ClickHouseSinkOptions) {
     this.client = new ClickHouseClient({ urls: options.urls, user: options.user, password: options.password, timeoutMs: STATEMENT_TIMEOUT_MS })
+    this.metrics = clickHouseMetrics(options.registry)
     const n = options.index.maxSeries + 1
     this.fpLo = new Uint32Array(n)
     this.fpHi = new Uint32Array(n)
@@ -247,18 +253,29 @@ export class ClickHouseSink implements Sink {
     const ddl = this.ddl!
     let seriesDone = f.series.rows === 0
     let error: IngestError | undefined
+    const t0 = performance.now()
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise(resolve => setTimeout(resolve, RETRY_BACKOFF_MS * 2 ** (attempt - 1)))
       try {
-        if (!seriesDone) { await this.client.run(`INSERT INTO ${ddl.seriesTable} FORMAT RowBinary`, f.series.bytes()); seriesDone = true }
-        if (f.samples.rows > 0) await this.client.run(`INSERT INTO ${ddl.samplesTable} FORMAT RowBinary`, f.samples.bytes())
+        if (!seriesDone) {
+          await this.client.run(`INSERT INTO ${ddl.seriesTable} FORMAT RowBinary`, f.series.bytes())
+          seriesDone = true
+          this.metrics.rowsInserted.inc({ table: 'series' }, f.series.rows)
+        }
+        if (f.samples.rows > 0) {
+          await this.client.run(`INSERT INTO ${ddl.samplesTable} FORMAT RowBinary`, f.samples.bytes())
+          this.metrics.rowsInserted.inc({ table: 'samples' }, f.samples.rows)
+        }
         error = undefined
         break
       } catch (err) {
         error = err instanceof IngestError ? err : new IngestError('sink_failed', `ClickHouse: ${(err as Error).message}`)
+        this.metrics.insertFailures.inc()
         this.options.logger.warn({ sink: this.name, attempt: attempt + 1, rows: f.rows, err: error.message }, 'ClickHouse INSERT failed')
       }
     }
+    this.metrics.flushDuration.observe((performance.now() - t0) / 1000)
+    this.metrics.flushes.inc({ result: error === undefined ? 'confirmed' : 'failed' })
     if (error === undefined) {
       this.failingSince = 0
       for (const w of f.waiters) w.resolve()

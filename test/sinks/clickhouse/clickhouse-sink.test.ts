@@ -21,6 +21,13 @@ if (!present) console.warn(`skipping the ClickHouse sink tests: ${CLICKHOUSE_SER
 
 const BASE = Date.UTC(2025, 6, 1)
 
+async function metricValue (service: Service, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = service.registry.getSingleMetric(name)
+  if (metric === undefined) throw new Error(`no metric ${name}`)
+  const { values } = await metric.get()
+  return values.filter(v => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0)
+}
+
 describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
   let ch: ClickHouse
   beforeAll(async () => { ch = await startClickHouse() }, 60_000)
@@ -66,6 +73,8 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
       const [row] = await rows(`SELECT DISTINCT toString(fingerprint), metric_name, label_names, label_values, tenant FROM ${db}.prom_series WHERE has(label_values, '3')`)
       const expected = fingerprintBigInt(tenantPrefix('team-a'), encodeLabels([['__name__', 'rt_metric'], ['job', 'j'], ['series', '3']]))
       expect(row).toEqual([expected.toString(), 'rt_metric', "['job','series']", "['j','3']", 'team-a'])
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'samples' })).toBe(20 * values.length)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'series' })).toBe(20)
     } finally {
       await service.close()
     }
@@ -202,6 +211,8 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
         .map(([id, n]) => [id!, Number(n)]))
       const missing = [...answers].filter(([id, st]) => st === 204 && stored.get(id) !== PER_REQUEST).map(([id]) => id)
       expect(missing).toEqual([])
+      expect(await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total')).toBeGreaterThan(0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_total', { result: 'failed' })).toBeGreaterThan(0)
       // Nothing else answered 2xx.
       expect([...answers.values()].every(st => st === 204 || st === 503 || st === 0)).toBe(true)
     } finally {
