@@ -89,7 +89,7 @@ function parseOptions (argv: string[]): Options {
     process.exit(0)
   }
   if (values.version !== '1.0' && values.version !== '2.0') throw new Error(`--version: "${values.version}" is not 1.0 or 2.0`)
-  if (values.sink !== 'discard' && values.sink !== 'duckdb') throw new Error(`--sink: "${values.sink}" is not discard or duckdb`)
+  if (!['discard', 'duckdb', 'clickhouse'].includes(values.sink)) throw new Error(`--sink: "${values.sink}" is not discard, duckdb or clickhouse (give clickhouse its --clickhouse-url after --)`)
   return {
     url: values.url,
     sink: values.sink,
@@ -108,7 +108,8 @@ function parseOptions (argv: string[]): Options {
 function fileHelp (): string {
   return `Usage: node dist/bench/e2e.js [options] [-- <extra flags for prom-ingest serve>]
   --url URL                 service to load (default: start one: node dist/src/cli.js serve --listen 127.0.0.1:0)
-  --sink discard|duckdb     sink of the service started here (default discard; duckdb stores under a temp dir)
+  --sink discard|duckdb|clickhouse  sink of the service started here (default discard; duckdb stores under a temp dir;
+                            clickhouse needs -- --clickhouse-url URL, see bench/clickhouse.ts)
   --concurrency N           requests in flight, one keep-alive connection each (default 4)
   --duration D              measured time, e.g. 30s (default 30s)
   --warmup D                load before measuring, not counted (default 2s, and at least one pass over all series)

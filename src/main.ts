@@ -221,6 +221,24 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
       registry
     })
   }
+  if (name === 'clickhouse') {
+    const { createClickHouseSink } = await import('./sinks/clickhouse/index.js')
+    return createClickHouseSink({
+      urls: config.clickhouseUrl,
+      database: config.clickhouseDatabase,
+      user: config.clickhouseUser,
+      password: config.clickhousePassword,
+      tablePrefix: config.clickhouseTablePrefix,
+      createTables: config.clickhouseCreateTables,
+      flushRows: config.clickhouseFlushRows,
+      flushIntervalMs: config.clickhouseFlushInterval,
+      retentionMs: config.retention,
+      unreadyAfterMs: config.sinkUnreadyAfter,
+      index,
+      logger,
+      registry
+    })
+  }
   const { createDuckDbSink } = await import('./sinks/duckdb/index.js')
   return createDuckDbSink({
     dataDir: config.dataDir,

@@ -270,8 +270,25 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
   }
   if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
   checkForward(c, errors)
+  checkClickHouse(c, cwd, errors)
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
+  }
+}
+
+/** Sink clickhouse needs a URL; its password comes from a file. */
+function checkClickHouse (c: Config, cwd: string, errors: string[]): void {
+  const on = c.sink.includes('clickhouse')
+  if (on && c.clickhouseUrl.length === 0) errors.push('sink clickhouse: needs clickhouse-url')
+  if (!on && c.clickhouseUrl.length > 0) errors.push('clickhouse-url: set, but sink does not list clickhouse')
+  for (const u of c.clickhouseUrl) {
+    if (!/^https?:\/\/[^\s/]+/.test(u)) errors.push(`clickhouse-url: ${JSON.stringify(u)} is not an http:// or https:// URL`)
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.clickhouseDatabase)) errors.push(`clickhouse-database: ${JSON.stringify(c.clickhouseDatabase)} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)`)
+  if (!/^[A-Za-z0-9_]*$/.test(c.clickhouseTablePrefix)) errors.push(`clickhouse-table-prefix: ${JSON.stringify(c.clickhouseTablePrefix)} may hold only A-Z a-z 0-9 _`)
+  if (c.clickhousePasswordFile !== '') {
+    if (c.clickhousePassword !== '') errors.push('clickhouse-password and clickhouse-password-file: set only one of them')
+    else c.clickhousePassword = readSecret('clickhousePasswordFile', c.clickhousePasswordFile, cwd, errors)
   }
 }
 

@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from '../decode/options.js'
 import { DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES, defaultArenaBytes } from '../series/series-index.js'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
-export const SINK_NAMES = ['duckdb', 'discard', 'forward'] as const
+export const SINK_NAMES = ['duckdb', 'discard', 'forward', 'clickhouse'] as const
 export const QUEUE_FULL_POLICIES = ['refuse', 'drop-oldest'] as const
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -80,6 +80,16 @@ export interface Config {
   forwardQueueFull: QueueFullPolicy
   forwardRetryMinBackoff: number
   forwardRetryMaxBackoff: number
+  clickhouseUrl: string[]
+  clickhouseDatabase: string
+  clickhouseUser: string
+  clickhousePasswordFile: string
+  /** Read from clickhousePasswordFile by load-config. */
+  clickhousePassword: string
+  clickhouseTablePrefix: string
+  clickhouseCreateTables: boolean
+  clickhouseFlushRows: number
+  clickhouseFlushInterval: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
@@ -131,7 +141,7 @@ export const SETTINGS: Schema = {
   config: { kind: 'path', default: '', help: 'JSON file of settings (keys are setting names); flags and environment variables override it', notInFile: true },
   listen: { kind: 'address', default: { host: '0.0.0.0', port: 9201 }, defaultText: '0.0.0.0:9201', help: 'address and port to listen on (host:port, [v6]:port or :port; port 0 picks a free one)' },
   // sink comes before threads: the default thread count depends on it.
-  sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), discard (counts and drops, for benchmarks)' },
+  sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), clickhouse (ClickHouse at clickhouse-url), discard (counts and drops, for benchmarks)' },
   threads: {
     kind: 'int',
     min: 1,
@@ -203,6 +213,15 @@ export const SETTINGS: Schema = {
   forwardQueueFull: { kind: 'enum', values: QUEUE_FULL_POLICIES, default: 'refuse', help: 'when a destination\'s queue is full: refuse (new writes get 503 with Retry-After, nothing is lost) or drop-oldest (counted)' },
   forwardRetryMinBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 1000, help: 'first wait before a failed forward request is retried; doubles up to forward-retry-max-backoff' },
   forwardRetryMaxBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 60_000, help: 'longest wait between retries (also the wait of a stuck destination: 401, 403, 404)' },
+  clickhouseUrl: { kind: 'list', default: [], help: 'HTTP URL of ClickHouse for sink clickhouse (http://host:8123); several are tried in turn' },
+  clickhouseDatabase: { kind: 'string', default: 'default', help: 'ClickHouse database of the tables (created when missing, with clickhouse-create-tables)' },
+  clickhouseUser: { kind: 'string', default: 'default', help: 'ClickHouse user' },
+  clickhousePasswordFile: { kind: 'path', default: '', help: 'read the ClickHouse password from this file; trailing newline ignored' },
+  clickhousePassword: { kind: 'string', default: '', secret: true, help: 'ClickHouse password (prefer clickhouse-password-file)' },
+  clickhouseTablePrefix: { kind: 'string', default: 'prom_', help: 'prefix of the ClickHouse table names (prom_series, prom_samples)' },
+  clickhouseCreateTables: { kind: 'bool', default: true, help: 'create the ClickHouse database and tables when missing, with the DDL of the server\'s version (see docs/clickhouse.md)' },
+  clickhouseFlushRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 100_000, help: 'ClickHouse: one INSERT per table as soon as this many rows wait (few large inserts: each makes a part)' },
+  clickhouseFlushInterval: { kind: 'duration', min: 1, max: 60_000, default: 1000, help: 'ClickHouse: longest rows wait before their INSERT; requests are answered when it is confirmed' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

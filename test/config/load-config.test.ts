@@ -180,3 +180,24 @@ describe('help', () => {
     expect(help).toContain('env PROM_INGEST_LAX_UTF8, default false')
   })
 })
+
+describe('ClickHouse settings', () => {
+  it('sink clickhouse needs a URL, and a URL needs the sink', () => {
+    expect(() => loadConfig({ argv: ['--sink', 'clickhouse'], env: {} })).toThrow(/sink clickhouse: needs clickhouse-url/)
+    expect(() => loadConfig({ argv: ['--clickhouse-url', 'http://127.0.0.1:8123'], env: {} })).toThrow(/clickhouse-url: set, but sink does not list clickhouse/)
+    expect(() => loadConfig({ argv: ['--sink', 'clickhouse', '--clickhouse-url', 'ch:8123'], env: {} })).toThrow(/is not an http/)
+  })
+
+  it('takes several URLs, a password file, and checks names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-ch-config-'))
+    writeFileSync(join(dir, 'pw'), 'secret\n')
+    const c = loadConfig({ argv: ['--sink', 'duckdb,clickhouse', '--clickhouse-url', 'http://a:8123,http://b:8123', '--clickhouse-password-file', join(dir, 'pw')], env: {} })
+    expect(c.clickhouseUrl).toEqual(['http://a:8123', 'http://b:8123'])
+    expect(c.clickhousePassword).toBe('secret')
+    expect(c.clickhouseFlushRows).toBe(100_000)
+    expect(c.clickhouseFlushInterval).toBe(1000)
+    expect(c.clickhouseCreateTables).toBe(true)
+    expect(() => loadConfig({ argv: ['--sink', 'clickhouse', '--clickhouse-url', 'http://a:8123', '--clickhouse-database', 'x; DROP'], env: {} })).toThrow(/clickhouse-database/)
+    expect(() => loadConfig({ argv: ['--sink', 'clickhouse', '--clickhouse-url', 'http://a:8123', '--clickhouse-table-prefix', 'a-b'], env: {} })).toThrow(/clickhouse-table-prefix/)
+  })
+})

@@ -1,0 +1,118 @@
+/**
+ * A real ClickHouse server (Debian's clickhouse-server 18.16, installed by .ci/run) for the ClickHouse
+ * sink's tests (test/helpers/clickhouse.ts) and benchmark (bench/clickhouse.ts): its own config in a
+ * temporary folder, free loopback ports, stopped (or killed) by PID. `clickhouseAvailable()` says
+ * whether the binary is installed; tests skip at run time, naming it, when not.
+ *
+ * The minimal config 18.16 starts with: listen_host, http_port, tcp_port, path, tmp_path,
+ * user_files_path, a users file with a default user (no password, loopback only), a logger writing to
+ * files in the folder, and mark_cache_size (the server refuses to start without it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { request } from 'undici'
+import { createServer } from 'node:net'
+
+export const CLICKHOUSE_SERVER = '/usr/sbin/clickhouse-server'
+
+export function clickhouseAvailable (): boolean {
+  return existsSync(CLICKHOUSE_SERVER)
+}
+
+export interface ClickHouse {
+  readonly url: string
+  readonly dir: string
+  /** Runs a statement; resolves with the answer text (throws on a non-200 answer). */
+  query(sql: string): Promise<string>
+  /** SIGKILL, and wait for the exit. */
+  kill(): Promise<void>
+  /** Starts the server again on the same folder and ports (after kill or stop). */
+  restart(): Promise<void>
+  /** SIGTERM, wait, remove the folder. */
+  stop(): Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+export async function startClickHouse (): Promise<ClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-ch-'))
+  const httpPort = await freePort()
+  const tcpPort = await freePort()
+  writeFileSync(join(dir, 'config.xml'), `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/server.log</log><errorlog>${dir}/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <users_config>${dir}/users.xml</users_config>
+  <mark_cache_size>5368709120</mark_cache_size>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>
+`)
+  writeFileSync(join(dir, 'users.xml'), `<?xml version="1.0"?>
+<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+`)
+  const url = `http://127.0.0.1:${httpPort}`
+  let child: ChildProcess | undefined
+  let exited: Promise<void> = Promise.resolve()
+
+  const launch = async (): Promise<void> => {
+    const c = spawn(CLICKHOUSE_SERVER, [`--config-file=${join(dir, 'config.xml')}`], { stdio: 'ignore' })
+    child = c
+    exited = new Promise(resolve => c.once('exit', () => resolve()))
+    for (let i = 0; i < 300; i++) { // up to 30 s
+      if (c.exitCode !== null) throw new Error(`clickhouse-server exited with ${c.exitCode}; see ${dir}/error.log`)
+      try {
+        const res = await request(url + '/ping')
+        const text = await res.body.text()
+        if (res.statusCode === 200 && text.startsWith('Ok.')) return
+      } catch { /* not listening yet */ }
+      await sleep(100)
+    }
+    c.kill('SIGKILL')
+    throw new Error('clickhouse-server was not ready within 30 s')
+  }
+  await launch()
+
+  const query = async (sql: string): Promise<string> => {
+    const res = await request(url + '/', { method: 'POST', body: sql })
+    const text = await res.body.text()
+    if (res.statusCode !== 200) throw new Error(`ClickHouse answered ${res.statusCode}: ${text}`)
+    return text
+  }
+  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+    const c = child
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
+    c.kill(sig)
+    await exited
+  }
+  return {
+    url,
+    dir,
+    query,
+    kill: () => signal('SIGKILL'),
+    restart: launch,
+    async stop () {
+      await signal('SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The ClickHouse sink against a real ClickHouse 18.16 (started by the test on free loopback ports,
+ * test/helpers/clickhouse.ts) and the real service, in-process and as processes (dist/, built by
+ * `npm test`). Skips at run time, naming the binary, when clickhouse-server is not installed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Service } from '../../../src/main.js'
+import { encodeLabels } from '../../../src/series/labels.js'
+import { fingerprintBigInt, tenantPrefix } from '../../../src/sinks/clickhouse/fingerprint.js'
+import { compressBody, encode1, encodeRequest2, floatBits, staleMarker, STALE_NAN_BITS, type Float, type LabelPair } from '../../fixtures/encode.js'
+import { CLICKHOUSE_SERVER, clickhouseAvailable, startClickHouse, type ClickHouse } from '../../helpers/clickhouse.js'
+import { postWrite, type RemoteWriteVersion } from '../../helpers/remote-write.js'
+import { startInProcess } from '../../helpers/service-in-process.js'
+import { startServiceProcess, type ServiceProcess } from '../../helpers/service-process.js'
+
+const present = clickhouseAvailable()
+if (!present) console.warn(`skipping the ClickHouse sink tests: ${CLICKHOUSE_SERVER} is not installed`)
+
+const BASE = Date.UTC(2025, 6, 1)
+
+async function metricValue (service: Service, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = service.registry.getSingleMetric(name)
+  if (metric === undefined) throw new Error(`no metric ${name}`)
+  const { values } = await metric.get()
+  return values.filter(v => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0)
+}
+
+describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
+  let ch: ClickHouse
+  beforeAll(async () => { ch = await startClickHouse() }, 60_000)
+  afterAll(async () => { await ch?.stop() })
+
+  const flags = (database: string, more: string[] = []): string[] =>
+    ['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', database, '--clickhouse-flush-interval', '50ms', ...more]
+  const rows = async (sql: string): Promise<string[][]> =>
+    (await ch.query(sql + ' FORMAT TabSeparated')).split('\n').filter(l => l !== '').map(l => l.split('\t'))
+
+  it.each(['1.0', '2.0'] as RemoteWriteVersion[])('round trip in Remote Write %s: counts, timestamp sums and value bits (stale markers too)', async version => {
+    const db = `rt_${version.replace('.', '_')}`
+    const service = await startInProcess(flags(db, ['--tenant-header', 'X-Scope-OrgID']))
+    try {
+      const values: Float[] = [1.5, -0, staleMarker, Number.NaN, Number.POSITIVE_INFINITY, 1e-300, { bits: 0x7ff8000000000001n }]
+      const series = Array.from({ length: 20 }, (_, s) => ({
+        labels: [['__name__', 'rt_metric'], ['job', 'j'], ['series', String(s)]] as LabelPair[],
+        samples: values.map((value, k) => ({ value, timestamp: BASE + s * 1000 + k }))
+      }))
+      const body = version === '2.0' ? encodeRequest2({ timeseries: series }) : encode1({ timeseries: series }).body
+      const answer = await postWrite(service.url, compressBody(body), { version, headers: { 'x-scope-orgid': 'team-a' } })
+      expect(answer.status).toBe(204)
+
+      // Every sample, with its value's bits, by series label.
+      const got = await rows(`SELECT s.label_values[indexOf(s.label_names, 'series')] AS series, count(), sum(timestamp_ms),
+        groupArray(hex(reinterpretAsString(value))) FROM (SELECT * FROM ${db}.prom_samples ORDER BY timestamp_ms) ANY INNER JOIN
+        (SELECT DISTINCT fingerprint, label_names, label_values FROM ${db}.prom_series) AS s USING fingerprint GROUP BY series ORDER BY toUInt32(series)`)
+      expect(got.length).toBe(20)
+      const hexOf = (v: Float): string => {
+        const b = floatBits(v)
+        // reinterpretAsString gives the little-endian bytes; hex() prints them in that order.
+        return Array.from({ length: 8 }, (_, i) => Number((b >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0')).join('').toUpperCase()
+      }
+      for (const [s, count, sum, bits] of got) {
+        const n = Number(s)
+        expect(Number(count)).toBe(values.length)
+        expect(Number(sum)).toBe(values.reduce<number>((acc, _, k) => acc + BASE + n * 1000 + k, 0))
+        expect(JSON.parse(bits!.replace(/'/g, '"'))).toEqual(values.map(hexOf))
+      }
+      expect(values.map(floatBits)).toContain(STALE_NAN_BITS)
+
+      // The series table: metric name, labels without __name__, tenant, fingerprint as documented.
+      const [row] = await rows(`SELECT DISTINCT toString(fingerprint), metric_name, label_names, label_values, tenant FROM ${db}.prom_series WHERE has(label_values, '3')`)
+      const expected = fingerprintBigInt(tenantPrefix('team-a'), encodeLabels([['__name__', 'rt_metric'], ['job', 'j'], ['series', '3']]))
+      expect(row).toEqual([expected.toString(), 'rt_metric', "['job','series']", "['j','3']", 'team-a'])
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'samples' })).toBe(20 * values.length)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'series' })).toBe(20)
+    } finally {
+      await service.close()
+    }
+  }, 60_000)
+
+  it('18.16 retention: whole day partitions older than retention are dropped at start, newer ones kept', async () => {
+    const db = 'retention'
+    const now = Date.now()
+    const old = Date.UTC(2020, 0, 1, 12)
+    const sample = (name: string, timestamp: number): { labels: LabelPair[], samples: Array<{ value: number, timestamp: number }> } => ({ labels: [['__name__', name]], samples: [{ value: 1, timestamp }] })
+    const writer = await startInProcess(flags(db))
+    try {
+      const body = encode1({ timeseries: [sample('old_series', old), sample('new_series', now)] }).body
+      expect((await postWrite(writer.url, compressBody(body))).status).toBe(204)
+    } finally {
+      await writer.close()
+    }
+    expect(await rows(`SELECT count() FROM ${db}.prom_samples`)).toEqual([['2']])
+    const pruner = await startInProcess(flags(db, ['--retention', '30d']))
+    try {
+      expect(await rows(`SELECT timestamp_ms FROM ${db}.prom_samples`)).toEqual([[String(now)]])
+      expect(await rows(`SELECT metric_name FROM ${db}.prom_series`)).toEqual([['new_series']])
+    } finally {
+      await pruner.close()
+    }
+  }, 60_000)
+
+  it('with the DuckDB store (--sink duckdb,clickhouse): every request 204 and every sample in ClickHouse, though the store moves the batch ClickHouse borrowed', async () => {
+    const db = 'with_duckdb'
+    const dataDir = mkdtempSync(join(tmpdir(), 'prom-ingest-ch-duckdb-'))
+    const service = await startInProcess(['--sink', 'duckdb,clickhouse', '--data-dir', dataDir, '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '50ms'])
+    try {
+      for (let k = 0; k < 5; k++) {
+        const body = encode1({ timeseries: Array.from({ length: 100 }, (_, i) => ({ labels: [['__name__', 'both'], ['i', String(i)]] as LabelPair[], samples: [{ value: k * 100 + i, timestamp: BASE + k }] })) }).body
+        expect((await postWrite(service.url, compressBody(body))).status).toBe(204)
+      }
+      expect(await rows(`SELECT count(), sum(value), count(DISTINCT fingerprint) FROM ${db}.prom_samples`)).toEqual([['500', String((499 * 500) / 2), '100']])
+    } finally {
+      await service.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  it('two prom-ingest processes writing the same series: one fingerprint per series', async () => {
+    const db = 'two_processes'
+    const procs: ServiceProcess[] = []
+    try {
+      for (let p = 0; p < 2; p++) procs.push(await startServiceProcess(flags(db, ['--threads', '1', '--log-level', 'warn'])))
+      const series = (p: number): Array<{ labels: LabelPair[], samples: Array<{ value: number, timestamp: number }> }> =>
+        Array.from({ length: 50 }, (_, s) => ({ labels: [['__name__', 'shared'], ['series', String(s)]] as LabelPair[], samples: [{ value: s, timestamp: BASE + p }] }))
+      for (let p = 0; p < 2; p++) {
+        // Each process first sees a different series, so process-local ids differ between them.
+        const own = { timeseries: [{ labels: [['__name__', 'own'], ['p', String(p)]] as LabelPair[], samples: [{ value: 1, timestamp: BASE }] }, ...(p === 1 ? series(p).reverse() : series(p))] }
+        expect((await postWrite(procs[p]!.url, compressBody(encode1(own).body))).status).toBe(204)
+      }
+      expect(await rows(`SELECT count(DISTINCT fingerprint), count() FROM ${db}.prom_samples WHERE fingerprint IN (SELECT fingerprint FROM ${db}.prom_series WHERE metric_name = 'shared')`)).toEqual([['50', '100']])
+      // Each series' two samples (one per process) share its fingerprint.
+      expect(await rows(`SELECT count() FROM (SELECT fingerprint, count() AS n FROM ${db}.prom_samples GROUP BY fingerprint HAVING n = 2)`)).toEqual([['50']])
+      expect(await rows(`SELECT count(DISTINCT fingerprint), count(DISTINCT label_values) FROM ${db}.prom_series WHERE metric_name = 'shared'`)).toEqual([['50', '50']])
+    } finally {
+      await Promise.all(procs.map(p => p.stop()))
+    }
+  }, 90_000)
+
+  it('prom-ingest killed (SIGKILL) under load: every request that got a 204 is stored', async () => {
+    const db = 'sigkill'
+    const proc = await startServiceProcess(flags(db, ['--threads', '1', '--log-level', 'warn']))
+    const PER_REQUEST = 50
+    const answers = new Map<string, number>()
+    let acked = 0
+    let killed: Promise<number | null> | undefined
+    const sender = async (s: number): Promise<void> => {
+      for (let k = 0; k < 2000 && killed === undefined; k++) { // bounded: at most 2000 requests per sender
+        const id = `s${s}-k${k}`
+        const body = encode1({ timeseries: Array.from({ length: PER_REQUEST }, (_, i) => ({ labels: [['__name__', 'sigkill_test'], ['request_id', id], ['i', String(i)]] as LabelPair[], samples: [{ value: i, timestamp: BASE + k }] })) }).body
+        let status: number
+        try { status = (await postWrite(proc.url, compressBody(body))).status } catch { status = 0 }
+        answers.set(id, status)
+        if (status === 204) acked++
+        // Killed while the other senders' requests are in flight.
+        if (acked >= 30 && killed === undefined) killed = proc.stop('SIGKILL')
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: 4 }, (_, s) => sender(s)))
+      await killed
+      expect(killed).toBeDefined()
+      const stored = new Map((await rows(`SELECT s.label_values[indexOf(s.label_names, 'request_id')] AS rid, count() FROM (SELECT DISTINCT fingerprint, timestamp_ms FROM ${db}.prom_samples) ANY INNER JOIN (SELECT DISTINCT fingerprint, label_names, label_values FROM ${db}.prom_series) AS s USING fingerprint GROUP BY rid`))
+        .map(([id, n]) => [id!, Number(n)]))
+      const ackedIds = [...answers].filter(([, st]) => st === 204).map(([id]) => id)
+      expect(ackedIds.length).toBeGreaterThanOrEqual(30)
+      expect(ackedIds.filter(id => stored.get(id) !== PER_REQUEST)).toEqual([])
+    } finally {
+      await proc.stop('SIGKILL')
+    }
+  }, 90_000)
+
+  it('ClickHouse killed under load and restarted: every request that got a 204 is stored', async () => {
+    const db = 'kill_restart'
+    const service: Service = await startInProcess(flags(db))
+    const SENDERS = 4
+    const PER_REQUEST = 50
+    const answers = new Map<string, number>()
+    let acked = 0
+    let stop = false
+    let killed: Promise<void> | undefined
+    let ackedAtKill = -1
+    const sender = async (s: number): Promise<void> => {
+      for (let k = 0; k < 2000 && !stop; k++) { // bounded: at most 2000 requests per sender
+        const id = `s${s}-k${k}`
+        const body = encode1({ timeseries: Array.from({ length: PER_REQUEST }, (_, i) => ({ labels: [['__name__', 'kill_test'], ['request_id', id], ['i', String(i)]] as LabelPair[], samples: [{ value: i, timestamp: BASE + k }] })) }).body
+        let status: number
+        try { status = (await postWrite(service.url, compressBody(body))).status } catch { status = 0 }
+        answers.set(id, status)
+        if (status === 204) acked++
+        if (acked >= 40 && killed === undefined) { ackedAtKill = acked; killed = ch.kill() }
+      }
+    }
+    try {
+      const load = Promise.all(Array.from({ length: SENDERS }, (_, s) => sender(s)))
+      // Wait (bounded) until the kill happened and writes were refused while ClickHouse was down.
+      for (let i = 0; i < 600 && (killed === undefined || ![...answers.values()].some(st => st === 503)); i++) await new Promise(resolve => setTimeout(resolve, 50))
+      await killed
+      expect([...answers.values()].some(st => st === 503)).toBe(true)
+      const ackedWhileDown = acked
+      await ch.restart()
+      // Wait (bounded) for acknowledgements after the restart, then stop the load.
+      for (let i = 0; i < 600 && acked < ackedWhileDown + 40; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      stop = true
+      await load
+      expect(ackedAtKill).toBeGreaterThan(0)
+      expect(acked).toBeGreaterThan(ackedWhileDown)
+      const stored = new Map((await rows(`SELECT s.label_values[indexOf(s.label_names, 'request_id')] AS rid, count() FROM (SELECT DISTINCT fingerprint, timestamp_ms FROM ${db}.prom_samples) ANY INNER JOIN (SELECT DISTINCT fingerprint, label_names, label_values FROM ${db}.prom_series) AS s USING fingerprint GROUP BY rid`))
+        .map(([id, n]) => [id!, Number(n)]))
+      const missing = [...answers].filter(([id, st]) => st === 204 && stored.get(id) !== PER_REQUEST).map(([id]) => id)
+      expect(missing).toEqual([])
+      expect(await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total')).toBeGreaterThan(0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_total', { result: 'failed' })).toBeGreaterThan(0)
+      // Nothing else answered 2xx.
+      expect([...answers.values()].every(st => st === 204 || st === 503 || st === 0)).toBe(true)
+    } finally {
+      stop = true
+      await service.close()
+    }
+  }, 120_000)
+})
