@@ -141,17 +141,24 @@ export class ClickHouseSink implements Sink {
   write (batch: RowBatch): Promise<void> {
     const open = this.open
     if (open === undefined || this.closing) return Promise.reject(new IngestError('sink_failed', 'the ClickHouse sink is not running'))
-    if (!this.warnedUnstored && batch.histogramCount + batch.exemplarCount + batch.metadataCount > 0) {
+    // Histograms and exemplars have no table here yet: the float samples are stored, and the answer
+    // then says what was not (400 sink_unsupported, after the samples' INSERT): never a 2xx over rows
+    // left out. Metadata (type, help, unit) is not samples: it is left out, and said once in the log.
+    const unstored = batch.histogramCount + batch.exemplarCount
+    if (!this.warnedUnstored && batch.metadataCount > 0) {
       this.warnedUnstored = true
-      this.options.logger.warn({ sink: this.name, histograms: batch.histogramCount, exemplars: batch.exemplarCount, metadata: batch.metadataCount }, 'the ClickHouse sink stores float samples and series only: histograms, exemplars and metadata are left out (docs/clickhouse.md)')
+      this.options.logger.warn({ sink: this.name, metadata: batch.metadataCount }, 'the ClickHouse sink does not store metadata (type, help, unit) yet (docs/clickhouse.md)')
     }
-    if (batch.sampleCount === 0) return Promise.resolve()
+    const refusal = unstored === 0
+      ? undefined
+      : new IngestError('sink_unsupported', `the ClickHouse sink stored the request's float samples but cannot store its ${batch.histogramCount} native histogram samples and ${batch.exemplarCount} exemplars yet (docs/clickhouse.md)`)
+    if (batch.sampleCount === 0) return refusal === undefined ? Promise.resolve() : Promise.reject(refusal)
     this.encode(open, batch)
     if (open.waiters.length === 0) open.firstAt = performance.now()
     this.lastArrival = performance.now()
     const done = new Promise<void>((resolve, reject) => { open.waiters.push({ resolve, reject }) })
     this.kick()
-    return done
+    return refusal === undefined ? done : done.then(() => { throw refusal })
   }
 
   ready (): boolean {

@@ -80,6 +80,26 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
     }
   }, 60_000)
 
+  it('a request with exemplars: its float samples are stored, and the answer is 400 sink_unsupported, never a 2xx', async () => {
+    const db = 'unsupported'
+    const service = await startInProcess(flags(db))
+    try {
+      const series = [{
+        labels: [['__name__', 'with_exemplar'], ['job', 'j']] as LabelPair[],
+        samples: [{ value: 1, timestamp: BASE }, { value: 2, timestamp: BASE + 1 }],
+        exemplars: [{ labels: [['trace_id', 'abc']] as LabelPair[], value: 1, timestamp: BASE }]
+      }]
+      const answer = await postWrite(service.url, compressBody(encode1({ timeseries: series }).body))
+      expect(answer.status).toBe(400)
+      expect(answer.headers['x-prom-ingest-error']).toBe('sink_unsupported')
+      expect(answer.headers['retry-after']).toBeUndefined()
+      expect(answer.body).toContain('1 exemplars')
+      expect(await rows(`SELECT count() FROM ${db}.prom_samples`)).toEqual([['2']])
+    } finally {
+      await service.close()
+    }
+  }, 60_000)
+
   it('18.16 retention: whole day partitions older than retention are dropped at start, newer ones kept', async () => {
     const db = 'retention'
     const now = Date.now()
