@@ -11,7 +11,9 @@
 import type { Registry } from 'prom-client'
 import { formatListen, publicConfig } from './config/load-config.js'
 import type { Config, SinkName } from './config/schema.js'
-import { IngestError, setSaturationStatus, toIngestError } from './errors.js'
+import { IngestError, setRateLimitStatus, setSaturationStatus, toIngestError } from './errors.js'
+import { TenantGate } from './limits/tenant-gate.js'
+import { tenantLimitTable } from './limits/tenant-limits.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
@@ -78,6 +80,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   logger.info({ config: publicConfig(config) }, 'starting')
 
   setSaturationStatus(config.saturationStatus)
+  setRateLimitStatus(config.tenantRateLimitStatus)
   const index = SeriesIndex.create({ maxSeries: config.maxSeries, arenaBytes: config.seriesArenaBytes })
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
@@ -108,6 +111,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
+  const gate = new TenantGate(tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits), registry, logger)
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
@@ -120,6 +124,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     admission,
     sink,
     metrics,
+    gate,
     registry,
     logger,
     auth,
@@ -143,6 +148,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     bound = await server.listen(config.listen.host, config.listen.port)
   } catch (err) {
     metrics.unregister()
+    gate.unregister()
     await decodePool.close()
     await sink.close().catch(() => {})
     const e = err as NodeJS.ErrnoException
@@ -175,6 +181,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       await decodePool.close()
       serviceInfo.stopped()
       metrics.unregister()
+      gate.unregister()
       lifecycle.info({ ms: Date.now() - t0, clean }, 'stopped')
       return clean
     })()

@@ -56,6 +56,11 @@ export interface Config {
   authReadBearerToken: string
   authReadBearerTokenFile: string
   tenantHeader: string
+  tenantIngestionRate: number
+  tenantIngestionBurst: number
+  tenantRateLimitStatus: 429 | 503
+  /** Per-tenant overrides from the config file (validated by src/limits/tenant-limits.ts). */
+  tenantLimits: Record<string, unknown>
   /** Every sink a batch goes to (a request's 204 waits for all of them). */
   sink: SinkName[]
   dataDir: string
@@ -180,6 +185,11 @@ export const SETTINGS: Schema = {
   authReadBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on /api/v1/query (the write credentials do not open it); unset while write auth is on: the query route is closed (403)' },
   authReadBearerTokenFile: { kind: 'path', default: '', help: 'read the read bearer token from this file; trailing newline ignored' },
   tenantHeader: { kind: 'string', default: 'X-Scope-OrgID', help: 'request header naming the tenant, carried into the stored series; empty disables tenants' },
+  // Per-tenant limits (docs/tenant-limits.md): off while the rate is 0.
+  tenantIngestionRate: { kind: 'int', min: 0, max: 2 ** 40, default: 0, help: 'samples + exemplars + histograms per second each tenant may send (token bucket); over it the request is refused whole with tenant-rate-limit-status and Retry-After; 0: no limit' },
+  tenantIngestionBurst: { kind: 'int', min: 0, max: 2 ** 40, default: 0, help: 'size of each tenant\'s token bucket (most samples at once); 0: one second at tenant-ingestion-rate' },
+  tenantRateLimitStatus: { kind: 'int', values: [429, 503], default: 429, help: 'status of a request over its tenant\'s rate: 429 (Prometheus drops it unless retry_on_http_429: true) or 503 (every sender retries)' },
+  tenantLimits: { kind: 'json', default: {}, help: 'per-tenant overrides (config file: {"<tenant>": {"ingestion-rate": n, "ingestion-burst": n}}; "" is requests without a tenant); see docs/tenant-limits.md' },
   dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },

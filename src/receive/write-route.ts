@@ -34,6 +34,7 @@ import type { IngestMetrics } from '../metrics/ingest-metrics.js'
 import type { DecodePool } from '../pool/decode-pool.js'
 import type { Slot } from '../pool/slot-pool.js'
 import type { ReceivedBody, Sink } from '../sinks/sink.js'
+import type { TenantGate } from '../limits/tenant-gate.js'
 import type { Admission } from './admission.js'
 import type { Authenticator } from './auth.js'
 import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
@@ -88,6 +89,8 @@ export interface WriteRouteDeps {
   readonly logger: Logger
   readonly settings: WriteRouteSettings
   readonly tracker: ExchangeTracker
+  /** Per-tenant limits checked after the decode, before any sink (absent or disabled: none). */
+  readonly gate?: TenantGate | undefined
 }
 
 const EXCHANGE = Symbol('prom-ingest.write-exchange')
@@ -382,6 +385,11 @@ class WriteExchange {
     m.decompressedBytes.inc(batch.counts.decompressedBytes)
     m.ignoredFields.inc(batch.ignoredFieldCount)
 
+    const gate = deps.gate
+    if (gate?.enabled === true) {
+      const refused = gate.check(this.tenant, batch)
+      if (refused !== undefined) return this.refuse(refused)
+    }
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
         // The body is a view of the slot, held until the store settles (released by decodeAndStore).
