@@ -101,7 +101,9 @@ export async function startService (config: Config, options: ServiceOptions = {}
       },
       legacyNames: config.legacyLabelNames,
       strictUtf8: !config.laxUtf8,
-      rejectUnsortedLabels: config.rejectUnsortedLabels
+      rejectUnsortedLabels: config.rejectUnsortedLabels,
+      haReplicaLabel: config.haDedup ? config.haReplicaLabel : '',
+      haClusterLabel: config.haClusterLabel
     })
   } catch (err) {
     await sink.close().catch(() => {})
@@ -111,7 +113,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
-  const gate = new TenantGate(tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits), registry, logger)
+  const gate = new TenantGate(tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits), registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 })
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true

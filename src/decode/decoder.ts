@@ -16,6 +16,14 @@ import { Walker } from './series-walker.js'
 export interface DecodedBody {
   readonly buffer: ArrayBuffer
   readonly firstError: WireError | undefined
+  /** HA deduplication: the first series' cluster and replica ('' when absent or off), and whether a replica label was left out. */
+  readonly ha?: HaLabels
+}
+
+export interface HaLabels {
+  readonly cluster: string
+  readonly replica: string
+  readonly labelsChanged: boolean
 }
 
 export class Decoder {
@@ -62,7 +70,8 @@ export class Decoder {
     b.ignoredFieldCount = w.ignoredFieldCount
     return {
       buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
-      firstError: w.firstError
+      firstError: w.firstError,
+      ha: o.haReplicaLabel === '' ? undefined : { cluster: w.haCluster, replica: w.haReplica, labelsChanged: w.labelsChanged }
     }
   }
 }

@@ -36,6 +36,10 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
   partial?: boolean
   /** Tenant the series belong to ('' = none); part of series identity. */
   tenant?: string
+  /** HA deduplication: the replica label, left out of every series ('' = off, the default). */
+  haReplicaLabel?: string
+  /** HA deduplication: the cluster label, read from the first series. */
+  haClusterLabel?: string
 }
 
 export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
@@ -58,6 +62,8 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     rejectUnsortedLabels: o.rejectUnsortedLabels ?? false,
     partial: o.partial ?? false,
     tenant: o.tenant ?? '',
+    haReplicaLabel: o.haReplicaLabel ?? '',
+    haClusterLabel: o.haClusterLabel ?? '',
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
     maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
     maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,

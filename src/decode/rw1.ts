@@ -86,7 +86,8 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // The series: found in place (steady state), or through the scratch.
   let id = 0
-  if (contiguous && labelCount > 0) {
+  // With HA deduplication the first series goes through the scratch: its HA labels decide the request.
+  if (contiguous && labelCount > 0 && !(w.seriesOrdinal === 1 && w.labels.dropName !== undefined)) {
     hashLabels(w.d, labelsStart, labelsEnd, w.tk.seed)
     id = w.index.find(w.d, labelsStart, labelsEnd, w.tk)
   }

@@ -22,7 +22,13 @@ const SAMPLE_FIELDS_V2 = fields(1, 2, 3)
 
 export interface WalkerOptions extends LabelRules {
   partial: boolean
+  /** HA deduplication (docs/ha-dedup.md): the replica label, left out of every series; '' for off. */
+  haReplicaLabel: string
+  /** The cluster label, read from the first series only. */
+  haClusterLabel: string
 }
+
+const utf8 = new TextEncoder()
 
 export class Walker extends WireReader {
   /** Ordinal (1-based) of the TimeSeries being walked, for error messages. */
@@ -33,6 +39,14 @@ export class Walker extends WireReader {
   readonly labels = new LabelScratch()
   readonly exemplarLabels = new LabelScratch()
   private readonly histograms = new HistogramReader()
+  /** The first series' HA labels ('' when absent or HA is off), for the main thread's election. */
+  haCluster = ''
+  haReplica = ''
+  /** Some series lost its replica label: the received body no longer matches the batch. */
+  labelsChanged = false
+  private haNames = ''
+  private replicaName: Uint8Array | undefined
+  private clusterName = new Uint8Array(0)
 
   constructor (readonly builder: BatchBuilder, readonly index: SeriesIndex) { super() }
 
@@ -43,6 +57,20 @@ export class Walker extends WireReader {
     this.firstError = undefined
     this.tk = tk
     this.opts = opts
+    this.haCluster = ''
+    this.haReplica = ''
+    this.labelsChanged = false
+    if (opts.haReplicaLabel === '') {
+      this.labels.dropName = undefined
+    } else {
+      const names = opts.haReplicaLabel + '\0' + opts.haClusterLabel
+      if (names !== this.haNames) {
+        this.haNames = names
+        this.replicaName = utf8.encode(opts.haReplicaLabel)
+        this.clusterName = utf8.encode(opts.haClusterLabel)
+      }
+      this.labels.dropName = this.replicaName
+    }
   }
 
   // ---- series ----
@@ -54,6 +82,14 @@ export class Walker extends WireReader {
    */
   resolveScratch (): number {
     const s = this.labels
+    if (s.dropName !== undefined) {
+      if (s.droppedStart >= 0) this.labelsChanged = true
+      // Mimir's rule: the first series of a request decides for all of it.
+      if (this.seriesOrdinal === 1) {
+        this.haReplica = s.droppedValue() ?? ''
+        this.haCluster = s.valueOf(this.clusterName) ?? ''
+      }
+    }
     hashLabels(s.view, 0, s.length, this.tk.seed)
     let id = this.index.find(s.view, 0, s.length, this.tk)
     if (id !== 0) return id

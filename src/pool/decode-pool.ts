@@ -29,6 +29,9 @@ export interface DecodePoolOptions {
   legacyNames?: boolean
   strictUtf8?: boolean
   rejectUnsortedLabels?: boolean
+  /** HA deduplication: the replica label left out of every series ('' or absent: off) and the cluster label. */
+  haReplicaLabel?: string
+  haClusterLabel?: string
 }
 
 export interface DecodeRequest {
@@ -96,7 +99,9 @@ export class DecodePool {
       limits,
       legacyNames: options.legacyNames ?? false,
       strictUtf8: options.strictUtf8 ?? true,
-      rejectUnsortedLabels: options.rejectUnsortedLabels ?? false
+      rejectUnsortedLabels: options.rejectUnsortedLabels ?? false,
+      haReplicaLabel: options.haReplicaLabel ?? '',
+      haClusterLabel: options.haClusterLabel ?? ''
     }
     this.piscina = new Piscina({
       filename: workerFile(),
@@ -140,7 +145,7 @@ export class DecodePool {
       if (request.keepSlot !== true) slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
-    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs }, this.index)
+    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha }, this.index)
   }
 
   stats (): PoolStats {

@@ -30,12 +30,14 @@ export class DecodeTaskRunner {
       partial: task.partial,
       legacyNames: data.legacyNames,
       strictUtf8: data.strictUtf8,
-      rejectUnsortedLabels: data.rejectUnsortedLabels
+      rejectUnsortedLabels: data.rejectUnsortedLabels,
+      haReplicaLabel: data.haReplicaLabel,
+      haClusterLabel: data.haClusterLabel
     }
     try {
       const started = performance.now()
-      const { buffer, firstError } = this.decoder.decode(body, options)
-      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started }
+      const { buffer, firstError, ha } = this.decoder.decode(body, options)
+      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started, ha }
       // The batch buffer goes in the transfer list: moved to the main thread, detached here.
       return Piscina.move({ [Piscina.transferableSymbol]: [buffer], [Piscina.valueSymbol]: result } as unknown as ArrayBuffer)
     } catch (err) {

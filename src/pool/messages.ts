@@ -2,6 +2,7 @@
  * What crosses between the main thread and a decode worker.
  */
 import type { WireError } from '../errors.js'
+import type { HaLabels } from '../decode/decoder.js'
 import type { DecodeLimits, ProtocolVersion } from '../decode/options.js'
 import type { SeriesIndexShared } from '../series/series-index.js'
 
@@ -16,6 +17,8 @@ export interface DecodeWorkerData {
   readonly legacyNames: boolean
   readonly strictUtf8: boolean
   readonly rejectUnsortedLabels: boolean
+  readonly haReplicaLabel: string
+  readonly haClusterLabel: string
 }
 
 /** One body to decode: where it lies, and how to read it. */
@@ -31,5 +34,5 @@ export interface DecodeTask {
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */
 export type DecodeResult =
-  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number }
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined }
   | { readonly ok: false, readonly error: WireError }

@@ -388,12 +388,16 @@ class WriteExchange {
     const gate = deps.gate
     if (gate?.enabled === true) {
       const refused = gate.check(this.tenant, batch)
+      // A replica that is not elected: accepted, nothing written (the 2.0 written counts stay 0).
+      if (refused === 'deduplicated') return this.answer(202)
       if (refused !== undefined) return this.refuse(refused)
     }
+    // HA deduplication left replica labels out: the body as received no longer matches the batch.
+    const asReceived = keepSlot && batch.meta.ha?.labelsChanged !== true
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
         // The body is a view of the slot, held until the store settles (released by decodeAndStore).
-        await this.store(batch, keepSlot ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
+        await this.store(batch, asReceived ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
       } catch (err) {
         const e = toIngestError(err)
         return this.refuse(e.code === 'internal' ? new IngestError('sink_failed', `storing the batch failed: ${e.message}`) : e)
