@@ -14,6 +14,7 @@ import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1 } from '../fixtures/encode.js'
 import { parseExposition } from '../helpers/exposition.js'
+import { startFaultDestination } from '../helpers/fault-destination.js'
 import { postWrite, type RemoteWriteVersion } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
@@ -107,6 +108,28 @@ describe.each(['1.0', '2.0'] as const)('HA deduplication, Remote Write %s', vers
     expect(await metric(p, 'prom_ingest_ha_dedup_requests_total', { decision: 'failover' })).toBe(1)
     expect(await metric(p, 'prom_ingest_ha_dedup_requests_total', { decision: 'deduplicated' })).toBeGreaterThanOrEqual(8)
     expect(await metric(p, 'prom_ingest_ha_dedup_deduplicated_samples_total')).toBeGreaterThanOrEqual(16)
+  })
+})
+
+describe('HA deduplication with forwarding', () => {
+  it('forwards the elected replica without __replica__, and nothing of the other', { timeout: 60_000 }, async () => {
+    ensureWorkerBuilt()
+    const dest = await startFaultDestination()
+    try {
+      const dir = tempDir()
+      const p = await startServiceProcess(['--threads', '1', '--sink', 'forward', '--data-dir', dir, '--forward-url', `${dest.url}/api/v1/write`, '--ha-dedup'])
+      running.push(p)
+      expect((await postWrite(p.url, scrape('1.0', 'a', T0))).status).toBe(204)
+      expect((await postWrite(p.url, scrape('1.0', 'b', T0 + 10))).status).toBe(202)
+      expect((await postWrite(p.url, scrape('1.0', 'a', T0 + 1000))).status).toBe(204)
+      await dest.waitForAccepted(4)
+      // Give a wrongly forwarded b request the same chance to arrive: one more round trip through the queue.
+      expect((await postWrite(p.url, scrape('1.0', 'a', T0 + 2000))).status).toBe(204)
+      await dest.waitForAccepted(6)
+      expect(dest.accepted).toEqual([0, 1000, 2000].flatMap(t => ['x', 'y'].map(i => `up{cluster="eu-1",instance="${i}"} @ ${T0 + t}`)))
+    } finally {
+      await dest.close()
+    }
   })
 })
 
