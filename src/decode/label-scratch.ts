@@ -44,7 +44,7 @@ export class LabelScratch {
   pos = new Uint32Array(4 * 64)
 
   /**
-   * A label name that `add` leaves out (the HA replica label, docs/ha-dedup.md), or undefined. The
+   * A label name that `add` leaves out (the HA replica label, docs/tenant-limits.md), or undefined. The
    * series key is then built without it, so the replicas of a series share one series id.
    */
   dropName: Uint8Array | undefined = undefined

@@ -22,7 +22,7 @@ const SAMPLE_FIELDS_V2 = fields(1, 2, 3)
 
 export interface WalkerOptions extends LabelRules {
   partial: boolean
-  /** HA deduplication (docs/ha-dedup.md): the replica label, left out of every series; '' for off. */
+  /** HA deduplication (docs/tenant-limits.md): the replica label, left out of every series; '' for off. */
   haReplicaLabel: string
   /** The cluster label, read from the first series only. */
   haClusterLabel: string

@@ -7,7 +7,7 @@
  * The election lives in this process's memory only. After a restart there is no election: the first
  * replica to send is elected, which may be the other one than before (each sample is still stored
  * once per replica that was elected when it arrived, so a switch can store an overlap of both
- * replicas' samples only across the restart; docs/ha-dedup.md).
+ * replicas' samples only across the restart; docs/tenant-limits.md).
  *
  * Memory: an entry whose replica has been silent longer than the failover timeout decides nothing (any
  * replica would win), so once more than SWEEP_AT entries exist, those are dropped.

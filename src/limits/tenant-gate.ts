@@ -1,6 +1,6 @@
 /**
  * The per-tenant checks a decoded request passes before any sink sees it, in Mimir's order: HA-pair
- * deduplication (docs/ha-dedup.md; a request of a replica that is not elected is answered 202 with
+ * deduplication (docs/tenant-limits.md; a request of a replica that is not elected is answered 202 with
  * nothing written, and does not count against the rate), then the ingestion rate
  * (docs/tenant-limits.md; a refused request is refused whole: nothing of it is written).
  *
