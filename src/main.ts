@@ -14,6 +14,7 @@ import type { Config, SinkName } from './config/schema.js'
 import { IngestError, setRateLimitStatus, setSaturationStatus, toIngestError } from './errors.js'
 import { TenantGate } from './limits/tenant-gate.js'
 import { tenantLimitTable } from './limits/tenant-limits.js'
+import { TenantSeriesCounts } from './limits/tenant-series.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
@@ -86,9 +87,14 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
   await sink.start()
+  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries)
+  // Per-tenant max-series: counters shared with the workers, filled from the series the store loaded.
+  const tenantSeries = limitTable.anyMaxSeries ? new TenantSeriesCounts(config.maxSeries) : undefined
+  tenantSeries?.loadFrom(index)
   let pool: DecodePool | undefined
   try {
     pool = new DecodePool({
+      tenantSeries: tenantSeries?.shared,
       threads: config.threads,
       slotClasses: slotClassesOf(config),
       index,
@@ -113,7 +119,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
-  const gate = new TenantGate(tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits), registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 })
+  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 }, tenantSeries)
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true

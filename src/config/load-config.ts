@@ -272,7 +272,7 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
   if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
   checkForward(c, errors)
   if (c.haDedup && (c.haClusterLabel === '' || c.haReplicaLabel === '' || c.haClusterLabel === c.haReplicaLabel)) errors.push('ha-cluster-label / ha-replica-label: with ha-dedup both must be set, and differ')
-  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits) } catch (err) { errors.push((err as Error).message) }
+  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries) } catch (err) { errors.push((err as Error).message) }
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
   }

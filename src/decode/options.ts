@@ -40,6 +40,10 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
   haReplicaLabel?: string
   /** HA deduplication: the cluster label, read from the first series. */
   haClusterLabel?: string
+  /** Per-tenant max-series (src/limits/tenant-series.ts): most series of the tenant; 0 = no limit (the default). */
+  tenantMaxSeries?: number
+  /** The tenant's counter slot in the walker's tenant series counts; -1 = none. */
+  tenantSlot?: number
 }
 
 export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
@@ -64,6 +68,8 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     tenant: o.tenant ?? '',
     haReplicaLabel: o.haReplicaLabel ?? '',
     haClusterLabel: o.haClusterLabel ?? '',
+    tenantMaxSeries: o.tenantMaxSeries ?? 0,
+    tenantSlot: o.tenantSlot ?? -1,
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
     maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
     maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,

@@ -15,6 +15,15 @@ import type { Logger } from '../logger.js'
 import { HaTracker, type HaDecision } from './ha-tracker.js'
 import { IngestionRateLimiter } from './ingestion-rate.js'
 import type { TenantLimitTable } from './tenant-limits.js'
+import type { TenantSeriesCounts } from './tenant-series.js'
+
+/** What the decode of a request needs for the per-tenant max-series. */
+export interface TenantDecodeLimits {
+  readonly tenantMaxSeries: number
+  readonly tenantSlot: number
+}
+
+const NO_SERIES_LIMIT: TenantDecodeLimits = { tenantMaxSeries: 0, tenantSlot: -1 }
 
 export const LIMIT_REASONS = ['ingestion_rate'] as const
 export const HA_DECISIONS = ['accepted', 'elected', 'failover', 'deduplicated', 'no_ha_labels'] as const
@@ -44,7 +53,7 @@ export class TenantGate {
   private readonly haRequests: Counter<'decision'>
   private readonly haSamples: Counter
 
-  constructor (private readonly limits: TenantLimitTable, private readonly registry: Registry, private readonly logger: Logger, ha: HaSettings = { failoverTimeoutMs: 0 }) {
+  constructor (private readonly limits: TenantLimitTable, private readonly registry: Registry, private readonly logger: Logger, ha: HaSettings = { failoverTimeoutMs: 0 }, private readonly series?: TenantSeriesCounts) {
     this.rate = new IngestionRateLimiter(limits)
     this.ha = ha.failoverTimeoutMs > 0 ? new HaTracker(ha.failoverTimeoutMs) : undefined
     this.haRequests = new Counter({ name: 'prom_ingest_ha_dedup_requests_total', help: 'Write requests seen by HA deduplication, by decision: accepted (elected replica), elected (first of its cluster), failover (replaced a silent replica), deduplicated (another replica is elected: 202, nothing written), no_ha_labels (the first series lacks the cluster or replica label: written as it is).', labelNames: ['decision'] as const, registers: [registry] })
@@ -57,6 +66,14 @@ export class TenantGate {
 
   /** True when some limit is on (the route skips the gate otherwise). */
   get enabled (): boolean { return this.limits.anyRate || this.ha !== undefined }
+
+  /** The tenant's max-series and counter slot, for its request's decode. */
+  decodeLimits (tenant: string): TenantDecodeLimits {
+    const series = this.series
+    if (series === undefined) return NO_SERIES_LIMIT
+    const max = this.limits.of(tenant).maxSeries
+    return max > 0 ? { tenantMaxSeries: max, tenantSlot: series.slotOf(tenant) } : NO_SERIES_LIMIT
+  }
 
   /** The HA tracker, when HA deduplication is on. */
   get haTracker (): HaTracker | undefined { return this.ha }

@@ -10,15 +10,19 @@ export interface TenantLimits {
   readonly ingestionRate: number
   /** Bucket size: most of them at once; at least the rate. */
   readonly ingestionBurst: number
+  /** Most series of the tenant; 0 for no limit. */
+  readonly maxSeries: number
 }
 
-const FIELDS = { 'ingestion-rate': 'ingestionRate', ingestionRate: 'ingestionRate', 'ingestion-burst': 'ingestionBurst', ingestionBurst: 'ingestionBurst' } as const
+const FIELDS = { 'ingestion-rate': 'ingestionRate', ingestionRate: 'ingestionRate', 'ingestion-burst': 'ingestionBurst', ingestionBurst: 'ingestionBurst', 'max-series': 'maxSeries', maxSeries: 'maxSeries' } as const
 
 export class TenantLimitTable {
   readonly anyRate: boolean
+  readonly anyMaxSeries: boolean
 
   constructor (readonly defaults: TenantLimits, private readonly overrides: ReadonlyMap<string, TenantLimits> = new Map()) {
     this.anyRate = defaults.ingestionRate > 0 || [...overrides.values()].some(l => l.ingestionRate > 0)
+    this.anyMaxSeries = defaults.maxSeries > 0 || [...overrides.values()].some(l => l.maxSeries > 0)
   }
 
   of (tenant: string): TenantLimits {
@@ -35,22 +39,22 @@ export function resolveBurst (rate: number, burst: number): number {
  * The table from the settings. Throws config_invalid naming the tenant and the field for an
  * unknown field or a value that is not a whole number >= 0.
  */
-export function tenantLimitTable (rate: number, burst: number, overrides: unknown): TenantLimitTable {
-  const defaults: TenantLimits = { ingestionRate: rate, ingestionBurst: resolveBurst(rate, burst) }
+export function tenantLimitTable (rate: number, burst: number, overrides: unknown, maxSeries = 0): TenantLimitTable {
+  const defaults: TenantLimits = { ingestionRate: rate, ingestionBurst: resolveBurst(rate, burst), maxSeries }
   const map = new Map<string, TenantLimits>()
   if (overrides === undefined || overrides === null) return new TenantLimitTable(defaults, map)
   if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new IngestError('config_invalid', 'tenant-limits: must be an object of tenant -> limits, e.g. {"team-a": {"ingestion-rate": 10000}}')
   for (const [tenant, value] of Object.entries(overrides as Record<string, unknown>)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new IngestError('config_invalid', `tenant-limits["${tenant}"]: must be an object such as {"ingestion-rate": 10000, "ingestion-burst": 50000}`)
-    const got: { ingestionRate?: number, ingestionBurst?: number } = {}
+    const got: { ingestionRate?: number, ingestionBurst?: number, maxSeries?: number } = {}
     for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
       const key = FIELDS[field as keyof typeof FIELDS]
-      if (key === undefined) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: unknown field; known are ingestion-rate, ingestion-burst`)
+      if (key === undefined) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: unknown field; known are ingestion-rate, ingestion-burst, max-series`)
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 40) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: must be a whole number from 0 to 2^40, not ${JSON.stringify(v)}`)
       got[key] = v
     }
     const r = got.ingestionRate ?? rate
-    map.set(tenant, { ingestionRate: r, ingestionBurst: resolveBurst(r, got.ingestionBurst ?? (got.ingestionRate === undefined ? burst : 0)) })
+    map.set(tenant, { ingestionRate: r, ingestionBurst: resolveBurst(r, got.ingestionBurst ?? (got.ingestionRate === undefined ? burst : 0)), maxSeries: got.maxSeries ?? maxSeries })
   }
   return new TenantLimitTable(defaults, map)
 }

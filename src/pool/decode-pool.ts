@@ -32,6 +32,8 @@ export interface DecodePoolOptions {
   /** HA deduplication: the replica label left out of every series ('' or absent: off) and the cluster label. */
   haReplicaLabel?: string
   haClusterLabel?: string
+  /** Series per tenant, when a per-tenant max-series is set (src/limits/tenant-series.ts). */
+  tenantSeries?: SharedArrayBuffer
 }
 
 export interface DecodeRequest {
@@ -43,6 +45,9 @@ export interface DecodeRequest {
   compressed?: boolean
   /** Leave the slot to the caller, who releases it (a sink wants the body after the decode). Default false. */
   keepSlot?: boolean
+  /** Per-tenant max-series of the tenant (0: none) and its counter slot. */
+  tenantMaxSeries?: number
+  tenantSlot?: number
 }
 
 export interface PoolStats {
@@ -101,7 +106,8 @@ export class DecodePool {
       strictUtf8: options.strictUtf8 ?? true,
       rejectUnsortedLabels: options.rejectUnsortedLabels ?? false,
       haReplicaLabel: options.haReplicaLabel ?? '',
-      haClusterLabel: options.haClusterLabel ?? ''
+      haClusterLabel: options.haClusterLabel ?? '',
+      tenantSeries: options.tenantSeries
     }
     this.piscina = new Piscina({
       filename: workerFile(),
@@ -133,7 +139,9 @@ export class DecodePool {
       version: request.version,
       tenant,
       compressed: request.compressed ?? true,
-      partial: request.partial ?? true
+      partial: request.partial ?? true,
+      tenantMaxSeries: request.tenantMaxSeries ?? 0,
+      tenantSlot: request.tenantSlot ?? -1
     }
     let result: DecodeResult
     try {
@@ -145,7 +153,7 @@ export class DecodePool {
       if (request.keepSlot !== true) slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
-    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha }, this.index)
+    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha, tenantLimitedSeries: result.tenantLimitedSeries }, this.index)
   }
 
   stats (): PoolStats {

@@ -15,6 +15,7 @@ export class DecodeTaskRunner {
 
   constructor (private readonly data: DecodeWorkerData, private readonly decoder: Decoder) {
     this.classViews = data.slotBuffers.map(b => new Uint8Array(b))
+    if (data.tenantSeries !== undefined) decoder.tenantSeries = new Int32Array(data.tenantSeries)
   }
 
   /** Decodes one task's body. The returned value is what the worker returns to piscina. */
@@ -31,13 +32,15 @@ export class DecodeTaskRunner {
       legacyNames: data.legacyNames,
       strictUtf8: data.strictUtf8,
       rejectUnsortedLabels: data.rejectUnsortedLabels,
-      haReplicaLabel: data.haReplicaLabel,
-      haClusterLabel: data.haClusterLabel
+      haReplicaLabel: data.haReplicaLabel ?? '',
+      haClusterLabel: data.haClusterLabel ?? '',
+      tenantMaxSeries: task.tenantMaxSeries ?? 0,
+      tenantSlot: task.tenantSlot ?? -1
     }
     try {
       const started = performance.now()
-      const { buffer, firstError, ha } = this.decoder.decode(body, options)
-      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started, ha }
+      const { buffer, firstError, ha, tenantLimitedSeries } = this.decoder.decode(body, options)
+      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started, ha, tenantLimitedSeries }
       // The batch buffer goes in the transfer list: moved to the main thread, detached here.
       return Piscina.move({ [Piscina.transferableSymbol]: [buffer], [Piscina.valueSymbol]: result } as unknown as ArrayBuffer)
     } catch (err) {

@@ -17,8 +17,11 @@ export interface DecodeWorkerData {
   readonly legacyNames: boolean
   readonly strictUtf8: boolean
   readonly rejectUnsortedLabels: boolean
-  readonly haReplicaLabel: string
-  readonly haClusterLabel: string
+  /** HA deduplication's replica label ('' or absent: off) and cluster label. */
+  readonly haReplicaLabel?: string
+  readonly haClusterLabel?: string
+  /** Series per tenant (src/limits/tenant-series.ts), when a per-tenant max-series is set. */
+  readonly tenantSeries?: SharedArrayBuffer | undefined
 }
 
 /** One body to decode: where it lies, and how to read it. */
@@ -30,9 +33,12 @@ export interface DecodeTask {
   readonly tenant: string
   readonly compressed: boolean
   readonly partial: boolean
+  /** Per-tenant max-series (absent or 0: none) and the tenant's counter slot. */
+  readonly tenantMaxSeries?: number
+  readonly tenantSlot?: number
 }
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */
 export type DecodeResult =
-  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined }
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined, readonly tenantLimitedSeries?: number | undefined }
   | { readonly ok: false, readonly error: WireError }

@@ -31,7 +31,7 @@ export function sendError (res: ServerResponse, err: IngestError, policy: ErrorA
   }
   const retryable = CODES[err.code].retryable || status === 429
   // An error may carry its own delay (the per-tenant rate limit computes it from the bucket).
-  const own = err.detail?.['retryAfterSeconds']
+  const own = err.detail?.retryAfterSeconds
   if (retryable) res.setHeader('Retry-After', String(typeof own === 'number' ? own : policy.retryAfterSeconds))
   if (status === 401 && policy.authenticate.length > 0) res.setHeader('WWW-Authenticate', policy.authenticate as string[])
   if (close) res.setHeader('Connection', 'close')

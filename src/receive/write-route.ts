@@ -375,7 +375,7 @@ class WriteExchange {
     const m = deps.metrics
     const version = this.version ?? '1.0'
     try {
-      batch = await deps.pool.decode(slot, this.offset, { version, tenant: this.tenant, partial: true, keepSlot })
+      batch = await deps.pool.decode(slot, this.offset, { version, tenant: this.tenant, partial: true, keepSlot, ...deps.gate?.decodeLimits(this.tenant) })
     } catch (err) {
       m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
       return this.refuse(toIngestError(err))
@@ -415,6 +415,8 @@ class WriteExchange {
       m.invalidSeries.inc(batch.invalidSeriesCount)
       const limited = batch.limitedSeriesCount
       if (limited > 0) m.seriesRefused.inc({ reason: 'series_limit' }, limited)
+      const tenantLimited = batch.meta.tenantLimitedSeries ?? 0
+      if (tenantLimited > 0) m.seriesRefused.inc({ reason: 'tenant_max_series' }, tenantLimited)
       const total = batch.seriesCount + batch.invalidSeriesCount
       const why = limited > 0 ? ` (${limited} new series because the series index is full)` : ''
       return this.refuse(new IngestError(first.code, `${batch.invalidSeriesCount} of ${total} series refused${why}, the valid ones were written; first: ${first.message}`, first.detail))

@@ -100,6 +100,34 @@ describe('per-tenant ingestion rate', () => {
   })
 })
 
+describe('per-tenant max-series', () => {
+  it('refuses a tenant\'s new series past its max-series with a 400 partial write, writes its known series, and keeps the count across a restart', { timeout: 60_000 }, async () => {
+    const dataDir = tempDir()
+    const args = ['--data-dir', dataDir, '--tenant-max-series', '3']
+    const env = { PROM_INGEST_TENANT_LIMITS: JSON.stringify({ big: { 'max-series': 10 } }) }
+    let p = await serve(args, env)
+    const send = (tenant: string, n: number, ts: number): ReturnType<typeof postWrite> => postWrite(p.url, body('s', n, ts), { headers: { 'X-Scope-OrgID': tenant } })
+    const first = await send('a', 5, T0)
+    expect(first.status).toBe(400)
+    expect(first.headers['x-prom-ingest-error']).toBe('tenant_max_series')
+    expect(first.body).toMatch(/2 of 5 series refused.*the tenant has 3 series, its max-series \(err-prom-ingest-tenant-max-series\)\. To adjust, set max-series for the tenant in tenant-limits/)
+    // The known three are still written; the two new ones still refused.
+    expect((await send('a', 5, T0 + 1000)).status).toBe(400)
+    expect((await send('big', 5, T0)).status).toBe(204)
+    const stored = async (): Promise<unknown> => await query(p, "SELECT tenant, count(DISTINCT r.id)::INTEGER AS series, count(*)::INTEGER AS samples FROM samples s JOIN series r ON s.series_id = r.id WHERE r.metric = 's' GROUP BY tenant ORDER BY tenant")
+    expect(await stored()).toEqual([{ tenant: 'a', series: 3, samples: 6 }, { tenant: 'big', series: 5, samples: 5 }])
+    expect(await metric(p, 'prom_ingest_series_refused_total', { reason: 'tenant_max_series' })).toBe(4)
+
+    // After a restart the count comes from the stored series: a is still full.
+    await p.stop('SIGTERM')
+    running = running.filter(r => r !== p)
+    p = await serve(args, env)
+    expect((await send('a', 5, T0 + 2000)).status).toBe(400)
+    expect((await send('a', 3, T0 + 3000)).status).toBe(204)
+    expect(await stored()).toEqual([{ tenant: 'a', series: 3, samples: 12 }, { tenant: 'big', series: 5, samples: 5 }])
+  })
+})
+
 const hasPrometheus = available(PROMETHEUS)
 if (!hasPrometheus) console.warn(`tenant-limits: ${PROMETHEUS} is missing, so the Prometheus catch-up test is skipped`)
 

@@ -55,8 +55,8 @@ describe('IngestionRateLimiter', () => {
 describe('tenantLimitTable', () => {
   it('defaults the burst to one second at the rate, also for an override that sets only the rate', () => {
     const t = tenantLimitTable(50, 0, { x: { ingestionRate: 7 } })
-    expect(t.of('y')).toEqual({ ingestionRate: 50, ingestionBurst: 50 })
-    expect(t.of('x')).toEqual({ ingestionRate: 7, ingestionBurst: 7 })
+    expect(t.of('y')).toEqual({ ingestionRate: 50, ingestionBurst: 50, maxSeries: 0 })
+    expect(t.of('x')).toEqual({ ingestionRate: 7, ingestionBurst: 7, maxSeries: 0 })
     expect(t.anyRate).toBe(true)
   })
 
