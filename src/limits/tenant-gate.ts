@@ -21,6 +21,9 @@ import type { TenantSeriesCounts } from './tenant-series.js'
 export interface TenantDecodeLimits {
   readonly tenantMaxSeries: number
   readonly tenantSlot: number
+  readonly maxLabelsPerSeries?: number | undefined
+  readonly maxLabelNameBytes?: number | undefined
+  readonly maxLabelValueBytes?: number | undefined
 }
 
 const NO_SERIES_LIMIT: TenantDecodeLimits = { tenantMaxSeries: 0, tenantSlot: -1 }
@@ -70,9 +73,13 @@ export class TenantGate {
   /** The tenant's max-series and counter slot, for its request's decode. */
   decodeLimits (tenant: string): TenantDecodeLimits {
     const series = this.series
-    if (series === undefined) return NO_SERIES_LIMIT
-    const max = this.limits.of(tenant).maxSeries
-    return max > 0 ? { tenantMaxSeries: max, tenantSlot: series.slotOf(tenant) } : NO_SERIES_LIMIT
+    const table = this.limits
+    if (series === undefined && !table.anyLabelLimits) return NO_SERIES_LIMIT
+    const l = table.of(tenant)
+    const counted = series !== undefined && l.maxSeries > 0
+    const base = counted ? { tenantMaxSeries: l.maxSeries, tenantSlot: series.slotOf(tenant) } : NO_SERIES_LIMIT
+    if (!table.anyLabelLimits) return base
+    return { ...base, maxLabelsPerSeries: l.maxLabelsPerSeries, maxLabelNameBytes: l.maxLabelNameBytes, maxLabelValueBytes: l.maxLabelValueBytes }
   }
 
   /** The HA tracker, when HA deduplication is on. */

@@ -12,17 +12,24 @@ export interface TenantLimits {
   readonly ingestionBurst: number
   /** Most series of the tenant; 0 for no limit. */
   readonly maxSeries: number
+  /** Label limits of the tenant's series; absent: the global settings (max-labels-per-series, ...). */
+  readonly maxLabelsPerSeries?: number
+  readonly maxLabelNameBytes?: number
+  readonly maxLabelValueBytes?: number
 }
 
-const FIELDS = { 'ingestion-rate': 'ingestionRate', ingestionRate: 'ingestionRate', 'ingestion-burst': 'ingestionBurst', ingestionBurst: 'ingestionBurst', 'max-series': 'maxSeries', maxSeries: 'maxSeries' } as const
+const FIELDS = { 'ingestion-rate': 'ingestionRate', ingestionRate: 'ingestionRate', 'ingestion-burst': 'ingestionBurst', ingestionBurst: 'ingestionBurst', 'max-series': 'maxSeries', maxSeries: 'maxSeries', 'max-labels-per-series': 'maxLabelsPerSeries', maxLabelsPerSeries: 'maxLabelsPerSeries', 'max-label-name-bytes': 'maxLabelNameBytes', maxLabelNameBytes: 'maxLabelNameBytes', 'max-label-value-bytes': 'maxLabelValueBytes', maxLabelValueBytes: 'maxLabelValueBytes' } as const
+const LABEL_FIELDS = ['maxLabelsPerSeries', 'maxLabelNameBytes', 'maxLabelValueBytes'] as const
 
 export class TenantLimitTable {
   readonly anyRate: boolean
   readonly anyMaxSeries: boolean
+  readonly anyLabelLimits: boolean
 
   constructor (readonly defaults: TenantLimits, private readonly overrides: ReadonlyMap<string, TenantLimits> = new Map()) {
     this.anyRate = defaults.ingestionRate > 0 || [...overrides.values()].some(l => l.ingestionRate > 0)
     this.anyMaxSeries = defaults.maxSeries > 0 || [...overrides.values()].some(l => l.maxSeries > 0)
+    this.anyLabelLimits = [...overrides.values()].some(l => LABEL_FIELDS.some(f => l[f] !== undefined))
   }
 
   of (tenant: string): TenantLimits {
@@ -46,15 +53,16 @@ export function tenantLimitTable (rate: number, burst: number, overrides: unknow
   if (typeof overrides !== 'object' || Array.isArray(overrides)) throw new IngestError('config_invalid', 'tenant-limits: must be an object of tenant -> limits, e.g. {"team-a": {"ingestion-rate": 10000}}')
   for (const [tenant, value] of Object.entries(overrides as Record<string, unknown>)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new IngestError('config_invalid', `tenant-limits["${tenant}"]: must be an object such as {"ingestion-rate": 10000, "ingestion-burst": 50000}`)
-    const got: { ingestionRate?: number, ingestionBurst?: number, maxSeries?: number } = {}
+    const got: { ingestionRate?: number, ingestionBurst?: number, maxSeries?: number, maxLabelsPerSeries?: number, maxLabelNameBytes?: number, maxLabelValueBytes?: number } = {}
     for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
       const key = FIELDS[field as keyof typeof FIELDS]
-      if (key === undefined) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: unknown field; known are ingestion-rate, ingestion-burst, max-series`)
+      if (key === undefined) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: unknown field; known are ingestion-rate, ingestion-burst, max-series, max-labels-per-series, max-label-name-bytes, max-label-value-bytes`)
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 40) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: must be a whole number from 0 to 2^40, not ${JSON.stringify(v)}`)
+      if (v === 0 && (LABEL_FIELDS as readonly string[]).includes(key)) throw new IngestError('config_invalid', `tenant-limits["${tenant}"].${field}: must be at least 1`)
       got[key] = v
     }
     const r = got.ingestionRate ?? rate
-    map.set(tenant, { ingestionRate: r, ingestionBurst: resolveBurst(r, got.ingestionBurst ?? (got.ingestionRate === undefined ? burst : 0)), maxSeries: got.maxSeries ?? maxSeries })
+    map.set(tenant, { ingestionRate: r, ingestionBurst: resolveBurst(r, got.ingestionBurst ?? (got.ingestionRate === undefined ? burst : 0)), maxSeries: got.maxSeries ?? maxSeries, maxLabelsPerSeries: got.maxLabelsPerSeries, maxLabelNameBytes: got.maxLabelNameBytes, maxLabelValueBytes: got.maxLabelValueBytes })
   }
   return new TenantLimitTable(defaults, map)
 }

@@ -48,6 +48,10 @@ export interface DecodeRequest {
   /** Per-tenant max-series of the tenant (0: none) and its counter slot. */
   tenantMaxSeries?: number
   tenantSlot?: number
+  /** Per-tenant label limits (absent: the pool's). */
+  maxLabelsPerSeries?: number | undefined
+  maxLabelNameBytes?: number | undefined
+  maxLabelValueBytes?: number | undefined
 }
 
 export interface PoolStats {
@@ -141,7 +145,10 @@ export class DecodePool {
       compressed: request.compressed ?? true,
       partial: request.partial ?? true,
       tenantMaxSeries: request.tenantMaxSeries ?? 0,
-      tenantSlot: request.tenantSlot ?? -1
+      tenantSlot: request.tenantSlot ?? -1,
+      maxLabelsPerSeries: request.maxLabelsPerSeries,
+      maxLabelNameBytes: request.maxLabelNameBytes,
+      maxLabelValueBytes: request.maxLabelValueBytes
     }
     let result: DecodeResult
     try {

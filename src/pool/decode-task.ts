@@ -35,7 +35,10 @@ export class DecodeTaskRunner {
       haReplicaLabel: data.haReplicaLabel ?? '',
       haClusterLabel: data.haClusterLabel ?? '',
       tenantMaxSeries: task.tenantMaxSeries ?? 0,
-      tenantSlot: task.tenantSlot ?? -1
+      tenantSlot: task.tenantSlot ?? -1,
+      maxLabelsPerSeries: task.maxLabelsPerSeries ?? data.limits.maxLabelsPerSeries,
+      maxLabelNameBytes: task.maxLabelNameBytes ?? data.limits.maxLabelNameBytes,
+      maxLabelValueBytes: task.maxLabelValueBytes ?? data.limits.maxLabelValueBytes
     }
     try {
       const started = performance.now()

@@ -36,6 +36,10 @@ export interface DecodeTask {
   /** Per-tenant max-series (absent or 0: none) and the tenant's counter slot. */
   readonly tenantMaxSeries?: number
   readonly tenantSlot?: number
+  /** Per-tenant label limits (absent: the worker's). */
+  readonly maxLabelsPerSeries?: number | undefined
+  readonly maxLabelNameBytes?: number | undefined
+  readonly maxLabelValueBytes?: number | undefined
 }
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */

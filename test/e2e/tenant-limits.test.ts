@@ -128,6 +128,22 @@ describe('per-tenant max-series', () => {
   })
 })
 
+describe('per-tenant label limits', () => {
+  it('applies a tenant\'s own label limits to its new series, the global ones to the others', async () => {
+    const p = await serve([], { PROM_INGEST_TENANT_LIMITS: JSON.stringify({ small: { 'max-labels-per-series': 3, 'max-label-value-bytes': 8 } }) })
+    const series = (labels: Array<[string, string]>): Uint8Array => compressBody(encodeWriteRequest1({ timeseries: [{ labels: [['__name__', 'l'], ...labels], samples: [{ value: 1, timestamp: T0 }] }] }))
+    const four = series([['a', '1'], ['b', '2'], ['c', '3']])
+    const longValue = series([['a', 'x'.repeat(9)]])
+    const small = await postWrite(p.url, four, { headers: { 'X-Scope-OrgID': 'small' } })
+    expect(small.status).toBe(400)
+    expect(small.headers['x-prom-ingest-error']).toBe('too_many_labels')
+    expect(small.body).toMatch(/4 labels, more than the limit of 3/)
+    expect((await postWrite(p.url, longValue, { headers: { 'X-Scope-OrgID': 'small' } })).headers['x-prom-ingest-error']).toBe('label_value_too_long')
+    expect((await postWrite(p.url, four, { headers: { 'X-Scope-OrgID': 'other' } })).status).toBe(204)
+    expect((await postWrite(p.url, longValue, { headers: { 'X-Scope-OrgID': 'other' } })).status).toBe(204)
+  })
+})
+
 const hasPrometheus = available(PROMETHEUS)
 if (!hasPrometheus) console.warn(`tenant-limits: ${PROMETHEUS} is missing, so the Prometheus catch-up test is skipped`)
 
