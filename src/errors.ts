@@ -46,6 +46,8 @@ export const CODES = {
   metadata_invalid: { status: 400, retryable: false, description: 'a metadata entry is not valid: family name, help or unit is not valid UTF-8, or a Remote Write 2.0 reference is out of range' },
   exemplar_invalid: { status: 400, retryable: false, description: 'an exemplar\'s labels are not valid: empty, repeated or non-UTF-8 name, non-UTF-8 value, or more than 128 characters in all' },
   series_limit: { status: 400, retryable: false, description: 'new series were refused because the series index is full (max-series series, or its label key arena): their samples are not stored, those of known series are; raise max-series (and series-arena-bytes)' },
+  tenant_max_ingestion_rate: { status: 429, retryable: true, description: 'the tenant sent more samples, exemplars and histograms than its ingestion-rate allows (token bucket of ingestion-burst); nothing of the request was written; retry after Retry-After (429 by default, 503 with tenant-rate-limit-status=503: Prometheus retries a 429 only with retry_on_http_429)' },
+  tenant_max_series: { status: 400, retryable: false, description: 'new series of a tenant were refused because the tenant has its max-series (tenant-max-series, or max-series in tenant-limits): their samples are not stored, those of its known series are' },
   series_key_too_large: { status: 400, retryable: false, description: 'a new series\' key (its labels, canonically encoded, and its tenant) is longer than max-series-key-bytes' },
 
   // HTTP receiver.
@@ -128,6 +130,12 @@ export function toIngestError (err: unknown): IngestError {
 }
 
 let saturationStatus: 503 | 429 = 503
+let rateLimitStatus: 503 | 429 = 429
+
+/** Sets the status of `tenant_max_ingestion_rate` answers (the tenant-rate-limit-status setting), once at start-up. */
+export function setRateLimitStatus (status: 503 | 429): void {
+  rateLimitStatus = status
+}
 
 /**
  * Sets the status of `saturated` answers (the saturation-status setting), once at start-up. The
@@ -139,5 +147,6 @@ export function setSaturationStatus (status: 503 | 429): void {
 
 /** The one mapping from code to HTTP status. */
 export function httpStatusOf (code: ErrorCode): number {
+  if (code === 'tenant_max_ingestion_rate') return rateLimitStatus
   return code === 'saturated' ? saturationStatus : CODES[code].status
 }

@@ -11,7 +11,10 @@
 import type { Registry } from 'prom-client'
 import { formatListen, publicConfig } from './config/load-config.js'
 import type { Config, SinkName } from './config/schema.js'
-import { IngestError, setSaturationStatus, toIngestError } from './errors.js'
+import { IngestError, setRateLimitStatus, setSaturationStatus, toIngestError } from './errors.js'
+import { TenantGate } from './limits/tenant-gate.js'
+import { tenantLimitTable } from './limits/tenant-limits.js'
+import { TenantSeriesCounts } from './limits/tenant-series.js'
 import { createLogger, type Logger } from './logger.js'
 import { IngestMetrics } from './metrics/ingest-metrics.js'
 import { registry as processRegistry } from './metrics/registry.js'
@@ -78,14 +81,20 @@ export async function startService (config: Config, options: ServiceOptions = {}
   logger.info({ config: publicConfig(config) }, 'starting')
 
   setSaturationStatus(config.saturationStatus)
+  setRateLimitStatus(config.tenantRateLimitStatus)
   const index = SeriesIndex.create({ maxSeries: config.maxSeries, arenaBytes: config.seriesArenaBytes })
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
   await sink.start()
+  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries)
+  // Per-tenant max-series: counters shared with the workers, filled from the series the store loaded.
+  const tenantSeries = limitTable.anyMaxSeries ? new TenantSeriesCounts(config.maxSeries) : undefined
+  tenantSeries?.loadFrom(index)
   let pool: DecodePool | undefined
   try {
     pool = new DecodePool({
+      tenantSeries: tenantSeries?.shared,
       threads: config.threads,
       slotClasses: slotClassesOf(config),
       index,
@@ -98,7 +107,9 @@ export async function startService (config: Config, options: ServiceOptions = {}
       },
       legacyNames: config.legacyLabelNames,
       strictUtf8: !config.laxUtf8,
-      rejectUnsortedLabels: config.rejectUnsortedLabels
+      rejectUnsortedLabels: config.rejectUnsortedLabels,
+      haReplicaLabel: config.haDedup ? config.haReplicaLabel : '',
+      haClusterLabel: config.haClusterLabel
     })
   } catch (err) {
     await sink.close().catch(() => {})
@@ -108,6 +119,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
+  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 }, tenantSeries)
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
@@ -120,6 +132,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     admission,
     sink,
     metrics,
+    gate,
     registry,
     logger,
     auth,
@@ -143,6 +156,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     bound = await server.listen(config.listen.host, config.listen.port)
   } catch (err) {
     metrics.unregister()
+    gate.unregister()
     await decodePool.close()
     await sink.close().catch(() => {})
     const e = err as NodeJS.ErrnoException
@@ -175,6 +189,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       await decodePool.close()
       serviceInfo.stopped()
       metrics.unregister()
+      gate.unregister()
       lifecycle.info({ ms: Date.now() - t0, clean }, 'stopped')
       return clean
     })()

@@ -24,14 +24,14 @@ describe('error codes', () => {
     expect([...rows.keys()].sort(), 'docs/errors.md lists exactly the codes of src/errors.ts').toEqual(Object.keys(CODES).sort())
   })
 
-  it('retry exactly the 5xx answers (config_invalid stops the start-up, it is never an answer)', () => {
-    // A 429 is retryable too, but no code has it in the table: only `saturated` can answer 429, through
-    // the saturation-status setting (src/receive/error-response.ts).
+  it('retry exactly the 5xx and 429 answers (config_invalid stops the start-up, it is never an answer)', () => {
+    // A 429 is retryable too: `tenant_max_ingestion_rate` has it in the table (503 through
+    // tenant-rate-limit-status), `saturated` answers 429 through the saturation-status setting.
     for (const [code, info] of Object.entries(CODES)) {
       const status: number = info.status
       expect(status >= 400 && status <= 599, `${code}: ${status} is an error status`).toBe(true)
       if (code === 'config_invalid') continue
-      expect(info.retryable, `${code} (${status})`).toBe(status >= 500)
+      expect(info.retryable, `${code} (${status})`).toBe(status >= 500 || status === 429)
     }
     expect(CODES.config_invalid.retryable).toBe(false)
     expect(CODES.saturated).toMatchObject({ status: 503, retryable: true })

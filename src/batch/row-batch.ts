@@ -23,6 +23,10 @@ export interface BatchMeta {
   readonly firstError?: WireError | undefined
   /** Milliseconds the decode itself took in the worker (pool batches only). */
   readonly decodeMs?: number | undefined
+  /** HA deduplication on: the first series' cluster and replica, and whether replica labels were left out. */
+  readonly ha?: { readonly cluster: string, readonly replica: string, readonly labelsChanged: boolean } | undefined
+  /** New series refused for the tenant's max-series (pool batches only). */
+  readonly tenantLimitedSeries?: number | undefined
 }
 
 type ColumnView = {

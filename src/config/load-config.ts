@@ -13,6 +13,7 @@ import { IngestError } from '../errors.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { envName, flagName, SETTING_KEYS, SETTINGS, type Config, type ListenAddress, type SettingSpec } from './schema.js'
 import { formatSize, parseSize } from './size.js'
+import { tenantLimitTable } from '../limits/tenant-limits.js'
 
 export interface ConfigSources {
   /** Arguments after the subcommand (`serve`), for example ['--listen', '127.0.0.1:0']. */
@@ -271,6 +272,8 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
   if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
   checkForward(c, errors)
   checkClickHouse(c, cwd, errors)
+  if (c.haDedup && (c.haClusterLabel === '' || c.haReplicaLabel === '' || c.haClusterLabel === c.haReplicaLabel)) errors.push('ha-cluster-label / ha-replica-label: with ha-dedup both must be set, and differ')
+  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries) } catch (err) { errors.push((err as Error).message) }
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
   }

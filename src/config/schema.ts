@@ -56,6 +56,16 @@ export interface Config {
   authReadBearerToken: string
   authReadBearerTokenFile: string
   tenantHeader: string
+  tenantIngestionRate: number
+  tenantIngestionBurst: number
+  tenantRateLimitStatus: 429 | 503
+  tenantMaxSeries: number
+  /** Per-tenant overrides from the config file (validated by src/limits/tenant-limits.ts). */
+  tenantLimits: Record<string, unknown>
+  haDedup: boolean
+  haClusterLabel: string
+  haReplicaLabel: string
+  haFailoverTimeout: number
   /** Every sink a batch goes to (a request's 204 waits for all of them). */
   sink: SinkName[]
   dataDir: string
@@ -190,6 +200,17 @@ export const SETTINGS: Schema = {
   authReadBearerToken: { kind: 'string', default: '', secret: true, help: 'require "Authorization: Bearer <token>" on /api/v1/query (the write credentials do not open it); unset while write auth is on: the query route is closed (403)' },
   authReadBearerTokenFile: { kind: 'path', default: '', help: 'read the read bearer token from this file; trailing newline ignored' },
   tenantHeader: { kind: 'string', default: 'X-Scope-OrgID', help: 'request header naming the tenant, carried into the stored series; empty disables tenants' },
+  // Per-tenant limits (docs/tenant-limits.md): off while the rate is 0.
+  tenantIngestionRate: { kind: 'int', min: 0, max: 2 ** 40, default: 0, help: 'samples + exemplars + histograms per second each tenant may send (token bucket); over it the request is refused whole with tenant-rate-limit-status and Retry-After; 0: no limit' },
+  tenantIngestionBurst: { kind: 'int', min: 0, max: 2 ** 40, default: 0, help: 'size of each tenant\'s token bucket (most samples at once); 0: one second at tenant-ingestion-rate' },
+  tenantRateLimitStatus: { kind: 'int', values: [429, 503], default: 429, help: 'status of a request over its tenant\'s rate: 429 (Prometheus drops it unless retry_on_http_429: true) or 503 (every sender retries)' },
+  tenantMaxSeries: { kind: 'int', min: 0, max: 2 ** 28, default: 0, help: 'most series each tenant may have; new series beyond it are refused (400 tenant_max_series, the tenant\'s known series are written); 0: no limit but max-series' },
+  tenantLimits: { kind: 'json', default: {}, help: 'per-tenant overrides (config file: {"<tenant>": {"ingestion-rate": n, "ingestion-burst": n, "max-series": n, "max-labels-per-series": n, "max-label-name-bytes": n, "max-label-value-bytes": n}}; "" is requests without a tenant); see docs/tenant-limits.md' },
+  // HA-pair deduplication (docs/tenant-limits.md), after Mimir's HA tracker.
+  haDedup: { kind: 'bool', default: false, help: 'HA-pair deduplication: per tenant and cluster, write only the elected replica\'s requests (others get 202, nothing written) and leave ha-replica-label out of every series' },
+  haClusterLabel: { kind: 'string', default: 'cluster', help: 'label naming the HA cluster (read from the first series of a request; kept in the series)' },
+  haReplicaLabel: { kind: 'string', default: '__replica__', help: 'label naming the HA replica (read from the first series of a request; removed from every series stored or forwarded)' },
+  haFailoverTimeout: { kind: 'duration', min: 100, max: 3_600_000, default: 30_000, help: 'another replica is elected once the elected one has sent nothing for this long' },
   dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },

@@ -16,6 +16,16 @@ import { Walker } from './series-walker.js'
 export interface DecodedBody {
   readonly buffer: ArrayBuffer
   readonly firstError: WireError | undefined
+  /** HA deduplication: the first series' cluster and replica ('' when absent or off), and whether a replica label was left out. */
+  readonly ha?: HaLabels
+  /** New series refused for the tenant's max-series. */
+  readonly tenantLimitedSeries?: number
+}
+
+export interface HaLabels {
+  readonly cluster: string
+  readonly replica: string
+  readonly labelsChanged: boolean
 }
 
 export class Decoder {
@@ -29,6 +39,9 @@ export class Decoder {
     this.snappyLimit = maxDecompressedBytes
     this.snappy = new SnappyDecoder(maxDecompressedBytes)
   }
+
+  /** Series per tenant shared by every worker, for the per-tenant max-series (src/limits/tenant-series.ts). */
+  set tenantSeries (counts: Int32Array | undefined) { this.walker.tenantSeries = counts }
 
   /**
    * Decodes one body. `body` may view a SharedArrayBuffer slot: it is only read, during this call.
@@ -62,7 +75,9 @@ export class Decoder {
     b.ignoredFieldCount = w.ignoredFieldCount
     return {
       buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
-      firstError: w.firstError
+      firstError: w.firstError,
+      ha: o.haReplicaLabel === '' ? undefined : { cluster: w.haCluster, replica: w.haReplica, labelsChanged: w.labelsChanged },
+      tenantLimitedSeries: w.tenantLimitedSeries
     }
   }
 }

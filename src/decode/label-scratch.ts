@@ -43,13 +43,55 @@ export class LabelScratch {
   /** Per label: start and length of its name, start and length of its value, in `bytes`. */
   pos = new Uint32Array(4 * 64)
 
+  /**
+   * A label name that `add` leaves out (the HA replica label, docs/tenant-limits.md), or undefined. The
+   * series key is then built without it, so the replicas of a series share one series id.
+   */
+  dropName: Uint8Array | undefined = undefined
+  /** Where the value of the left-out label of the current series lies in its source; start -1: none. */
+  droppedSource: Uint8Array | undefined = undefined
+  droppedStart = -1
+  droppedLength = 0
+
   reset (): void {
     this.length = 0
     this.count = 0
+    this.droppedStart = -1
+  }
+
+  /** True when the name at [start, start + length) of src is `dropName` (checked only when one is set). */
+  private isDropped (src: Uint8Array, start: number, length: number): boolean {
+    const d = this.dropName!
+    if (length !== d.length) return false
+    for (let i = 0; i < length; i++) if (src[start + i] !== d[i]) return false
+    return true
+  }
+
+  /** The value of the left-out label of the current series, or undefined. */
+  droppedValue (): string | undefined {
+    return this.droppedStart < 0 ? undefined : text.decode(this.droppedSource!.subarray(this.droppedStart, this.droppedStart + this.droppedLength))
+  }
+
+  /** The value of the label named `name` (UTF-8 bytes) in the scratch, or undefined. For one series per request. */
+  valueOf (name: Uint8Array): string | undefined {
+    for (let i = 0; i < this.count; i++) {
+      const ns = this.pos[4 * i]!
+      const nl = this.pos[4 * i + 1]!
+      let same = nl === name.length
+      for (let k = 0; same && k < nl; k++) same = this.bytes[ns + k] === name[k]
+      if (same) return text.decode(this.bytes.subarray(this.pos[4 * i + 2]!, this.pos[4 * i + 2]! + this.pos[4 * i + 3]!))
+    }
+    return undefined
   }
 
   /** Appends one label, copied from `src`, in canonical encoding (series/labels.ts). */
   add (src: Uint8Array, sv: DataView, nameStart: number, nameLength: number, valueStart: number, valueLength: number): void {
+    if (this.dropName !== undefined && this.isDropped(src, nameStart, nameLength)) {
+      this.droppedSource = src
+      this.droppedStart = valueStart
+      this.droppedLength = valueLength
+      return
+    }
     // Short labels (name and value under 120 bytes together) are nearly all: the canonical form with
     // one-byte lengths written here in place, one room check, no varint calls, text moved four bytes
     // at a time. Longer ones go through `writeLabel`, the one writer of the encoding.

@@ -36,6 +36,14 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
   partial?: boolean
   /** Tenant the series belong to ('' = none); part of series identity. */
   tenant?: string
+  /** HA deduplication: the replica label, left out of every series ('' = off, the default). */
+  haReplicaLabel?: string
+  /** HA deduplication: the cluster label, read from the first series. */
+  haClusterLabel?: string
+  /** Per-tenant max-series (src/limits/tenant-series.ts): most series of the tenant; 0 = no limit (the default). */
+  tenantMaxSeries?: number
+  /** The tenant's counter slot in the walker's tenant series counts; -1 = none. */
+  tenantSlot?: number
 }
 
 export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
@@ -58,6 +66,10 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     rejectUnsortedLabels: o.rejectUnsortedLabels ?? false,
     partial: o.partial ?? false,
     tenant: o.tenant ?? '',
+    haReplicaLabel: o.haReplicaLabel ?? '',
+    haClusterLabel: o.haClusterLabel ?? '',
+    tenantMaxSeries: o.tenantMaxSeries ?? 0,
+    tenantSlot: o.tenantSlot ?? -1,
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
     maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
     maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,

@@ -22,7 +22,16 @@ const SAMPLE_FIELDS_V2 = fields(1, 2, 3)
 
 export interface WalkerOptions extends LabelRules {
   partial: boolean
+  /** HA deduplication (docs/tenant-limits.md): the replica label, left out of every series; '' for off. */
+  haReplicaLabel: string
+  /** The cluster label, read from the first series only. */
+  haClusterLabel: string
+  /** Per-tenant max-series; 0 for none. Counted in `tenantSeries` at `tenantSlot`. */
+  tenantMaxSeries: number
+  tenantSlot: number
 }
+
+const utf8 = new TextEncoder()
 
 export class Walker extends WireReader {
   /** Ordinal (1-based) of the TimeSeries being walked, for error messages. */
@@ -33,6 +42,18 @@ export class Walker extends WireReader {
   readonly labels = new LabelScratch()
   readonly exemplarLabels = new LabelScratch()
   private readonly histograms = new HistogramReader()
+  /** The first series' HA labels ('' when absent or HA is off), for the main thread's election. */
+  haCluster = ''
+  haReplica = ''
+  /** Some series lost its replica label: the received body no longer matches the batch. */
+  labelsChanged = false
+  /** New series refused for the tenant's max-series in this walk. */
+  tenantLimitedSeries = 0
+  /** Series per tenant, shared by every worker (src/limits/tenant-series.ts); set when the limit is on. */
+  tenantSeries: Int32Array | undefined = undefined
+  private haNames = ''
+  private replicaName: Uint8Array | undefined
+  private clusterName = new Uint8Array(0)
 
   constructor (readonly builder: BatchBuilder, readonly index: SeriesIndex) { super() }
 
@@ -43,6 +64,21 @@ export class Walker extends WireReader {
     this.firstError = undefined
     this.tk = tk
     this.opts = opts
+    this.haCluster = ''
+    this.haReplica = ''
+    this.labelsChanged = false
+    this.tenantLimitedSeries = 0
+    if (opts.haReplicaLabel === '') {
+      this.labels.dropName = undefined
+    } else {
+      const names = opts.haReplicaLabel + '\0' + opts.haClusterLabel
+      if (names !== this.haNames) {
+        this.haNames = names
+        this.replicaName = utf8.encode(opts.haReplicaLabel)
+        this.clusterName = utf8.encode(opts.haClusterLabel)
+      }
+      this.labels.dropName = this.replicaName
+    }
   }
 
   // ---- series ----
@@ -54,6 +90,14 @@ export class Walker extends WireReader {
    */
   resolveScratch (): number {
     const s = this.labels
+    if (s.dropName !== undefined) {
+      if (s.droppedStart >= 0) this.labelsChanged = true
+      // Mimir's rule: the first series of a request decides for all of it.
+      if (this.seriesOrdinal === 1) {
+        this.haReplica = s.droppedValue() ?? ''
+        this.haCluster = s.valueOf(this.clusterName) ?? ''
+      }
+    }
     hashLabels(s.view, 0, s.length, this.tk.seed)
     let id = this.index.find(s.view, 0, s.length, this.tk)
     if (id !== 0) return id
@@ -68,7 +112,21 @@ export class Walker extends WireReader {
       return 0
     }
     hashLabels(s.view, 0, s.length, this.tk.seed)
+    const limit = this.opts.tenantMaxSeries
+    const counts = this.tenantSeries
+    const slot = this.opts.tenantSlot
+    if (limit > 0 && counts !== undefined) {
+      // Counted before the insert, so that workers racing for the tenant's last series cannot both win.
+      if (slot < 0 || Atomics.add(counts, slot, 1) >= limit) {
+        if (slot >= 0) Atomics.sub(counts, slot, 1)
+        this.tenantLimitedSeries++
+        this.invalid('tenant_max_series', `${s.describe()}: new series refused: ${slot < 0 ? 'no tenant counter is free (more tenants than max-series)' : `the tenant has ${limit} series, its max-series`} (err-prom-ingest-tenant-max-series). To adjust, set max-series for the tenant in tenant-limits, or tenant-max-series for every tenant`)
+        return 0
+      }
+    }
     id = this.index.findOrInsert(s.view, 0, s.length, this.tk)
+    // Not a new series after all (another worker created it, or the index is full): give the count back.
+    if (limit > 0 && counts !== undefined && (id === 0 || !this.index.created)) Atomics.sub(counts, slot, 1)
     if (id === 0) {
       this.builder.limitedSeriesCount++
       this.invalid('series_limit', `${s.describe()}: new series refused: ${this.index.refusal}`)

@@ -89,7 +89,7 @@ export class IngestMetrics {
       name: 'prom_ingest_invalid_series_total', help: 'Series refused by validation inside otherwise readable bodies (the valid series of the body are written).', registers: r
     }))
     this.seriesRefused = track('prom_ingest_series_refused_total', new Counter({
-      name: 'prom_ingest_series_refused_total', help: 'New series refused although valid, by reason: series_limit when the series index is full (max-series series, or no room in series-arena-bytes). Their samples are not stored.', labelNames: ['reason'] as const, registers: r
+      name: 'prom_ingest_series_refused_total', help: 'New series refused although valid, by reason: series_limit when the series index is full (max-series series, or no room in series-arena-bytes), tenant_max_series when the tenant is at its tenant-max-series. Their samples are not stored.', labelNames: ['reason'] as const, registers: r
     }))
     this.ignoredFields = track('prom_ingest_ignored_fields_total', new Counter({
       name: 'prom_ingest_ignored_fields_total', help: 'Protobuf fields in decoded bodies that no batch carries: field numbers the Remote Write schemas do not define.', registers: r

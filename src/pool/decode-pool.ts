@@ -29,6 +29,11 @@ export interface DecodePoolOptions {
   legacyNames?: boolean
   strictUtf8?: boolean
   rejectUnsortedLabels?: boolean
+  /** HA deduplication: the replica label left out of every series ('' or absent: off) and the cluster label. */
+  haReplicaLabel?: string
+  haClusterLabel?: string
+  /** Series per tenant, when a per-tenant max-series is set (src/limits/tenant-series.ts). */
+  tenantSeries?: SharedArrayBuffer
 }
 
 export interface DecodeRequest {
@@ -40,6 +45,13 @@ export interface DecodeRequest {
   compressed?: boolean
   /** Leave the slot to the caller, who releases it (a sink wants the body after the decode). Default false. */
   keepSlot?: boolean
+  /** Per-tenant max-series of the tenant (0: none) and its counter slot. */
+  tenantMaxSeries?: number
+  tenantSlot?: number
+  /** Per-tenant label limits (absent: the pool's). */
+  maxLabelsPerSeries?: number | undefined
+  maxLabelNameBytes?: number | undefined
+  maxLabelValueBytes?: number | undefined
 }
 
 export interface PoolStats {
@@ -96,7 +108,10 @@ export class DecodePool {
       limits,
       legacyNames: options.legacyNames ?? false,
       strictUtf8: options.strictUtf8 ?? true,
-      rejectUnsortedLabels: options.rejectUnsortedLabels ?? false
+      rejectUnsortedLabels: options.rejectUnsortedLabels ?? false,
+      haReplicaLabel: options.haReplicaLabel ?? '',
+      haClusterLabel: options.haClusterLabel ?? '',
+      tenantSeries: options.tenantSeries
     }
     this.piscina = new Piscina({
       filename: workerFile(),
@@ -128,7 +143,12 @@ export class DecodePool {
       version: request.version,
       tenant,
       compressed: request.compressed ?? true,
-      partial: request.partial ?? true
+      partial: request.partial ?? true,
+      tenantMaxSeries: request.tenantMaxSeries ?? 0,
+      tenantSlot: request.tenantSlot ?? -1,
+      maxLabelsPerSeries: request.maxLabelsPerSeries,
+      maxLabelNameBytes: request.maxLabelNameBytes,
+      maxLabelValueBytes: request.maxLabelValueBytes
     }
     let result: DecodeResult
     try {
@@ -140,7 +160,7 @@ export class DecodePool {
       if (request.keepSlot !== true) slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
-    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs }, this.index)
+    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha, tenantLimitedSeries: result.tenantLimitedSeries }, this.index)
   }
 
   stats (): PoolStats {

@@ -15,6 +15,7 @@ export class DecodeTaskRunner {
 
   constructor (private readonly data: DecodeWorkerData, private readonly decoder: Decoder) {
     this.classViews = data.slotBuffers.map(b => new Uint8Array(b))
+    if (data.tenantSeries !== undefined) decoder.tenantSeries = new Int32Array(data.tenantSeries)
   }
 
   /** Decodes one task's body. The returned value is what the worker returns to piscina. */
@@ -30,12 +31,19 @@ export class DecodeTaskRunner {
       partial: task.partial,
       legacyNames: data.legacyNames,
       strictUtf8: data.strictUtf8,
-      rejectUnsortedLabels: data.rejectUnsortedLabels
+      rejectUnsortedLabels: data.rejectUnsortedLabels,
+      haReplicaLabel: data.haReplicaLabel ?? '',
+      haClusterLabel: data.haClusterLabel ?? '',
+      tenantMaxSeries: task.tenantMaxSeries ?? 0,
+      tenantSlot: task.tenantSlot ?? -1,
+      maxLabelsPerSeries: task.maxLabelsPerSeries ?? data.limits.maxLabelsPerSeries,
+      maxLabelNameBytes: task.maxLabelNameBytes ?? data.limits.maxLabelNameBytes,
+      maxLabelValueBytes: task.maxLabelValueBytes ?? data.limits.maxLabelValueBytes
     }
     try {
       const started = performance.now()
-      const { buffer, firstError } = this.decoder.decode(body, options)
-      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started }
+      const { buffer, firstError, ha, tenantLimitedSeries } = this.decoder.decode(body, options)
+      const result: DecodeResult = { ok: true, buffer, firstError, decodeMs: performance.now() - started, ha, tenantLimitedSeries }
       // The batch buffer goes in the transfer list: moved to the main thread, detached here.
       return Piscina.move({ [Piscina.transferableSymbol]: [buffer], [Piscina.valueSymbol]: result } as unknown as ArrayBuffer)
     } catch (err) {

@@ -2,6 +2,7 @@
  * What crosses between the main thread and a decode worker.
  */
 import type { WireError } from '../errors.js'
+import type { HaLabels } from '../decode/decoder.js'
 import type { DecodeLimits, ProtocolVersion } from '../decode/options.js'
 import type { SeriesIndexShared } from '../series/series-index.js'
 
@@ -16,6 +17,11 @@ export interface DecodeWorkerData {
   readonly legacyNames: boolean
   readonly strictUtf8: boolean
   readonly rejectUnsortedLabels: boolean
+  /** HA deduplication's replica label ('' or absent: off) and cluster label. */
+  readonly haReplicaLabel?: string
+  readonly haClusterLabel?: string
+  /** Series per tenant (src/limits/tenant-series.ts), when a per-tenant max-series is set. */
+  readonly tenantSeries?: SharedArrayBuffer | undefined
 }
 
 /** One body to decode: where it lies, and how to read it. */
@@ -27,9 +33,16 @@ export interface DecodeTask {
   readonly tenant: string
   readonly compressed: boolean
   readonly partial: boolean
+  /** Per-tenant max-series (absent or 0: none) and the tenant's counter slot. */
+  readonly tenantMaxSeries?: number
+  readonly tenantSlot?: number
+  /** Per-tenant label limits (absent: the worker's). */
+  readonly maxLabelsPerSeries?: number | undefined
+  readonly maxLabelNameBytes?: number | undefined
+  readonly maxLabelValueBytes?: number | undefined
 }
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */
 export type DecodeResult =
-  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number }
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined, readonly tenantLimitedSeries?: number | undefined }
   | { readonly ok: false, readonly error: WireError }

@@ -30,7 +30,9 @@ export function sendError (res: ServerResponse, err: IngestError, policy: ErrorA
     return status
   }
   const retryable = CODES[err.code].retryable || status === 429
-  if (retryable) res.setHeader('Retry-After', String(policy.retryAfterSeconds))
+  // An error may carry its own delay (the per-tenant rate limit computes it from the bucket).
+  const own = err.detail?.retryAfterSeconds
+  if (retryable) res.setHeader('Retry-After', String(typeof own === 'number' ? own : policy.retryAfterSeconds))
   if (status === 401 && policy.authenticate.length > 0) res.setHeader('WWW-Authenticate', policy.authenticate as string[])
   if (close) res.setHeader('Connection', 'close')
   res.setHeader('Content-Type', 'text/plain; charset=utf-8')

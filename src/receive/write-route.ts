@@ -34,6 +34,7 @@ import type { IngestMetrics } from '../metrics/ingest-metrics.js'
 import type { DecodePool } from '../pool/decode-pool.js'
 import type { Slot } from '../pool/slot-pool.js'
 import type { ReceivedBody, Sink } from '../sinks/sink.js'
+import type { TenantGate } from '../limits/tenant-gate.js'
 import type { Admission } from './admission.js'
 import type { Authenticator } from './auth.js'
 import { negotiateVersion, versionOfContentType } from './content-negotiation.js'
@@ -88,6 +89,8 @@ export interface WriteRouteDeps {
   readonly logger: Logger
   readonly settings: WriteRouteSettings
   readonly tracker: ExchangeTracker
+  /** Per-tenant limits checked after the decode, before any sink (absent or disabled: none). */
+  readonly gate?: TenantGate | undefined
 }
 
 const EXCHANGE = Symbol('prom-ingest.write-exchange')
@@ -372,7 +375,7 @@ class WriteExchange {
     const m = deps.metrics
     const version = this.version ?? '1.0'
     try {
-      batch = await deps.pool.decode(slot, this.offset, { version, tenant: this.tenant, partial: true, keepSlot })
+      batch = await deps.pool.decode(slot, this.offset, { version, tenant: this.tenant, partial: true, keepSlot, ...deps.gate?.decodeLimits(this.tenant) })
     } catch (err) {
       m.decodeDuration.observe((performance.now() - decodeStart) / 1000)
       return this.refuse(toIngestError(err))
@@ -382,10 +385,19 @@ class WriteExchange {
     m.decompressedBytes.inc(batch.counts.decompressedBytes)
     m.ignoredFields.inc(batch.ignoredFieldCount)
 
+    const gate = deps.gate
+    if (gate?.enabled === true) {
+      const refused = gate.check(this.tenant, batch)
+      // A replica that is not elected: accepted, nothing written (the 2.0 written counts stay 0).
+      if (refused === 'deduplicated') return this.answer(202)
+      if (refused !== undefined) return this.refuse(refused)
+    }
+    // HA deduplication left replica labels out: the body as received no longer matches the batch.
+    const asReceived = keepSlot && batch.meta.ha?.labelsChanged !== true
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
         // The body is a view of the slot, held until the store settles (released by decodeAndStore).
-        await this.store(batch, keepSlot ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
+        await this.store(batch, asReceived ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
       } catch (err) {
         const e = toIngestError(err)
         return this.refuse(e.code === 'internal' ? new IngestError('sink_failed', `storing the batch failed: ${e.message}`) : e)
@@ -403,6 +415,8 @@ class WriteExchange {
       m.invalidSeries.inc(batch.invalidSeriesCount)
       const limited = batch.limitedSeriesCount
       if (limited > 0) m.seriesRefused.inc({ reason: 'series_limit' }, limited)
+      const tenantLimited = batch.meta.tenantLimitedSeries ?? 0
+      if (tenantLimited > 0) m.seriesRefused.inc({ reason: 'tenant_max_series' }, tenantLimited)
       const total = batch.seriesCount + batch.invalidSeriesCount
       const why = limited > 0 ? ` (${limited} new series because the series index is full)` : ''
       return this.refuse(new IngestError(first.code, `${batch.invalidSeriesCount} of ${total} series refused${why}, the valid ones were written; first: ${first.message}`, first.detail))
