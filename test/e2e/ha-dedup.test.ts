@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1 } from '../fixtures/encode.js'
-import { parseExposition } from '../helpers/exposition.js'
+import { scrapeMetrics, sumOf } from '../helpers/exposition.js'
 import { startFaultDestination } from '../helpers/fault-destination.js'
 import { postWrite, type RemoteWriteVersion } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
@@ -30,12 +30,7 @@ const FAILOVER_MS = 2000
 const T0 = 1_700_000_000_000
 
 async function metric (p: ServiceProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await request(`${p.url}/metrics`)).body.text()
-  let sum = 0
-  for (const m of parseExposition(text)) {
-    if (m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v)) sum += m.value
-  }
-  return sum
+  return sumOf(await scrapeMetrics(p.url), name, labels)
 }
 
 async function query (p: ServiceProcess, sql: string): Promise<Array<Record<string, unknown>>> {

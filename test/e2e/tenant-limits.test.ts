@@ -17,7 +17,7 @@ import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { forEachLine } from '../../bench/lib/lines.js'
 import { compressBody, encodeWriteRequest1 } from '../fixtures/encode.js'
-import { parseExposition } from '../helpers/exposition.js'
+import { parseExposition, scrapeMetrics, sumOf } from '../helpers/exposition.js'
 import { available, freePort, PROMETHEUS } from '../helpers/peers.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
@@ -38,12 +38,7 @@ async function serve (args: string[], env: Record<string, string> = {}): Promise
 }
 
 async function metric (p: ServiceProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await request(`${p.url}/metrics`)).body.text()
-  let sum = 0
-  for (const m of parseExposition(text)) {
-    if (m.name === name && Object.entries(labels).every(([k, v]) => m.labels[k] === v)) sum += m.value
-  }
-  return sum
+  return sumOf(await scrapeMetrics(p.url), name, labels)
 }
 
 async function query (p: ServiceProcess, sql: string): Promise<Array<Record<string, unknown>>> {
