@@ -28,6 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { forEachLine } from './lib/lines.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
+import { freePort } from './lib/free-port.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = HERE.endsWith(join('dist', 'bench')) ? resolve(HERE, '..', '..') : resolve(HERE, '..')
@@ -119,14 +120,6 @@ async function startIngest (sink: 'forward' | 'discard', receiver: string): Prom
     backlogBytes: async () => sink === 'forward' ? await metricValue(`${url}/metrics`, 'prom_ingest_forward_queue_bytes') : 0,
     fsyncs: async () => sink === 'forward' ? await metricValue(`${url}/metrics`, 'prom_ingest_forward_queue_fsyncs_total') : undefined
   }
-}
-
-async function freePort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>(resolve => s.close(() => resolve()))
-  return port
 }
 
 async function startVmagent (binary: string, receiver: string): Promise<Target> {

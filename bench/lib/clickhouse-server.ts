@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
-import { createServer } from 'node:net'
+import { freePort } from './free-port.js'
 
 export const CLICKHOUSE_SERVER = '/usr/sbin/clickhouse-server'
 
@@ -33,15 +33,6 @@ export interface ClickHouse {
   restart(): Promise<void>
   /** SIGTERM, wait, remove the folder. */
   stop(): Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 export async function startClickHouse (): Promise<ClickHouse> {

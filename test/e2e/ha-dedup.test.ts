@@ -10,7 +10,6 @@
  */
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { request } from 'undici'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1 } from '../fixtures/encode.js'
 import { scrapeMetrics, sumOf } from '../helpers/exposition.js'
@@ -18,6 +17,7 @@ import { startFaultDestination } from '../helpers/fault-destination.js'
 import { postWrite, type RemoteWriteVersion } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
+import { queryRows } from '../helpers/store-query.js'
 
 let running: ServiceProcess[] = []
 afterEach(async () => {
@@ -34,10 +34,7 @@ async function metric (p: ServiceProcess, name: string, labels: Record<string, s
 }
 
 async function query (p: ServiceProcess, sql: string): Promise<Array<Record<string, unknown>>> {
-  const res = await request(`${p.url}/api/v1/query?format=json&query=${encodeURIComponent(sql)}`)
-  const text = await res.body.text()
-  if (res.statusCode !== 200) throw new Error(`query answered ${res.statusCode}: ${text}`)
-  return JSON.parse(text) as Array<Record<string, unknown>>
+  return await queryRows(p.url, sql)
 }
 
 /** One scrape of replica `replica`: two series, value = the replica's number (a 1, b 2). */

@@ -11,7 +11,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,6 +19,7 @@ import { describe, expect, it } from 'vitest'
 import { forEachLine } from '../../bench/lib/lines.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { parseExposition, scrapeMetrics, sumOf } from '../helpers/exposition.js'
+import { freePort } from '../../bench/lib/free-port.js'
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0
 const prometheusVersion = hasPrometheus
@@ -50,15 +50,6 @@ if (!hasPrometheus) {
   console.warn('prometheus-sender: no `prometheus` binary on PATH, so the real-sender tests are skipped (apt-get install prometheus; .ci/run installs it)')
 } else if (!sendsRemoteWrite2) {
   console.warn(`prometheus-sender: Prometheus ${prometheusVersion} cannot send Remote Write 2.0 (promtool refuses protobuf_message), so only 1.0 is tested`)
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 interface Prometheus {

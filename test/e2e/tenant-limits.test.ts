@@ -22,6 +22,7 @@ import { available, freePort, PROMETHEUS } from '../helpers/peers.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
+import { queryRows } from '../helpers/store-query.js'
 
 let running: ServiceProcess[] = []
 afterEach(async () => {
@@ -42,10 +43,7 @@ async function metric (p: ServiceProcess, name: string, labels: Record<string, s
 }
 
 async function query (p: ServiceProcess, sql: string): Promise<Array<Record<string, unknown>>> {
-  const res = await request(`${p.url}/api/v1/query?format=json&query=${encodeURIComponent(sql)}`)
-  const text = await res.body.text()
-  if (res.statusCode !== 200) throw new Error(`query answered ${res.statusCode}: ${text}`)
-  return JSON.parse(text) as Array<Record<string, unknown>>
+  return await queryRows(p.url, sql)
 }
 
 /** A body of `n` samples, one per series of `metric`, at `ts`. */

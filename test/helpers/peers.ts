@@ -5,9 +5,10 @@
  * the missing binary, when it is not.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
+import { freePort } from '../../bench/lib/free-port.js'
+export { freePort } from '../../bench/lib/free-port.js'
 
 export const VICTORIA_METRICS = '/usr/bin/victoria-metrics'
 export const PROMETHEUS = '/usr/bin/prometheus'
@@ -15,15 +16,6 @@ export const VMAGENT = '/usr/bin/vmagent'
 
 export function available (binary: string): boolean {
   return spawnSync(binary, ['--version'], { encoding: 'utf8' }).error === undefined
-}
-
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 export interface Peer {

@@ -1,12 +1,9 @@
-/**
- * Shared by the forward-queue tests: temp directories, a logger whose lines the test can read, the
- * records of a cursor read out in full, and a dist/ build for the crash test's child process.
- */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+
+import { mkdtempSync, readdirSync, rmSync, } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureDistBuilt } from '../helpers/dist-build.js'
 import { pino } from 'pino'
 import type { Logger } from '../../src/logger.js'
 import type { LogCursor } from '../../src/queue/durable-log.js'
@@ -59,38 +56,10 @@ export function payload (k: number, n: number): Uint8Array {
   return out
 }
 
-function newestMtime (path: string): number {
-  if (!statSync(path).isDirectory()) return statSync(path).mtimeMs
-  let newest = 0
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const p = join(path, entry.name)
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : entry.name.endsWith('.ts') ? statSync(p).mtimeMs : 0)
-  }
-  return newest
-}
-
 /**
  * The crash test's child runs compiled JavaScript from dist/ (a child process cannot load TypeScript
- * sources). `npm test` builds first; a test file run alone builds here when dist/ is older than
- * src/queue. The lock directory is the one the DuckDB tests use, so two builds never overlap.
+ * sources); a test file run alone builds it here when dist/ is older than src/queue.
  */
 export function ensureQueueBuilt (): string {
-  const built = join(ROOT, 'dist', 'src', 'queue', 'durable-log.js')
-  const lock = join(ROOT, 'dist', '.duckdb-test-build.lock')
-  const stale = (): boolean => !existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(join(ROOT, 'src', 'queue')), statSync(join(ROOT, 'src', 'errors.ts')).mtimeMs)
-  if (!stale()) return built
-  mkdirSync(join(ROOT, 'dist'), { recursive: true })
-  for (let waited = 0; ; waited += 200) {
-    try { mkdirSync(lock); break } catch { /* another test file is building */ }
-    if (waited > 120_000) throw new Error('waited 2 min for another build of dist/')
-    execFileSync('sleep', ['0.2'])
-  }
-  try {
-    // Emits even when some other part of the tree does not type-check (tsc exits non-zero then).
-    if (stale()) { try { execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' }) } catch { /* checked below */ } }
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
-  if (!existsSync(built)) throw new Error(`building dist/ did not produce ${built}`)
-  return built
+  return ensureDistBuilt(join('dist', 'src', 'queue', 'durable-log.js'), ['src/queue', 'src/errors.ts'])
 }

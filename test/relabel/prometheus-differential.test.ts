@@ -12,7 +12,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,6 +19,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Relabeler } from '../../src/relabel/index.js'
 import type { Labels } from '../../src/series/labels.js'
+import { freePort } from '../../bench/lib/free-port.js'
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0
 if (!hasPrometheus) console.warn('prometheus-differential: no `prometheus` binary on PATH, so the differential test is skipped (apt-get install prometheus)')
@@ -66,15 +66,6 @@ function exposition (): string {
     const { __name__: name, ...rest } = s
     return `${name}{${Object.entries(rest).map(([n, v]) => `${n}="${escapeValue(v)}"`).join(',')}} 1\n`
   }).join('')
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
 }
 
 function key (labels: Labels): string {

@@ -1,12 +1,9 @@
-/**
- * Shared by the DuckDB sink tests: temp data directories, a compiled sink worker, sinks opened with
- * test settings, SQL results as plain rows, and batches decoded from fixture requests.
- */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+
+import { mkdtempSync, rmSync, } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureDistBuilt } from '../../helpers/dist-build.js'
 import { RowBatch } from '../../../src/batch/row-batch.js'
 import { Decoder } from '../../../src/decode/decoder.js'
 import { resolveDecodeOptions, type DecodeOptions } from '../../../src/decode/options.js'
@@ -27,44 +24,15 @@ export function removeTempDirs (): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
-function newestMtime (path: string): number {
-  if (!statSync(path).isDirectory()) return statSync(path).mtimeMs
-  let newest = 0
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const p = join(path, entry.name)
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p))
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
-  }
-  return newest
-}
-
 /** The sources the sink worker is built from. */
 const WORKER_SOURCES = ['src/sinks/duckdb', 'src/batch', 'src/series', 'src/errors.ts']
 
 /**
  * The sink worker runs compiled JavaScript from dist/ (a worker thread cannot load TypeScript
- * sources). `npm test` builds first; a test file run alone builds here when dist/ is older than src/.
+ * sources); a test file run alone builds it here when dist/ is older than its sources.
  */
 export function ensureWorkerBuilt (): void {
-  const worker = join(ROOT, 'dist', 'src', 'sinks', 'duckdb', 'sink-worker.js')
-  const lock = join(ROOT, 'dist', '.duckdb-test-build.lock')
-  const stale = (): boolean => !existsSync(worker) || statSync(worker).mtimeMs < Math.max(...WORKER_SOURCES.map(p => newestMtime(join(ROOT, p))))
-  if (!stale()) return
-  mkdirSync(join(ROOT, 'dist'), { recursive: true })
-  for (let waited = 0; ; waited += 200) {
-    // A lock between test processes: another file's build holds it. There is no event across
-    // processes to wait on, so this polls (bounded, 2 min); it only runs when dist/ is stale.
-    try { mkdirSync(lock); break } catch { /* another test file is building */ }
-    if (waited > 120_000) throw new Error('waited 2 min for another build of dist/')
-    execFileSync('sleep', ['0.2'])
-  }
-  try {
-    // Emits even when some other part of the tree does not type-check (tsc exits non-zero then).
-    if (stale()) { try { execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' }) } catch { /* checked below */ } }
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
-  if (!existsSync(worker)) throw new Error(`building dist/ did not produce ${worker}`)
+  ensureDistBuilt(join('dist', 'src', 'sinks', 'duckdb', 'sink-worker.js'), WORKER_SOURCES)
 }
 
 export const TEST_SINK: Omit<DuckDbSinkOptions, 'dataDir'> = { commitInterval: 20, commitMaxRows: 1_000_000, retentionMs: 0, memoryLimit: '128MB', threads: 1 }
