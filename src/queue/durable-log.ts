@@ -18,7 +18,7 @@
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
  * it; the segment being written is never deleted, so the head never goes back.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { mkdir, open, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
@@ -366,7 +366,9 @@ export class DurableLog implements CursorHost {
       }
       for (const t of touched) {
         if (t.bytes === 0) continue
-        const { bytesWritten } = await t.seg.handle.writev(t.iov, t.start)
+        // Synchronous: copying a group into the page cache takes well under a millisecond, while a hop
+        // through libuv's thread pool costs milliseconds on a busy machine, and the 204 waits for it.
+        const bytesWritten = writevSync(t.seg.handle.fd, t.iov, t.start)
         if (bytesWritten !== t.bytes) throw new Error(`short write to ${t.seg.file}: ${bytesWritten} of ${t.bytes} bytes`)
       }
       for (const t of touched) {
