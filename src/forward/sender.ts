@@ -60,15 +60,12 @@ class Stopped extends Error {}
 export class DestinationSender {
   private readonly pool: Pool
   private readonly stop = new AbortController()
-  /** Resolves once the sender is told to stop (one listener, not one per wait). */
-  private readonly stopped: Promise<void>
   private running: Promise<void> | undefined
   private readonly baseHeaders: Record<string, string>
 
   constructor (private readonly o: SenderOptions) {
     const d = o.destination
     this.pool = new Pool(d.origin, { connections: d.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: d.timeoutMs, bodyTimeout: d.timeoutMs })
-    this.stopped = aborted(this.stop.signal)
     this.baseHeaders = { 'content-encoding': 'snappy', 'user-agent': 'prom-ingest', ...d.headers }
   }
 
@@ -96,7 +93,7 @@ export class DestinationSender {
       try {
         const records = await cursor.read(max, 64 << 20)
         if (records.length === 0) {
-          await Promise.race([cursor.waitForData(), this.stopped])
+          await this.untilStopped(cursor.waitForData())
           continue
         }
         for (const record of records) {
@@ -160,12 +157,12 @@ export class DestinationSender {
       try {
         await commitDone()
         if (window.length >= windowMax) {
-          await Promise.race([progress, this.stopped])
+          await this.untilStopped(progress)
           continue
         }
         const records = await cursor.read(windowMax - window.length, 64 << 20)
         if (records.length === 0) {
-          await Promise.race(window.length === 0 ? [cursor.waitForData(), this.stopped] : [cursor.waitForData(), progress, this.stopped])
+          await this.untilStopped(window.length === 0 ? cursor.waitForData() : Promise.race([cursor.waitForData(), progress]))
           continue
         }
         for (const record of records) {
@@ -185,13 +182,27 @@ export class DestinationSender {
         if (signal.aborted) return
         this.o.logger.error({ destination: this.name, err: err instanceof Error ? err.message : String(err) }, 'forward queue read failed; retrying')
         // Let the lanes finish what they hold, then read again from the first record not done.
-        for (let i = 0; lanes.size > 0 && i < 1_000_000 && !signal.aborted; i++) await Promise.race([progress, this.stopped])
+        for (let i = 0; lanes.size > 0 && i < 1_000_000 && !signal.aborted; i++) await this.untilStopped(progress)
         await commitDone().catch(() => {})
         window.length = 0
         cursor.rewind()
         await sleep(this.o.backoff.maxMs, signal).catch(() => {})
       }
     }
+  }
+
+  /**
+   * Resolves when `p` settles or the sender stops. Unlike a race with one long-lived "stopped" promise,
+   * it leaves nothing attached behind (a race adds a reaction to that promise per wait, for ever).
+   */
+  private untilStopped (p: Promise<unknown>): Promise<void> {
+    const signal = this.stop.signal
+    if (signal.aborted) return Promise.resolve()
+    return new Promise<void>(resolve => {
+      const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+      signal.addEventListener('abort', done, { once: true })
+      p.then(done, done)
+    })
   }
 
   private isMine (record: ParsedRecord): boolean {
@@ -300,13 +311,6 @@ export function laneOf (tenant: string, lanes: number): number {
   let h = 0x811c9dc5
   for (let i = 0; i < tenant.length; i++) h = Math.imul(h ^ tenant.charCodeAt(i), 0x01000193)
   return (h >>> 0) % lanes
-}
-
-function aborted (signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }
 
 function sleep (ms: number, signal: AbortSignal): Promise<void> {
