@@ -13,6 +13,8 @@ import { IngestError, type WireError } from '../errors.js'
 /** What the batch needs to resolve labels of series it does not carry (series known before it). */
 export interface LabelSource {
   labelsOf(seriesId: number): Labels | undefined
+  /** The series' canonical label bytes (src/series/labels.ts), when the source keeps them. */
+  labelBytes?(seriesId: number): Uint8Array | undefined
 }
 
 /** Strings and flags that travel beside the buffer. */
@@ -133,6 +135,20 @@ export class RowBatch {
     const i = this.newSeriesIndex.get(seriesId)
     if (i !== undefined) return decodeLabels(this.newSeriesBytes, this.newSeriesOffsets[i], this.newSeriesOffsets[i + 1])
     return this.labelSource?.labelsOf(seriesId)
+  }
+
+  /**
+   * The canonical label bytes (src/series/labels.ts) of any series in this batch, a view (no copy, no
+   * strings): of the batch's new-series bytes, or of the label source's; undefined when neither has them.
+   */
+  labelBytesOf (seriesId: number): Uint8Array | undefined {
+    if (this.newSeriesIndex === undefined) {
+      this.newSeriesIndex = new Map()
+      for (let i = 0; i < this.newSeriesIds.length; i++) this.newSeriesIndex.set(this.newSeriesIds[i]!, i)
+    }
+    const i = this.newSeriesIndex.get(seriesId)
+    if (i !== undefined) return this.newSeriesLabelBytes(i)
+    return this.labelSource?.labelBytes?.(seriesId)
   }
 
   /** Canonical label bytes of new series i (a view, no copy). */

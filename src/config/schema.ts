@@ -228,7 +228,7 @@ export const SETTINGS: Schema = {
   forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },
   forwardDestinations: { kind: 'json', default: [], secret: true, help: 'destinations with their own settings (config file: an array of {url, name, headers, bearerTokenFile, basicAuth: {username, passwordFile}, protocol, timeout, maxInFlight, queueLimit}); see docs/forwarding.md' },
   forwardShard: { kind: 'bool', default: false, help: 'shard mode: each series goes to exactly one destination, chosen by a rendezvous hash of its labels (default: every destination gets everything)' },
-  forwardMaxInFlight: { kind: 'int', min: 1, max: 64, default: 1, help: 'requests in flight per destination; 1 keeps every series in order at receivers that apply requests concurrently (see docs/forwarding.md)' },
+  forwardMaxInFlight: { kind: 'int', min: 1, max: 64, default: 1, help: 'requests in flight per destination; above 1, ordered lanes by tenant: each tenant in order, up to N tenants at once (see docs/forwarding.md)' },
   forwardTimeout: { kind: 'duration', min: 100, max: 600_000, default: 30_000, help: 'time a destination has to answer one request before it is retried' },
   forwardQueueLimit: { kind: 'size', min: 1 << 16, max: 2 ** 50, default: 2 ** 30, help: 'bytes a destination may have waiting in the queue; beyond it forward-queue-full applies' },
   forwardQueueFull: { kind: 'enum', values: QUEUE_FULL_POLICIES, default: 'refuse', help: 'when a destination\'s queue is full: refuse (new writes get 503 with Retry-After, nothing is lost) or drop-oldest (counted)' },

@@ -60,6 +60,16 @@ export class ProtoWriter {
     this.pos += 8
   }
 
+  /** Bytes [start, start + length) of `src` as they are. */
+  raw (src: Uint8Array, start: number, length: number): void {
+    this.room(length)
+    const b = this.bytes
+    // Label text is short: a loop, no subarray object; long runs go through set().
+    if (length > 64) b.set(src.subarray(start, start + length), this.pos)
+    else for (let i = 0; i < length; i++) b[this.pos + i] = src[start + i]!
+    this.pos += length
+  }
+
   bytesField (field: number, data: Uint8Array): void {
     this.tag(field, 2)
     this.varint(data.length)

@@ -78,6 +78,9 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
     return p
   }
   const labelsOf = (seriesId: number): Uint8Array => {
+    // The canonical label bytes are the 1.0 wire form of `repeated Label labels = 1`: written as they are.
+    const canonical = batch.labelBytesOf(seriesId)
+    if (canonical !== undefined) return canonical
     let l = labelCache.get(seriesId)
     if (l === undefined) {
       const w = new ProtoWriter(256)

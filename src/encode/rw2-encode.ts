@@ -10,8 +10,9 @@
  *   Metadata    1 type   3 help_ref   4 unit_ref
  *   Histogram   the fields of 1.0 (rw1-encode.ts)   17 start_timestamp: int64 (rc.4)
  *
- * Every request has its own symbols table: a Map from string to ref, with "" as ref 0, and the packed
- * label refs of each series cached by series id for the request (a series' labels are looked up once).
+ * Every request has its own symbols table (symbol-table.ts), with "" as ref 0, keyed by bytes: a series'
+ * label refs are looked up straight from its canonical label bytes (the batch's or the series index's),
+ * with no string made per label; strings are made only for metadata and exemplar labels.
  * Requests hold at most `maxSamples` samples and histograms and about `maxBytes` of protobuf (symbols
  * included), and are snappy-compressed with our encoder.
  *
@@ -28,6 +29,7 @@
 import type { RowBatch } from '../batch/row-batch.js'
 import type { Labels } from '../series/labels.js'
 import { ProtoWriter } from './proto-writer.js'
+import { SymbolTable } from './symbol-table.js'
 import { MAX_BYTES_PER_REQUEST, MAX_SAMPLES_PER_REQUEST, writeHistogram, type EncodedRequest, type EncodeOptions } from './rw1-encode.js'
 import { snappyCompress } from './snappy-encode.js'
 
@@ -35,11 +37,8 @@ import { snappyCompress } from './snappy-encode.js'
 class Pending {
   /** The TimeSeries fields (5) of the request. */
   readonly w = new ProtoWriter()
-  /** The symbols fields (4), written as symbols are added. */
-  readonly symbolBytes = new ProtoWriter(1 << 12)
-  readonly symbols = new Map<string, number>()
-  /** Packed label refs of each series in this request's table. */
-  readonly seriesRefs = new Map<number, Uint8Array>()
+  /** The symbols; its `out` holds the symbols fields (4), written as symbols are added. */
+  readonly symbols = new SymbolTable()
   /** Series whose 1.0 family metadata this request carries already. */
   readonly familyDone = new Set<number>()
   samples = 0
@@ -49,25 +48,16 @@ class Pending {
 
   clear (): void {
     this.w.reset()
-    this.symbolBytes.reset()
     this.symbols.clear()
-    this.seriesRefs.clear()
     this.familyDone.clear()
     this.samples = this.histograms = this.exemplars = 0
-    this.ref('')
   }
 
-  ref (s: string): number {
-    let r = this.symbols.get(s)
-    if (r === undefined) {
-      r = this.symbols.size
-      this.symbols.set(s, r)
-      this.symbolBytes.string(4, s)
-    }
-    return r
-  }
+  ref (s: string): number { return this.symbols.refOfString(s) }
 
-  get bytes (): number { return this.w.pos + this.symbolBytes.pos }
+  get symbolBytes (): ProtoWriter { return this.symbols.out }
+
+  get bytes (): number { return this.w.pos + this.symbols.out.pos }
 }
 
 /** What a TimeSeries being built took from the series' exemplars and metadata (kept only if it is added). */
@@ -134,15 +124,41 @@ export function encodeBatchRw2 (batch: RowBatch, options: EncodeOptions = {}): E
     }
     return l
   }
-  const labelRefs = (p: Pending, seriesId: number): Uint8Array => {
-    let r = p.seriesRefs.get(seriesId)
-    if (r === undefined) {
-      refs.reset()
+  /** Writes the series' packed label refs (field 1) into `ts`. */
+  const writeLabelRefs = (p: Pending, seriesId: number): void => {
+    refs.reset()
+    const b = batch.labelBytesOf(seriesId)
+    if (b !== undefined) {
+      // Canonical form per label: 0x0a len  0x0a nameLen name  [0x12 valueLen value] (no value: "").
+      let o = 0
+      // Lengths are varints, nearly always one byte: that case costs one compare.
+      const len = (): number => {
+        let c = b[o++]!
+        if (c < 0x80) return c
+        let v = c & 0x7f
+        for (let m = 128; ; m *= 128) { c = b[o++]!; v += (c & 0x7f) * m; if (c < 0x80) return v }
+      }
+      while (o < b.length) {
+        o++
+        const inner = len()
+        const end = o + inner
+        o++
+        const n = len()
+        refs.varint(p.symbols.ref(b, o, n))
+        o += n
+        if (o < end) {
+          o++
+          const v = len()
+          refs.varint(p.symbols.ref(b, o, v))
+        } else {
+          refs.varint(0)
+        }
+        o = end
+      }
+    } else {
       for (const [name, value] of labelsOf(seriesId)) { refs.varint(p.ref(name)); refs.varint(p.ref(value)) }
-      r = refs.finish()
-      p.seriesRefs.set(seriesId, r)
     }
-    return r
+    ts.message(1, refs)
   }
   /** The 1.0 family metadata entry of a series, or -1. */
   const familyOf = (seriesId: number): number => {
@@ -180,7 +196,7 @@ export function encodeBatchRw2 (batch: RowBatch, options: EncodeOptions = {}): E
    */
   const build = (p: Pending, seriesId: number, rows: () => void, start: number): Attached => {
     ts.reset()
-    ts.bytesField(1, labelRefs(p, seriesId))
+    writeLabelRefs(p, seriesId)
     rows()
     const attached: Attached = { exemplars: 0, seriesMetadata: false, family: false }
     const ex = exemplarsOf.get(seriesId)

@@ -29,7 +29,8 @@ import type { Destination } from './destinations.js'
 import { DurableLog, type LogCursor } from '../queue/durable-log.js'
 import { ForwardMetrics, type QueueFigures } from './metrics.js'
 import { ALL_DESTINATIONS, recordHeader, type RecordInfo } from './record.js'
-import { DestinationSender, type Transcoder } from './sender.js'
+import type { Transcoder } from './sender.js'
+import { SendThread } from './send-thread.js'
 
 export interface ForwardSinkOptions {
   /** The service's data directory: the queue lives in `<dataDir>/forward`. */
@@ -68,7 +69,7 @@ export class ForwardSink implements Sink {
   readonly wantsBody = true
   private log: DurableLog | undefined
   private queues: DestinationQueue[] = []
-  private senders: DestinationSender[] = []
+  private sending: SendThread | undefined
   private metrics: ForwardMetrics | undefined
   private open = false
 
@@ -96,21 +97,26 @@ export class ForwardSink implements Sink {
     this.metrics = new ForwardMetrics(o.registry, () => this.queues, () => log.stats())
     const metrics = this.metrics
     const gone = log.cursorNames().filter(n => !o.destinations.some(d => d.name === n))
-    if (gone.length > 0) o.logger.warn({ cursors: gone }, 'forward queue: cursors of destinations no longer configured are kept (delete them to let the queue shrink)')
-    this.senders = this.queues.map((q, index) => new DestinationSender({
-      destination: q.destination,
-      index,
-      cursor: q.cursor,
-      figures: metrics.destination(q.name),
-      backoff: o.backoff,
-      tenantHeader: o.tenantHeader,
-      logger: o.logger,
-      transcode: o.encoder
-    }))
+    // A destination removed from the configuration would pin the queue's segments for ever: its cursor goes.
+    for (const name of gone) {
+      await log.deleteCursor(name)
+      o.logger.warn({ destination: name }, 'forward queue: destination no longer configured; its cursor is deleted and the records it had not taken are no longer kept for it')
+    }
     for (const q of this.queues) {
       if (q.cursor.pendingRecords > 0) o.logger.info({ destination: q.name, records: q.cursor.pendingRecords, bytes: q.cursor.pendingBytes }, 'forward queue read back: records waiting to be sent')
     }
-    for (const s of this.senders) s.start()
+    // Reading the log and sending run in the forward worker; this thread appends and fsyncs.
+    this.sending = new SendThread({
+      log,
+      destinations: o.destinations,
+      cursors: this.queues.map(q => q.cursor),
+      figures: this.queues.map(q => metrics.destination(q.name)),
+      backoff: o.backoff,
+      tenantHeader: o.tenantHeader,
+      transcode: o.encoder !== undefined,
+      logger: o.logger
+    })
+    await this.sending.start()
     this.open = true
   }
 
@@ -159,6 +165,7 @@ export class ForwardSink implements Sink {
       }
       const dropped = await q.cursor.dropOldest(Math.max(0, limit - bytes))
       if (dropped.records > 0) {
+        this.sending?.moved(q.name, q.cursor.position)
         const figures = this.metrics!
         figures.queueDropped.labels(q.name).inc(dropped.records)
         figures.requests.labels(q.name, 'queue_full', 'dropped').inc(dropped.records)
@@ -172,7 +179,7 @@ export class ForwardSink implements Sink {
   async close (): Promise<void> {
     if (!this.open) return
     this.open = false
-    await Promise.all(this.senders.map(s => s.close()))
+    await this.sending?.close()
     await this.log?.close()
     this.metrics?.unregister()
   }

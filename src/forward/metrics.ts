@@ -30,8 +30,18 @@ export interface QueueFigures {
   oldestPendingAppendedAtMs(): number | undefined
 }
 
+/** What a sender counts (DestinationFigures, or its relay from the forward worker: figures-relay.ts). */
+export interface SenderFigures {
+  request(outcome: 'sent' | 'dropped' | 'retried', code: string): { inc(n?: number): void }
+  readonly samplesSent: { inc(n: number): void }
+  readonly samplesDropped: { inc(n: number): void }
+  readonly sendDuration: { observe(v: number): void }
+  readonly lastSuccess: { set(v: number): void }
+  readonly stuck: { set(v: number): void }
+}
+
 /** Counters of one destination, label children made once. */
-export class DestinationFigures {
+export class DestinationFigures implements SenderFigures {
   private readonly requestChildren = new Map<string, { inc(n?: number): void }>()
   readonly samplesSent: { inc(n: number): void }
   readonly samplesDropped: { inc(n: number): void }

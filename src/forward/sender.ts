@@ -5,35 +5,44 @@
  * it for ever, so a SIGKILL loses nothing that was acknowledged, and after a restart the records from the
  * cursor on are sent again (at least once; duplicates are bounded by the records in flight).
  *
- * Ordering: records are read in waves of up to `maxInFlight`; the requests of a wave run at once, and
- * the next wave starts when every record of this one is done. With maxInFlight 1 (the default) requests
- * are strictly serial, so every series arrives in order at a receiver that refuses out-of-order samples
- * (Prometheus); with more, requests of one wave may be applied in any order (docs/forwarding.md).
+ * Ordering: with maxInFlight 1 (the default) requests are strictly serial, in queue order. With N > 1,
+ * records go through ordered lanes: a record's lane is a hash of its tenant modulo N; each lane sends
+ * its records one after the other, in queue order (a retried record is retried before the next of its
+ * lane), and up to N lanes send at once. Records of one tenant never overtake each other, so every
+ * series arrives in order at a receiver that refuses out-of-order samples (Prometheus). The cursor is
+ * committed up to the first record not yet done, so a restart sends again at most what was in flight
+ * or waiting behind it (docs/forwarding.md, "Ordering").
  *
  * HTTP: an undici keep-alive Pool per destination with `maxInFlight` connections.
  */
 import { performance } from 'node:perf_hooks'
 import { Pool } from 'undici'
 import type { LogCursor, LogRecord } from '../queue/durable-log.js'
-import type { Logger } from '../logger.js'
 import { actionOf, parseRetryAfter, retryDelayMs, type Backoff } from './answer-table.js'
 import type { Destination } from './destinations.js'
-import type { DestinationFigures } from './metrics.js'
+import type { SenderFigures } from './metrics.js'
 import { ALL_DESTINATIONS, parseRecord, type ParsedRecord } from './record.js'
 
 const V1_CONTENT_TYPE = 'application/x-protobuf'
 const V2_CONTENT_TYPE = 'application/x-protobuf;proto=io.prometheus.write.v2.Request'
+
+/** Where a sender logs (the service's logger, or its relay from the forward worker). */
+export interface SendLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
 
 export interface SenderOptions {
   readonly destination: Destination
   /** Index of the destination (shard mode: records carry the index of the one they go to). */
   readonly index: number
   readonly cursor: LogCursor
-  readonly figures: DestinationFigures
+  readonly figures: SenderFigures
   readonly backoff: Backoff
   /** Header that carries a record's tenant, '' for none. */
   readonly tenantHeader: string
-  readonly logger: Logger
+  readonly logger: SendLog
   /** Re-encodes a record: in another protocol version, or split in two for a 413. undefined: not possible. */
   readonly transcode?: Transcoder
 }
@@ -51,15 +60,12 @@ class Stopped extends Error {}
 export class DestinationSender {
   private readonly pool: Pool
   private readonly stop = new AbortController()
-  /** Resolves once the sender is told to stop (one listener, not one per wait). */
-  private readonly stopped: Promise<void>
   private running: Promise<void> | undefined
   private readonly baseHeaders: Record<string, string>
 
   constructor (private readonly o: SenderOptions) {
     const d = o.destination
     this.pool = new Pool(d.origin, { connections: d.maxInFlight, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: d.timeoutMs, bodyTimeout: d.timeoutMs })
-    this.stopped = aborted(this.stop.signal)
     this.baseHeaders = { 'content-encoding': 'snappy', 'user-agent': 'prom-ingest', ...d.headers }
   }
 
@@ -79,22 +85,21 @@ export class DestinationSender {
   }
 
   private async loop (): Promise<void> {
+    if (this.o.destination.maxInFlight > 1) return await this.laneLoop()
     const { cursor } = this.o
-    const max = this.o.destination.maxInFlight
+    const max = 1
     const signal = this.stop.signal
     while (!signal.aborted) {
       try {
         const records = await cursor.read(max, 64 << 20)
         if (records.length === 0) {
-          await Promise.race([cursor.waitForData(), this.stopped])
+          await this.untilStopped(cursor.waitForData())
           continue
         }
-        const mine: ParsedRecord[] = []
         for (const record of records) {
           const parsed = this.parse(record)
-          if (parsed !== undefined && (parsed.target === ALL_DESTINATIONS || parsed.target === this.o.index)) mine.push(parsed)
+          if (parsed !== undefined && this.isMine(parsed)) await this.deliver(parsed)
         }
-        await Promise.all(mine.map(m => this.deliver(m)))
         // A full queue in drop-oldest mode may have moved the cursor past these records meanwhile.
         const next = records[records.length - 1]!.next
         if (next > cursor.position) await cursor.commit(next)
@@ -107,6 +112,101 @@ export class DestinationSender {
         await sleep(this.o.backoff.maxMs, signal).catch(() => {})
       }
     }
+  }
+
+  /**
+   * maxInFlight N > 1: ordered lanes (see the file comment). `window` holds the records read and not
+   * yet committed, in queue order; at most 4N, so a lane stuck on a retry holds back reading, and
+   * memory, after 4N records. Payload views are valid only until the cursor's next read, so a record
+   * waiting in a lane keeps a copy of its body.
+   */
+  private async laneLoop (): Promise<void> {
+    const { cursor } = this.o
+    const n = this.o.destination.maxInFlight
+    const windowMax = 4 * n
+    const signal = this.stop.signal
+    const window: Array<{ next: number, done: boolean }> = []
+    const lanes = new Map<number, Array<{ entry: { done: boolean }, record: ParsedRecord }>>()
+    let wake = (): void => {}
+    let progress = new Promise<void>(resolve => { wake = resolve })
+    const kick = (): void => { const w = wake; progress = new Promise<void>(resolve => { wake = resolve }); w() }
+    const runLane = async (key: number, queue: Array<{ entry: { done: boolean }, record: ParsedRecord }>): Promise<void> => {
+      try {
+        while (queue.length > 0) {
+          await this.deliver(queue[0]!.record)
+          queue.shift()!.entry.done = true
+          kick()
+        }
+      } catch {
+        // Stopped: what is not done stays in the queue.
+      } finally {
+        lanes.delete(key)
+        kick()
+      }
+    }
+    const commitDone = async (): Promise<void> => {
+      let k = 0
+      while (k < window.length && window[k]!.done) k++
+      if (k === 0) return
+      const next = window[k - 1]!.next
+      window.splice(0, k)
+      // A full queue in drop-oldest mode may have moved the cursor past these records meanwhile.
+      if (next > cursor.position) await cursor.commit(next)
+    }
+    while (!signal.aborted) {
+      try {
+        await commitDone()
+        if (window.length >= windowMax) {
+          await this.untilStopped(progress)
+          continue
+        }
+        const records = await cursor.read(windowMax - window.length, 64 << 20)
+        if (records.length === 0) {
+          await this.untilStopped(window.length === 0 ? cursor.waitForData() : Promise.race([cursor.waitForData(), progress]))
+          continue
+        }
+        for (const record of records) {
+          const entry = { next: record.next, done: false }
+          window.push(entry)
+          const parsed = this.parse(record)
+          if (parsed === undefined || !this.isMine(parsed)) { entry.done = true; continue }
+          const item = { entry, record: { ...parsed, body: parsed.body.slice() } }
+          const key = laneOf(parsed.tenant, n)
+          const queue = lanes.get(key)
+          if (queue !== undefined) { queue.push(item); continue }
+          const fresh = [item]
+          lanes.set(key, fresh)
+          void runLane(key, fresh)
+        }
+      } catch (err) {
+        if (signal.aborted) return
+        this.o.logger.error({ destination: this.name, err: err instanceof Error ? err.message : String(err) }, 'forward queue read failed; retrying')
+        // Let the lanes finish what they hold, then read again from the first record not done.
+        for (let i = 0; lanes.size > 0 && i < 1_000_000 && !signal.aborted; i++) await this.untilStopped(progress)
+        await commitDone().catch(() => {})
+        window.length = 0
+        cursor.rewind()
+        await sleep(this.o.backoff.maxMs, signal).catch(() => {})
+      }
+    }
+  }
+
+  /**
+   * Resolves when `p` settles or the sender stops. Unlike a race with one long-lived "stopped" promise,
+   * it leaves nothing attached behind (a race adds a reaction to that promise per wait, for ever).
+   */
+  private untilStopped (p: Promise<unknown>): Promise<void> {
+    const signal = this.stop.signal
+    if (signal.aborted) return Promise.resolve()
+    return new Promise<void>(resolve => {
+      const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+      signal.addEventListener('abort', done, { once: true })
+      p.then(done, done)
+    })
+  }
+
+  private isMine (record: ParsedRecord): boolean {
+    return record.target === ALL_DESTINATIONS || record.target === this.o.index
   }
 
   /** The record's payload, or undefined (counted, logged) when its header is not ours. */
@@ -206,11 +306,11 @@ export class DestinationSender {
   }
 }
 
-function aborted (signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
+/** The lane of a tenant's records: FNV-1a of the tenant, modulo the lanes. */
+export function laneOf (tenant: string, lanes: number): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < tenant.length; i++) h = Math.imul(h ^ tenant.charCodeAt(i), 0x01000193)
+  return (h >>> 0) % lanes
 }
 
 function sleep (ms: number, signal: AbortSignal): Promise<void> {

@@ -18,7 +18,7 @@
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
  * it; the segment being written is never deleted, so the head never goes back.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { mkdir, open, readdir, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
@@ -28,7 +28,7 @@ import { GroupFsync, type GroupWriter, type PendingAppend } from './group-fsync.
 import { Cursor, type CursorHost } from './log-cursor.js'
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeHeader } from './record.js'
 import { scanSegment } from './segment-scan.js'
-import { Segment, segmentBase, segmentFileName } from './segment.js'
+import { Segment, locateIn, segmentBase, segmentFileName } from './segment.js'
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 
@@ -110,6 +110,20 @@ export interface DurableLogStats {
   appendGroups: number
 }
 
+/** What another reader of the log (the forward worker's mirror, src/queue/log-mirror.ts) is told. */
+export interface LogWatcher {
+  /** A group became durable: the segments it started, and its records as [position, length, appendedAtMs] triples. */
+  appended(segments: ReadonlyArray<{ base: number, file: string }>, records: Float64Array): void
+  /** Segments before `tail` were deleted. */
+  released(tail: number): void
+}
+
+/** The log's segments and index at one moment (to start a mirror in another thread). */
+export interface LogSnapshot {
+  readonly segments: Array<{ base: number, file: string, size: number, firstOrdinal: number, index: Float64Array }>
+  readonly nextOrdinal: number
+}
+
 const NOOP = (): void => {}
 
 /** Queue directories open in this process (a second open of one would interleave appends). */
@@ -166,6 +180,7 @@ export class DurableLog implements CursorHost {
   private readonly log: { warn: (o: object, m: string) => void, error: (o: object, m: string) => void, info: (o: object, m: string) => void }
   private counters = { damagedRecords: 0, damagedBytes: 0, tornTailBytes: 0, fsyncs: 0 }
   private waiters: Array<() => void> = []
+  private readonly watchers = new Set<LogWatcher>()
   private releasing: Promise<void> = Promise.resolve()
   /** Set when a failed group could not be taken back out of the file: appends are refused until reopen. */
   private broken: Error | undefined
@@ -351,7 +366,9 @@ export class DurableLog implements CursorHost {
       }
       for (const t of touched) {
         if (t.bytes === 0) continue
-        const { bytesWritten } = await t.seg.handle.writev(t.iov, t.start)
+        // Synchronous: copying a group into the page cache takes well under a millisecond, while a hop
+        // through libuv's thread pool costs milliseconds on a busy machine, and the 204 waits for it.
+        const bytesWritten = writevSync(t.seg.handle.fd, t.iov, t.start)
         if (bytesWritten !== t.bytes) throw new Error(`short write to ${t.seg.file}: ${bytesWritten} of ${t.bytes} bytes`)
       }
       for (const t of touched) {
@@ -374,10 +391,37 @@ export class DurableLog implements CursorHost {
       t.seg.size = t.start + t.bytes
       this.nextOrdinal += t.records.length
     }
+    if (this.watchers.size > 0) this.tellAppended(touched)
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
     return positions
+  }
+
+  private tellAppended (touched: ReadonlyArray<{ seg: Segment, records: Array<[number, number, number]> }>): void {
+    const segments = touched.slice(1).map(t => ({ base: t.seg.base, file: t.seg.file }))
+    let n = 0
+    for (const t of touched) n += t.records.length
+    const records = new Float64Array(n * 3)
+    let k = 0
+    for (const t of touched) {
+      for (const [p, len, at] of t.records) { records[k++] = p; records[k++] = len; records[k++] = at }
+    }
+    for (const w of this.watchers) w.appended(segments, records)
+  }
+
+  /** Tells `watcher` of every durable group and every release from now on; returns the way to stop. */
+  watch (watcher: LogWatcher): () => void {
+    this.watchers.add(watcher)
+    return () => { this.watchers.delete(watcher) }
+  }
+
+  /** The segments and their index now (what a watcher added now builds on). */
+  snapshot (): LogSnapshot {
+    return {
+      segments: this.segments.map(s => ({ base: s.base, file: s.file, size: s.size, firstOrdinal: s.firstOrdinal, index: s.indexCopy() })),
+      nextOrdinal: this.nextOrdinal
+    }
   }
 
   /** Removes a failed group from the files; when that fails too, the log refuses appends until reopened. */
@@ -448,19 +492,7 @@ export class DurableLog implements CursorHost {
   // ---- CursorHost ----
 
   locate (position: number): { s: number, i: number } | undefined {
-    const segs = this.segments
-    // The last segment whose base is <= position (or the first).
-    let lo = 0
-    let hi = segs.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (segs[mid]!.base <= position) lo = mid
-      else hi = mid - 1
-    }
-    for (let s = lo, i = segs[lo]!.lowerBound(position); s < segs.length; s++, i = 0) {
-      if (i < segs[s]!.count) return { s, i }
-    }
-    return undefined
+    return locateIn(this.segments, position)
   }
 
   ordinalAt (position: number): number {
@@ -471,6 +503,15 @@ export class DurableLog implements CursorHost {
   damagedOnRead (segment: Segment, position: number, bytes: number, cursor: string): void {
     this.noteDamaged(segment, position - segment.base, position - segment.base + bytes, 'read')
     this.log.error({ destination: cursor, position }, 'forward queue: record damaged on disk since open; skipped')
+  }
+
+  /** A reader in another thread (src/queue/log-mirror.ts) found a damaged record in `file`: counted and logged here. */
+  damagedElsewhere (file: string, position: number, bytes: number, cursor: string): void {
+    const seg = this.segments.find(s => s.file === file)
+    if (seg !== undefined) { this.damagedOnRead(seg, position, bytes, cursor); return }
+    this.counters.damagedRecords++
+    this.counters.damagedBytes += bytes
+    this.log.error({ destination: cursor, segment: file, position, bytes }, 'forward queue: record damaged on disk since open; skipped')
   }
 
   async headMoved (): Promise<void> {
@@ -489,12 +530,15 @@ export class DurableLog implements CursorHost {
     if (this.cursors.size === 0) return // nobody has read anything: keep it all
     let min = Infinity
     for (const c of this.cursors.values()) min = Math.min(min, c.position)
+    let released = false
     while (this.segments.length > 1 && this.segments[0]!.end <= min) {
       const seg = this.segments.shift()!
       seg.removed = true
+      released = true
       await seg.handle.close()
       await unlink(seg.file)
     }
+    if (released) for (const w of this.watchers) w.released(this.tail)
   }
 
   // ---- the rest ----

@@ -37,6 +37,11 @@ export interface CursorHost {
   release(): Promise<void>
   /** Resolves when the head moves (or the log closes). */
   headMoved(): Promise<void>
+  /**
+   * A host whose cursors are persisted elsewhere (the forward worker's mirror: the main thread owns the
+   * cursor files) takes each commit here instead of a cursor file.
+   */
+  persistCommit?(name: string, position: number): void
 }
 
 export class Cursor implements LogCursor {
@@ -52,7 +57,8 @@ export class Cursor implements LogCursor {
   constructor (
     readonly name: string,
     private readonly host: CursorHost,
-    fd: number,
+    /** The cursor file; undefined when the host persists commits (persistCommit). */
+    fd: number | undefined,
     private committed: number,
     sequence: number
   ) {
@@ -181,8 +187,19 @@ export class Cursor implements LogCursor {
     return { records, bytes }
   }
 
+  /**
+   * Moves the committed position on without persisting it: the owner of the cursor file moved it
+   * (a mirror told of a drop-oldest in the main thread).
+   */
+  advance (position: number): void {
+    if (position <= this.committed) return
+    this.committed = position
+    if (this.readPosition < position) this.readPosition = position
+  }
+
   /** Writes the committed position into the next slot: a page-cache write, no fsync (see sync()). */
   private persist (): void {
+    if (this.host.persistCommit !== undefined) { this.host.persistCommit(this.name, this.committed); return }
     if (this.fd === undefined) throw new Error(`cursor ${this.name} was deleted`)
     this.sequence++
     writeSync(this.fd, encodeSlot({ sequence: this.sequence, position: this.committed }, this.slot), 0, 32, slotOffset(this.sequence))

@@ -69,6 +69,14 @@ export class Segment {
   length (i: number): number { return this.entries[i * STRIDE + 1]! }
   appendedAtMs (i: number): number { return this.entries[i * STRIDE + 2]! }
 
+  /** The index entries as [position, length, appendedAtMs] triples (a copy: for another thread's mirror). */
+  indexCopy (): Float64Array { return this.entries.slice(0, this.count * STRIDE) }
+
+  /** Adds `triples` ([position, length, appendedAtMs] each), as indexCopy() gives them. */
+  addAll (triples: Float64Array): void {
+    for (let k = 0; k + 2 < triples.length; k += STRIDE) this.add(triples[k]!, triples[k + 1]!, triples[k + 2]!)
+  }
+
   /** Index of the first record at or after `position` (count when none). */
   lowerBound (position: number): number {
     let lo = 0
@@ -80,4 +88,21 @@ export class Segment {
     }
     return lo
   }
+}
+
+/** Where the first indexed record at or after `position` is in `segs` (in order), or undefined when there is none. */
+export function locateIn (segs: readonly Segment[], position: number): { s: number, i: number } | undefined {
+  if (segs.length === 0) return undefined
+  // The last segment whose base is <= position (or the first).
+  let lo = 0
+  let hi = segs.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1
+    if (segs[mid]!.base <= position) lo = mid
+    else hi = mid - 1
+  }
+  for (let s = lo, i = segs[lo]!.lowerBound(position); s < segs.length; s++, i = 0) {
+    if (i < segs[s]!.count) return { s, i }
+  }
+  return undefined
 }

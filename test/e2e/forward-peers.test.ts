@@ -62,14 +62,14 @@ function request1 (job: string, series: number, base: number, i: number): { body
  * Posts requests (each sender its own job, so every series is sent in order, as Prometheus' shards do)
  * until `until()` says stop; returns the keys of every sample that got a 204. Retries what got 503.
  */
-async function load (url: string, senders: number, series: number, until: () => boolean, maxRequests = 3000, base = Date.now() - 3_600_000): Promise<string[]> {
+async function load (url: string, senders: number, series: number, until: () => boolean, maxRequests = 3000, base = Date.now() - 3_600_000, tenants = false): Promise<string[]> {
   const acknowledged: string[] = []
   // Timestamps stay in the past (one second a request from an hour ago): VictoriaMetrics' export ends at now.
   await Promise.all(Array.from({ length: senders }, async (_, s) => {
     for (let i = 0; i < maxRequests && !until(); i++) {
       const r = request1(`sender${s}`, series, base, i)
       for (let attempt = 0; attempt < 100; attempt++) {
-        const a = await postWrite(url, r.body)
+        const a = await postWrite(url, r.body, tenants ? { headers: { 'X-Scope-OrgID': `team-${s}` } } : {})
         if (a.status === 204) { acknowledged.push(...r.keys); break }
         if (a.status !== 503) throw new Error(`unexpected answer ${a.status}: ${a.body}`)
         await sleep(100)
@@ -171,15 +171,16 @@ describe.runIf(hasVm)('forwarding to VictoriaMetrics', () => {
 })
 
 describe.runIf(hasPrometheus)('forwarding to Prometheus 2.42', () => {
-  it('gets every sample, none refused as out of order', async () => {
+  /** Loads prom-ingest in front of a fresh Prometheus; checks every sample arrived and none was refused as out of order. */
+  async function everySampleInOrder (extra: string[], tenants: boolean): Promise<void> {
     const dir = tempDir('prom')
     const config = join(dir, 'prometheus.yml')
     writeFileSync(config, 'global:\n  scrape_interval: 1m\n')
     const prom = await startPrometheusReceiver(join(dir, 'tsdb'), config)
     cleanups.push(() => prom.stop())
-    const s = await startIngest(tempDir('gw'), [`${prom.url}/api/v1/write`])
+    const s = await startIngest(tempDir('gw'), [`${prom.url}/api/v1/write`], extra)
     let n = 0
-    const acknowledged = await load(s.url, 4, 50, () => n++ >= 120, 30, Date.now() - 60_000)
+    const acknowledged = await load(s.url, 4, 50, () => n++ >= 120, 30, Date.now() - 60_000, tenants)
     const expected = acknowledged.length
     await waitFor('every sample at Prometheus', async () => {
       const res = await request(`${prom.url}/api/v1/query?query=${encodeURIComponent('sum(count_over_time(fwd_metric[10m]))')}`)
@@ -192,6 +193,18 @@ describe.runIf(hasPrometheus)('forwarding to Prometheus 2.42', () => {
     const text = await own.body.text()
     const ooo = /^prometheus_tsdb_out_of_order_samples_total(?:\{[^}]*\})? (\S+)$/m.exec(text)
     expect(Number(ooo?.[1] ?? 0)).toBe(0)
+  }
+
+  it('gets every sample, none refused as out of order', async () => {
+    await everySampleInOrder([], false)
+  }, 120_000)
+
+  it('gets every sample in order with 4 requests in flight (ordered lanes, one tenant per sender)', async () => {
+    await everySampleInOrder(['--forward-max-in-flight', '4'], true)
+  }, 120_000)
+
+  it('gets every sample in order with 4 requests in flight and a single tenant', async () => {
+    await everySampleInOrder(['--forward-max-in-flight', '4'], false)
   }, 120_000)
 })
 

@@ -101,6 +101,28 @@ describe('Remote Write 2.0 from a batch', () => {
     expectSame(batch, small)
   })
 
+  it('takes label refs from the label bytes of series known before the batch (the series index) as well as of new ones', () => {
+    const timeseries: TimeSeries2[] = Array.from({ length: 40 }, (_, k) => ({
+      labels: [['__name__', 'known_total'], ['instance', `host-${k}`], ['long', 'ü'.repeat(100 + k)], ['zone', k % 2 === 0 ? 'a' : 'b']],
+      samples: [{ value: k, timestamp: T0 + k }]
+    }))
+    const body = compressBody(encodeRequest2({ timeseries }))
+    const first = decodeWriteRequest(body, { version: '2.0' })
+    const second = decodeWriteRequest(body, { version: '2.0' })
+    expect(second.newSeriesCount).toBe(0) // every series comes from the index now
+    for (const batch of [first, second]) {
+      const parts = encodeBatchRw2(batch)
+      expectSame(batch, parts)
+      // Each distinct name and value is one symbol: "" + 4 names + 1 + 40 + 40 + 2 values.
+      const symbols = decodeWriteRequest(parts[0]!.body, { version: '2.0' })
+      expect(symbols.seriesCount).toBe(40)
+      const raw = decompress(parts[0]!.body)
+      let count = 0
+      for (let o = 0; o < raw.length && raw[o] === 0x22;) { count++; let n = 0; let m = 1; o++; for (;;) { const c = raw[o++]!; n += (c & 0x7f) * m; m *= 128; if (c < 0x80) break } o += n }
+      expect(count).toBe(1 + 4 + 1 + 40 + 40 + 2)
+    }
+  })
+
   it('routes every series to one request per destination', () => {
     const timeseries: TimeSeries2[] = Array.from({ length: 30 }, (_, k) => ({ labels: [['__name__', 'm'], ['instance', `i${k}`]], samples: [{ value: k, timestamp: T0 }] }))
     const batch = decodeWriteRequest(compressBody(encodeRequest2({ timeseries })), { version: '2.0' })

@@ -8,7 +8,9 @@
  * the Retry-After row depends on time: it checks that the retry came no sooner than the 1 s the
  * destination asked for.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { pino } from 'pino'
+import { cursorFileName } from '../../src/queue/cursor-file.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -22,6 +24,7 @@ import { postWrite } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
 import { body1, body2, histogram, series1, T0 } from '../receive/bodies.js'
 import { rendezvousPick } from '../../src/forward/batch-encoder.js'
+import { laneOf } from '../../src/forward/sender.js'
 import { encodeLabels } from '../../src/series/labels.js'
 import { tenantSeed } from '../../src/series/label-hash.js'
 
@@ -85,6 +88,58 @@ describe('forward sink', () => {
     await dest.waitForRequests(5)
     expect(dest.requests.map(r => sampleKeys(r.body)[0])).toEqual([0, 1, 2, 3, 4].map(i => `test_metric{instance="i0",job="job${i}"} @ 1700000000000`))
     expect(dest.requests.every(r => r.headers['x-scope-orgid'] === 'team-a')).toBe(true)
+  })
+
+  it('with max-in-flight 2, sends each tenant in order through its own lane: one held back by retries does not hold back the other', async () => {
+    const [a, b] = ['team-a', 'team-b']
+    expect(laneOf(a, 2)).not.toBe(laneOf(b, 2)) // the two tenants have lanes of their own
+    // team-a is refused (503, retried) until all three of team-b's requests were taken: one serial
+    // stream would wait on team-a for ever, and the test would time out.
+    let bTaken = 0
+    const { service, dest } = await setup(['--forward-max-in-flight', '2'], (_n, req) => {
+      const tenant = req.headers['x-scope-orgid']
+      if (tenant === a && bTaken < 3) return { status: 503 }
+      if (tenant === b) bTaken++
+      return { status: 204 }
+    })
+    const post = async (tenant: string, job: string): Promise<void> => {
+      expect((await postWrite(service.url, body1(1, 1, job), { headers: { 'X-Scope-OrgID': tenant } })).status).toBe(204)
+    }
+    await post(a, 'a0')
+    await post(a, 'a1')
+    for (let i = 0; i < 3; i++) await post(b, `b${i}`)
+    await dest.waitForAccepted(5)
+    const taken = (tenant: string): string[] => dest.requests.filter(r => r.status === 204 && r.headers['x-scope-orgid'] === tenant).map(r => sampleKeys(r.body)[0]!.split('job="')[1]!.split('"')[0]!)
+    expect(taken(a)).toEqual(['a0', 'a1'])
+    expect(taken(b)).toEqual(['b0', 'b1', 'b2'])
+    expect(dest.requests.some(r => r.status === 503)).toBe(true)
+    await waitForMetric(service, 'prom_ingest_forward_queue_records', {}, 0)
+  })
+
+  it('deletes at start the cursor of a destination removed from the configuration, and logs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-forward-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const kept = await startFaultDestination()
+    cleanups.push(() => kept.close())
+    const removed = await startFaultDestination(() => ({ status: 503 })) // never takes anything: its cursor stays at the start
+    cleanups.push(() => removed.close())
+    const flags = ['--sink', 'forward', '--data-dir', dir, '--forward-retry-min-backoff', '20ms', '--forward-retry-max-backoff', '200ms']
+    const nameOf = (url: string): string => url.replace(/^http:\/\//, '').replace(/[^A-Za-z0-9._-]+/g, '_')
+    const first = await startInProcess([...flags, '--forward-url', kept.url, '--forward-url', removed.url])
+    expect((await postWrite(first.url, body1(3, 1))).status).toBe(204)
+    await kept.waitForAccepted(3)
+    await removed.waitForRequests(1)
+    await first.close(5000)
+    const cursors = join(dir, 'forward', 'cursors')
+    expect(readdirSync(cursors).sort()).toEqual([cursorFileName(nameOf(kept.url)), cursorFileName(nameOf(removed.url))].sort())
+
+    const lines: string[] = []
+    const second = await startInProcess([...flags, '--forward-url', kept.url], { logger: pino({ level: 'info' }, { write: (l: string) => { lines.push(l) } }) })
+    cleanups.push(async () => { await second.close(5000) })
+    expect(readdirSync(cursors)).toEqual([cursorFileName(nameOf(kept.url))])
+    const log = lines.map(l => JSON.parse(l) as { destination?: string, msg: string }).find(l => l.destination === nameOf(removed.url))
+    expect(log?.msg).toMatch(/no longer configured; its cursor is deleted/)
+    expect(await metric(second, 'prom_ingest_forward_queue_records', { destination: nameOf(kept.url) })).toBe(0)
   })
 
   it('forwards only the valid series of a partial write, encoded again', async () => {

@@ -1,0 +1,144 @@
+/**
+ * The main thread's side of the forward worker (src/forward/send-worker.ts, workers/forward-worker.ts):
+ * starts it with a snapshot of the log and each destination's committed position, tells it of every
+ * durable group and release (a LogWatcher), persists the commits it sends back (the cursor files and
+ * segment deletion stay with the log's owner, this thread), and turns its figures and log lines into
+ * metrics and log lines here.
+ *
+ * A worker that exits unexpectedly is started again (after the shortest retry backoff) from the
+ * committed positions: what it had read but not committed is read and sent again (at least once).
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { IngestError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { DurableLog, LogCursor } from '../queue/durable-log.js'
+import type { Backoff } from './answer-table.js'
+import type { Destination } from './destinations.js'
+import { applyDelta } from './figures-relay.js'
+import type { DestinationFigures } from './metrics.js'
+import type { FromWorker, SendWorkerInit, ToWorker } from './worker-protocol.js'
+
+export interface SendThreadOptions {
+  readonly log: DurableLog
+  readonly destinations: readonly Destination[]
+  /** Each destination's cursor in the log, in destination order. */
+  readonly cursors: readonly LogCursor[]
+  readonly figures: readonly DestinationFigures[]
+  readonly backoff: Backoff
+  readonly tenantHeader: string
+  readonly transcode: boolean
+  readonly logger: Logger
+}
+
+/** The compiled worker: beside this file's build when built, under dist/ when running from sources (tests). */
+function workerFile (): string {
+  const built = fileURLToPath(new URL('../../workers/forward-worker.js', import.meta.url))
+  if (existsSync(built)) return built
+  const fromSources = fileURLToPath(new URL('../../dist/workers/forward-worker.js', import.meta.url))
+  if (existsSync(fromSources)) return fromSources
+  throw new IngestError('internal', `forward worker not found at ${built} nor ${fromSources}: run \`npm run build\``)
+}
+
+export class SendThread {
+  private worker: Worker | undefined
+  private closing = false
+  private stopWatching: (() => void) | undefined
+  /** Commits are persisted one after the other, in the order the worker made them. */
+  private commits: Promise<void> = Promise.resolve()
+  private closed: (() => void) | undefined
+  private restartTimer: NodeJS.Timeout | undefined
+  private readonly byName: Map<string, { cursor: LogCursor, figures: DestinationFigures }>
+
+  constructor (private readonly o: SendThreadOptions) {
+    this.byName = new Map(o.destinations.map((d, i) => [d.name, { cursor: o.cursors[i]!, figures: o.figures[i]! }]))
+  }
+
+  /** Starts the worker; resolves once its senders run. */
+  async start (): Promise<void> {
+    this.stopWatching ??= this.o.log.watch({
+      appended: (segments, records) => this.post({ t: 'appended', segments, records }),
+      released: tail => this.post({ t: 'released', tail })
+    })
+    await this.spawn()
+  }
+
+  /** A drop-oldest in this thread moved a cursor on: the worker skips what was dropped. */
+  moved (name: string, position: number): void {
+    this.post({ t: 'moved', name, position })
+  }
+
+  private post (m: ToWorker): void {
+    this.worker?.postMessage(m)
+  }
+
+  private spawn (): Promise<void> {
+    const { o } = this
+    const init: SendWorkerInit = {
+      snapshot: o.log.snapshot(),
+      positions: o.cursors.map(c => c.position),
+      destinations: o.destinations,
+      backoff: o.backoff,
+      tenantHeader: o.tenantHeader,
+      transcode: o.transcode
+    }
+    const worker = new Worker(workerFile(), { workerData: init, stdout: false, stderr: false })
+    this.worker = worker
+    return new Promise<void>((resolve, reject) => {
+      let started = false
+      worker.on('message', (m: FromWorker) => {
+        if (m.t === 'started') { started = true; resolve(); return }
+        this.onMessage(m)
+      })
+      worker.on('error', err => {
+        o.logger.error({ err: err.stack ?? err.message }, 'forward worker failed')
+      })
+      worker.on('exit', code => {
+        if (this.worker === worker) this.worker = undefined
+        if (!started) { reject(new IngestError('internal', `the forward worker stopped before it started (exit code ${code})`)); return }
+        if (this.closing) { this.closed?.(); return }
+        o.logger.error({ code }, 'forward worker stopped unexpectedly; starting it again from the committed positions')
+        this.restartTimer = setTimeout(() => {
+          this.restartTimer = undefined
+          if (!this.closing) this.spawn().catch(err => o.logger.error({ err: (err as Error).message }, 'forward worker could not be started again'))
+        }, o.backoff.minMs)
+      })
+    })
+  }
+
+  private onMessage (m: FromWorker): void {
+    const { o } = this
+    switch (m.t) {
+      case 'commit': {
+        const d = this.byName.get(m.name)
+        if (d === undefined) return
+        this.commits = this.commits.then(async () => await d.cursor.commit(m.position)).catch(err => {
+          // Not persisted: after a restart these records are sent again (at least once).
+          o.logger.error({ destination: m.name, err: (err as Error).message }, 'forward queue: a delivered position could not be written to the cursor file')
+        })
+        break
+      }
+      case 'damaged': o.log.damagedElsewhere(m.file, m.position, m.bytes, m.cursor); break
+      case 'figures': { const d = this.byName.get(m.delta.destination); if (d !== undefined) applyDelta(d.figures, m.delta); break }
+      case 'log': o.logger[m.level](m.obj, m.msg); break
+      case 'closed': this.closed?.(); break
+      case 'started': break
+    }
+  }
+
+  /** Stops the senders (what is not delivered stays in the queue) and persists their last commits. */
+  async close (): Promise<void> {
+    this.closing = true
+    this.stopWatching?.()
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
+    const worker = this.worker
+    if (worker !== undefined) {
+      const done = new Promise<void>(resolve => { this.closed = resolve })
+      worker.postMessage({ t: 'close' } satisfies ToWorker)
+      await done
+      await worker.terminate()
+    }
+    await this.commits
+  }
+}
