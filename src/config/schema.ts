@@ -66,6 +66,10 @@ export interface Config {
   haClusterLabel: string
   haReplicaLabel: string
   haFailoverTimeout: number
+  /** Global relabeling rules in Prometheus' form (validated by src/relabel/relabel-settings.ts). */
+  relabelConfigs: unknown[]
+  relabelCompat: 2 | 3
+  relabelCacheBytes: number
   /** Every sink a batch goes to (a request's 204 waits for all of them). */
   sink: SinkName[]
   dataDir: string
@@ -211,6 +215,10 @@ export const SETTINGS: Schema = {
   haClusterLabel: { kind: 'string', default: 'cluster', help: 'label naming the HA cluster (read from the first series of a request; kept in the series)' },
   haReplicaLabel: { kind: 'string', default: '__replica__', help: 'label naming the HA replica (read from the first series of a request; removed from every series stored or forwarded)' },
   haFailoverTimeout: { kind: 'duration', min: 100, max: 3_600_000, default: 30_000, help: 'another replica is elected once the elected one has sent nothing for this long' },
+  // Relabeling (docs/relabeling.md): Prometheus' relabel_configs, before every sink.
+  relabelConfigs: { kind: 'json', default: [], help: 'global relabeling rules, before every sink (config file: relabel_configs, a list in Prometheus\' own form; per destination: forward-destinations[i].relabel_configs); see docs/relabeling.md' },
+  relabelCompat: { kind: 'int', values: [3, 2], default: 3, help: 'relabeling semantics: 3 (Prometheus 3: regexes ^(?s:...)$, UTF-8 target labels) or 2 (Prometheus 2.42)' },
+  relabelCacheBytes: { kind: 'size', min: 0, max: 2 ** 40, default: 64 << 20, help: 'bound on the relabeled label sets each relabeling cache keeps (one per decode worker and per destination with rules); past it the oldest go and their series are relabeled again when they come' },
   dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },

@@ -13,6 +13,7 @@ import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
 import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
+import type { SeriesRules } from '../relabel/apply-rules.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
 import { fields, WireReader } from './wire-reader.js'
@@ -51,6 +52,8 @@ export class Walker extends WireReader {
   tenantLimitedSeries = 0
   /** Series per tenant, shared by every worker (src/limits/tenant-series.ts); set when the limit is on. */
   tenantSeries: Int32Array | undefined = undefined
+  /** The global relabeling rules (src/relabel/apply-rules.ts), applied to each series once identified; undefined: none. */
+  rules: SeriesRules | undefined = undefined
   private haNames = ''
   private replicaName: Uint8Array | undefined
   private clusterName = new Uint8Array(0)
