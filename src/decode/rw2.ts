@@ -146,7 +146,10 @@ function timeSeries (w: Walker, start: number, end: number): void {
   }
   let id = w.resolveScratch()
   if (id === 0) return
-  if (w.rules !== undefined && (id = w.rules.apply(w, id, samples + histograms + exemplars)) === 0) return
+  if (w.rules !== undefined) {
+    id = w.rules.apply(w, id, samples + histograms + exemplars)
+    if (id === 0) return
+  }
 
   // Pass 2: the rows.
   const b = w.builder
