@@ -91,7 +91,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
   await sink.start()
-  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries)
+  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries, { dedup: config.haDedup, clusterLabel: config.haClusterLabel, replicaLabel: config.haReplicaLabel })
   // Per-tenant max-series: counters shared with the workers, filled from the series the store loaded.
   const tenantSeries = limitTable.anyMaxSeries ? new TenantSeriesCounts(config.maxSeries) : undefined
   tenantSeries?.loadFrom(index)
@@ -125,7 +125,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
   const relabelMetrics = rules === undefined ? undefined : new RelabelMetrics(rules.figures, registry)
-  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 }, tenantSeries)
+  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: limitTable.anyHa ? config.haFailoverTimeout : 0 }, tenantSeries)
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true

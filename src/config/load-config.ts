@@ -280,7 +280,7 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
   errors.push(...readRelabelSettings({ relabel_configs: c.relabelConfigs, 'relabel-compat': c.relabelCompat, 'forward-destinations': c.forwardDestinations }, c.legacyLabelNames ? 'legacy' : 'utf8').errors)
   checkClickHouse(c, cwd, errors)
   if (c.haDedup && (c.haClusterLabel === '' || c.haReplicaLabel === '' || c.haClusterLabel === c.haReplicaLabel)) errors.push('ha-cluster-label / ha-replica-label: with ha-dedup both must be set, and differ')
-  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries) } catch (err) { errors.push((err as Error).message) }
+  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries, { dedup: c.haDedup, clusterLabel: c.haClusterLabel, replicaLabel: c.haReplicaLabel }) } catch (err) { errors.push((err as Error).message) }
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
   }

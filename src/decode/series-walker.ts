@@ -14,6 +14,7 @@ import { hashLabels } from '../series/label-hash.js'
 import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
 import type { SeriesRules } from '../relabel/apply-rules.js'
+import { labelLimitHint } from '../limits/limit-messages.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
 import { fields, WireReader } from './wire-reader.js'
@@ -106,7 +107,7 @@ export class Walker extends WireReader {
     if (id !== 0) return id
     const problem = s.validate(this.opts) // may sort the labels: hash again below
     if (problem !== undefined) {
-      this.invalid(problem.code, `${s.describe()}: ${problem.reason}`)
+      this.invalid(problem.code, `${s.describe()}: ${problem.reason}${labelLimitHint(problem.code)}`)
       return 0
     }
     const keyBytes = this.tk.prefix.length + s.length

@@ -54,6 +54,9 @@ export interface DecodeRequest {
   maxLabelsPerSeries?: number | undefined
   maxLabelNameBytes?: number | undefined
   maxLabelValueBytes?: number | undefined
+  /** The tenant's HA labels (absent: the pool's; '' replica: HA off for this request). */
+  haReplicaLabel?: string | undefined
+  haClusterLabel?: string | undefined
 }
 
 export interface PoolStats {
@@ -151,7 +154,9 @@ export class DecodePool {
       tenantSlot: request.tenantSlot ?? -1,
       maxLabelsPerSeries: request.maxLabelsPerSeries,
       maxLabelNameBytes: request.maxLabelNameBytes,
-      maxLabelValueBytes: request.maxLabelValueBytes
+      maxLabelValueBytes: request.maxLabelValueBytes,
+      haReplicaLabel: request.haReplicaLabel,
+      haClusterLabel: request.haClusterLabel
     }
     let result: DecodeResult
     try {

@@ -55,6 +55,9 @@ export interface DecodeTask {
   readonly maxLabelsPerSeries?: number | undefined
   readonly maxLabelNameBytes?: number | undefined
   readonly maxLabelValueBytes?: number | undefined
+  /** The tenant's HA labels (absent: the worker's; '' replica: HA off for this request). */
+  readonly haReplicaLabel?: string | undefined
+  readonly haClusterLabel?: string | undefined
 }
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */

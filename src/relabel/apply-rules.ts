@@ -22,6 +22,7 @@
  * matches the batch, and the forward sink encodes the batch instead of forwarding the body.
  */
 import type { ErrorCode } from '../errors.js'
+import { labelLimitHint } from '../limits/limit-messages.js'
 import { hashLabels } from '../series/label-hash.js'
 import type { Labels } from '../series/labels.js'
 import { LabelScratch, type LabelRules } from '../decode/label-scratch.js'
@@ -92,7 +93,7 @@ export class SeriesRules {
     }
     const rules: LabelRules = { ...w.opts, rejectUnsortedLabels: false }
     const problem = s.validate(rules)
-    if (problem !== undefined) return this.refuse(w, problem.code, `${s.describe()} (after relabeling): ${problem.reason}`)
+    if (problem !== undefined) return this.refuse(w, problem.code, `${s.describe()} (after relabeling): ${problem.reason}${labelLimitHint(problem.code)}`)
     const keyBytes = w.tk.prefix.length + s.length
     if (keyBytes > w.opts.maxSeriesKeyBytes) return this.refuse(w, 'series_key_too_large', `${s.describe()} (after relabeling): the series key is ${keyBytes} bytes, more than the limit of ${w.opts.maxSeriesKeyBytes} (max-series-key-bytes)`)
     hashLabels(s.view, 0, s.length, w.tk.seed)
