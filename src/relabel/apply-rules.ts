@@ -10,8 +10,9 @@
  *     received series that relabel to one label set are one series.
  *
  * Steady state: the outcome of each received series is kept in this worker's RelabelCache under the
- * received series' id, and a changed series' new id in the cache entry (`ref`): a known series costs
- * one byte read (and one map read when changed), never a look at its labels.
+ * received series' id, and, once its rows' id is known, in `rowIds`: one u32 per received series id
+ * (the id itself, its relabeled series' id, or a drop code). A known series costs one typed-array
+ * read, never a look at its labels or a map lookup.
  *
  * The received series stays in the series index (its id is the cache key), but not in the batch: when
  * this batch was the one to create it, its new-series entry is taken back, so no sink stores a series
@@ -28,15 +29,21 @@ import type { Labels } from '../series/labels.js'
 import { LabelScratch, type LabelRules } from '../decode/label-scratch.js'
 import type { Walker } from '../decode/series-walker.js'
 import type { RelabelCache } from './relabel-cache.js'
+import { DROP_REASONS } from './relabeler.js'
 import type { RelabelCounters } from './relabel-metrics.js'
 
 const utf8 = new TextEncoder()
+/** rowIds codes above every series id (ids are below 2^28): dropped, by reason index. */
+const DROPPED_CODE = 0xfffffff0
+const REASONS = DROP_REASONS
 
 export class SeriesRules {
   /** The rules changed (dropped or relabeled) some series of the current request. */
   changed = false
   private readonly scratch = new LabelScratch()
   private readonly labelsOf = (id: number): Labels => this.index.labelsOf(id) ?? []
+  /** By received series id: 0 unknown, else the id its rows go under, or DROPPED_CODE + reason. */
+  private rowIds = new Uint32Array(1024)
 
   constructor (readonly cache: RelabelCache, private readonly index: Walker['index'], private readonly counters?: RelabelCounters) {}
 
@@ -51,21 +58,49 @@ export class SeriesRules {
    * `rows` is the series' rows (samples, histograms and exemplars), counted when it is dropped.
    */
   apply (w: Walker, id: number, rows: number): number {
+    // Hot path: the series was seen by this worker; one read.
+    const known = id < this.rowIds.length ? this.rowIds[id]! : 0
+    if (known !== 0) {
+      if (known === id) return id
+      this.changed = true
+      if (known < DROPPED_CODE) return known
+      this.counters?.droppedRows(REASONS[known - DROPPED_CODE]!, rows)
+      return 0
+    }
+    return this.first(w, id, rows)
+  }
+
+  /** A series this worker has not mapped yet: through the cache (relabeled unless it knows it), then remembered. */
+  private first (w: Walker, id: number, rows: number): number {
     const cache = this.cache
     let outcome = cache.peek(id)
     if (outcome === undefined) {
       outcome = cache.outcome(id, this.labelsOf)
-      this.counters?.sync(cache)
+      this.counters?.sync(cache, this.rowIds.byteLength)
       if (outcome.kind !== 'unchanged') this.takeBackNew(w, id)
     }
-    if (outcome.kind === 'unchanged') return id
+    if (outcome.kind === 'unchanged') { this.remember(id, id); return id }
     this.changed = true
     if (outcome.kind === 'dropped') {
+      this.remember(id, DROPPED_CODE + REASONS.indexOf(outcome.reason))
       this.counters?.droppedRows(outcome.reason, rows)
       return 0
     }
     if (outcome.ref === 0) outcome.ref = this.resolve(w, outcome.labels)
+    // An invalid relabeled series (ref 0) is not remembered: it is refused again, with its reason, each time.
+    if (outcome.ref !== 0) this.remember(id, outcome.ref)
     return outcome.ref
+  }
+
+  private remember (id: number, rowId: number): void {
+    if (id >= this.rowIds.length) {
+      let size = this.rowIds.length
+      while (size <= id) size *= 2
+      const grown = new Uint32Array(size)
+      grown.set(this.rowIds)
+      this.rowIds = grown
+    }
+    this.rowIds[id] = rowId
   }
 
   /** The received series was created by this batch: it has no rows here, so it leaves the batch's new series. */

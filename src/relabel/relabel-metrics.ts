@@ -49,8 +49,8 @@ export class RelabelCounters {
     this.row.fill(0)
   }
 
-  /** Copies the cache's own counts (after it relabeled a series). */
-  sync (cache: RelabelCache): void {
+  /** Copies the cache's own counts (after it relabeled a series); `extraBytes` is memory held beside it. */
+  sync (cache: RelabelCache, extraBytes = 0): void {
     const s = cache.stats()
     const r = this.row
     for (let i = 0; i < DROP_REASONS.length; i++) r[F.seriesDropped + i] = s.dropped[DROP_REASONS[i]!]
@@ -58,7 +58,7 @@ export class RelabelCounters {
     r[F.unchanged] = s.unchanged
     r[F.misses] = s.misses
     r[F.evictions] = s.evictions
-    r[F.cacheBytes] = cache.memoryBytes()
+    r[F.cacheBytes] = cache.memoryBytes() + extraBytes
     r[F.cacheEntries] = s.relabeledEntries
   }
 
