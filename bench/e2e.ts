@@ -5,7 +5,7 @@
  *
  *   npm run bench:e2e -- [--url http://host:port] [--sink discard|duckdb] [--concurrency 4] [--duration 30s]
  *                        [--warmup 2s] [--series 160000] [--series-per-request 10000] [--version 1.0|2.0]
- *                        [--template FILE] [--pid <server pid>] [-- <serve flags>]
+ *                        [--template FILE] [--pid <server pid>] [--relabel-rounds N] [-- <serve flags>]
  *
  * Bodies are made once at start-up: the N distinct series (modelled on the template request, see
  * lib/series-catalogue.ts) in chunks of --series-per-request, each chunk encoded and snappy-compressed
@@ -16,6 +16,11 @@
  *
  * Reports samples/s and requests/s accepted (2xx), latency p50/p90/p99, status code counts, and the
  * server's CPU (utime + stime) and RSS (average and peak) from /proc: a table, then one JSON line.
+ *
+ * `--relabel-rounds N`: issue 12's relabeling benchmark instead. N rounds, each starting the service
+ * twice, once without rules and once with the 10 gateway rules of RELABEL_RULES (the order alternates
+ * between rounds), loading each for --duration after the warm-up; prints samples/s per case (median,
+ * min, max) and the ratio with rules / without, per round and of the medians.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -50,8 +55,30 @@ interface Options {
   version: '1.0' | '2.0'
   template: string | undefined
   pid: number | undefined
+  relabelRounds: number
+  /** Passes over all chunks before measuring (at least). */
+  warmupPasses: number
   serveArgs: string[]
 }
+
+/**
+ * Ten relabeling rules typical of a gateway, on the load's node_exporter series: drop three metrics
+ * by name, labeldrop two labels, one replace, one hashmod, a keep on the job, a static label and a
+ * drop by label value. About 14% of the series are dropped, every other one is relabeled (the
+ * labeldrops change them all): the heavy case, where every kept series is stored under a new id.
+ */
+const RELABEL_RULES = [
+  { source_labels: ['__name__'], regex: 'node_scrape_collector_.*', action: 'drop' },
+  { source_labels: ['__name__'], regex: 'node_cooling_device_.*', action: 'drop' },
+  { source_labels: ['__name__'], regex: 'go_gc_duration_seconds.*', action: 'drop' },
+  { regex: 'replica', action: 'labeldrop' },
+  { regex: 'revision', action: 'labeldrop' },
+  { source_labels: ['instance'], regex: 'host-(.*)', target_label: 'host', replacement: '$1' },
+  { source_labels: ['__name__', 'instance'], target_label: 'shard', modulus: 8, action: 'hashmod' },
+  { source_labels: ['job'], regex: 'node_exporter|kubernetes-.*', action: 'keep' },
+  { target_label: 'env', replacement: 'prod' },
+  { source_labels: ['fstype'], regex: 'tmpfs|ramfs', action: 'drop' }
+]
 
 function parseDuration (s: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim())
@@ -81,6 +108,8 @@ function parseOptions (argv: string[]): Options {
       version: { type: 'string', default: '1.0' },
       template: { type: 'string' },
       pid: { type: 'string' },
+      'relabel-rounds': { type: 'string' },
+      'warmup-passes': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -101,6 +130,11 @@ function parseOptions (argv: string[]): Options {
     version: values.version,
     template: values.template,
     pid: values.pid === undefined ? undefined : positiveInt(values.pid, 'pid'),
+    relabelRounds: values['relabel-rounds'] === undefined ? 0 : positiveInt(values['relabel-rounds'], 'relabel-rounds'),
+    // Relabeling caches are per decode worker: each worker must have seen every series before the
+    // steady state is measured, and requests go to whichever worker is free (8 passes: a given worker
+    // misses a given chunk with odds of 1 in 256).
+    warmupPasses: values['warmup-passes'] !== undefined ? positiveInt(values['warmup-passes'], 'warmup-passes') : values['relabel-rounds'] !== undefined ? 8 : 1,
     serveArgs: positionals
   }
 }
@@ -118,7 +152,10 @@ function fileHelp (): string {
   --version 1.0|2.0         remote-write protocol version (default 1.0)
   --template FILE           uncompressed RW 1.0 request whose series the load copies (default: the generated
                             10,000-series node_exporter body, test/fixtures/node-exporter-body.ts)
-  --pid PID                 server process to read CPU and RSS from, with --url (default: the one started here)`
+  --pid PID                 server process to read CPU and RSS from, with --url (default: the one started here)
+  --warmup-passes N         passes over all series before measuring (default 1; 8 with --relabel-rounds)
+  --relabel-rounds N        relabeling benchmark: N rounds of (no rules, 10 gateway rules), interleaved, each on a
+                            fresh service; prints the ratio of samples/s with rules to without (bench/README.md#relabel)`
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -271,7 +308,7 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
 
   const phaseTimer = setInterval(() => {
     const now = performance.now()
-    if (!measuring && now >= warmupUntil && answered >= chunks.length) {
+    if (!measuring && now >= warmupUntil && answered >= chunks.length * o.warmupPasses) {
       measuring = true
       measureFrom = now
       measureTo = now + o.durationMs
@@ -373,6 +410,8 @@ async function main (): Promise<void> {
   console.error(`bodies: ${chunks.length} chunks of ${o.seriesPerRequest} series (RW ${o.version}), ${shape.labelsPerSeries.toFixed(2)} labels/series, ` +
     `${(uncompressedAvg / 1024).toFixed(0)} KiB -> ${(compressedAvg / 1024).toFixed(0)} KiB snappy, ${patchesAvg.toFixed(0)} timestamp bytes patched per request; built in ${buildMs.toFixed(0)} ms`)
 
+  if (o.relabelRounds > 0) { await relabelComparison(o, chunks); return }
+
   let started: Started | undefined
   let url = o.url
   let pid = o.pid
@@ -445,6 +484,79 @@ async function main (): Promise<void> {
     generatorCores: results.clientCpuSeconds / results.seconds,
     store: storeBytes === undefined ? undefined : { bytes: storeBytes, samples: results.allAcceptedSamples, bytesPerMillionSamples: Math.round(storeBytes / (results.allAcceptedSamples / 1e6)) }
   })
+}
+
+/** Issue 12's benchmark: the same load without and with RELABEL_RULES, interleaved rounds, fresh services. */
+async function relabelComparison (o: Options, chunks: Chunk[]): Promise<void> {
+  if (o.url !== undefined) throw new Error('--relabel-rounds starts its own services: leave out --url')
+  const cases = { none: 'no rules', rules: `${RELABEL_RULES.length} gateway rules` } as const
+  const rates: Record<keyof typeof cases, number[]> = { none: [], rules: [] }
+  const cores: Record<keyof typeof cases, number[]> = { none: [], rules: [] }
+  const ratios: number[] = []
+  const misses: number[] = []
+  for (let round = 0; round < o.relabelRounds; round++) {
+    const order: Array<keyof typeof cases> = round % 2 === 0 ? ['none', 'rules'] : ['rules', 'none']
+    const got: Partial<Record<keyof typeof cases, number>> = {}
+    for (const c of order) {
+      const extra = c === 'rules' ? ['--relabel-configs', JSON.stringify(RELABEL_RULES), ...o.serveArgs] : o.serveArgs
+      const started = await startService(o.sink, extra)
+      for (const chunk of chunks) chunk.lastTimestamp = 0
+      let sampler: ProcessSampler | undefined
+      let usage: ProcessUsage | undefined
+      let missesAtStart: Promise<number> | undefined
+      try {
+        const r = await runLoad(started.url, chunks, o, () => {
+          sampler = new ProcessSampler(started.child.pid!)
+          sampler.start()
+          missesAtStart = relabelMisses(started.url)
+        }, () => { usage = sampler?.stop() })
+        if (r.errors.length > 0) console.error(`round ${round + 1} ${cases[c]}: errors: ${r.errors.join(' | ')}`)
+        got[c] = r.samples / r.seconds
+        if (usage !== undefined) cores[c].push(usage.cores)
+        // Series relabeled inside the measured window: 0 in the steady state this benchmark is about.
+        if (c === 'rules' && missesAtStart !== undefined) misses.push(await relabelMisses(started.url) - await missesAtStart)
+      } finally {
+        await started.stop()
+        started.cleanup()
+      }
+      rates[c].push(got[c]!)
+      console.error(`round ${round + 1}/${o.relabelRounds} ${cases[c]}: ${fmtRate(got[c]!)} samples/s`)
+    }
+    ratios.push(got.rules! / got.none!)
+  }
+  const med = (a: number[]): number => quantile([...a].sort((x, y) => x - y), 0.5)
+  const min = (a: number[]): number => Math.min(...a)
+  const max = (a: number[]): number => Math.max(...a)
+  console.log(`
+relabel e2e: RW ${o.version}, ${o.series} series in requests of ${o.seriesPerRequest}, concurrency ${o.concurrency}, ${o.durationMs / 1000} s per case, ${o.relabelRounds} interleaved rounds, sink ${o.sink}`)
+  printTable(['case', 'median samples/s', 'min', 'max', 'server cores (median)'], (Object.keys(cases) as Array<keyof typeof cases>).map(c => [
+    cases[c], fmtRate(med(rates[c])), fmtRate(min(rates[c])), fmtRate(max(rates[c])), cores[c].length > 0 ? med(cores[c]).toFixed(2) : 'n/a'
+  ]))
+  const ratioOfMedians = med(rates.rules) / med(rates.none)
+  console.log(`with rules / without: ${ratioOfMedians.toFixed(3)} (ratio of medians); per round ${ratios.map(r => r.toFixed(3)).join(', ')}; goal >= 0.80`)
+  console.log(`series relabeled (cache misses) while measuring, per round: ${misses.join(', ')} (0: steady state)`)
+  printJson('relabel-e2e', {
+    version: o.version,
+    sink: o.sink,
+    series: o.series,
+    seriesPerRequest: o.seriesPerRequest,
+    concurrency: o.concurrency,
+    durationSeconds: o.durationMs / 1000,
+    rounds: o.relabelRounds,
+    rules: RELABEL_RULES.length,
+    samplesPerSecond: { none: rates.none.map(Math.round), rules: rates.rules.map(Math.round) },
+    serverCores: cores,
+    ratioOfMedians,
+    ratioPerRound: ratios,
+    missesWhileMeasuring: misses
+  })
+}
+
+/** prom_ingest_relabel_cache_misses_total of a running service. */
+async function relabelMisses (url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`)
+  const m = /^prom_ingest_relabel_cache_misses_total (\S+)$/m.exec(await res.text())
+  return m === null ? 0 : Number(m[1])
 }
 
 main().catch((err: unknown) => {

@@ -24,6 +24,8 @@ import { Admission } from './receive/admission.js'
 import { createAuthenticator, createReadAuthenticator } from './receive/auth.js'
 import { IngestServer, type HttpRoute } from './receive/server.js'
 import { SeriesIndex } from './series/series-index.js'
+import { RelabelMetrics } from './relabel/relabel-metrics.js'
+import { serviceRules, type ServiceRules } from './relabel/service-rules.js'
 import { createDiscardSink } from './sinks/discard-sink.js'
 import { FanOutSink } from './sinks/fan-out.js'
 import type { Sink } from './sinks/sink.js'
@@ -83,11 +85,13 @@ export async function startService (config: Config, options: ServiceOptions = {}
   setSaturationStatus(config.saturationStatus)
   setRateLimitStatus(config.tenantRateLimitStatus)
   const index = SeriesIndex.create({ maxSeries: config.maxSeries, arenaBytes: config.seriesArenaBytes })
-  const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry)
+  // Relabeling (docs/relabeling.md): global rules in the decode workers, per-destination rules in the forward sink.
+  const rules = serviceRules(config)
+  const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry, rules)
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
   await sink.start()
-  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries)
+  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries, { dedup: config.haDedup, clusterLabel: config.haClusterLabel, replicaLabel: config.haReplicaLabel })
   // Per-tenant max-series: counters shared with the workers, filled from the series the store loaded.
   const tenantSeries = limitTable.anyMaxSeries ? new TenantSeriesCounts(config.maxSeries) : undefined
   tenantSeries?.loadFrom(index)
@@ -109,7 +113,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
       strictUtf8: !config.laxUtf8,
       rejectUnsortedLabels: config.rejectUnsortedLabels,
       haReplicaLabel: config.haDedup ? config.haReplicaLabel : '',
-      haClusterLabel: config.haClusterLabel
+      haClusterLabel: config.haClusterLabel,
+      relabel: rules?.global
     })
   } catch (err) {
     await sink.close().catch(() => {})
@@ -119,7 +124,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
 
   const admission = new Admission(config.maxInFlight)
   const metrics = new IngestMetrics(registry, decodePool, admission)
-  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: config.haDedup ? config.haFailoverTimeout : 0 }, tenantSeries)
+  const relabelMetrics = rules === undefined ? undefined : new RelabelMetrics(rules.figures, registry)
+  const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: limitTable.anyHa ? config.haFailoverTimeout : 0 }, tenantSeries)
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
@@ -157,6 +163,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   } catch (err) {
     metrics.unregister()
     gate.unregister()
+    relabelMetrics?.unregister()
     await decodePool.close()
     await sink.close().catch(() => {})
     const e = err as NodeJS.ErrnoException
@@ -190,6 +197,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       serviceInfo.stopped()
       metrics.unregister()
       gate.unregister()
+      relabelMetrics?.unregister()
       lifecycle.info({ ms: Date.now() - t0, clean }, 'stopped')
       return clean
     })()
@@ -214,16 +222,16 @@ export async function startService (config: Config, options: ServiceOptions = {}
 }
 
 /** The sinks that config.sink names, as one (several: a FanOutSink). Each is loaded only when chosen. */
-async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger, registry: Registry): Promise<Sink> {
+async function createConfiguredSink (config: Config, index: SeriesIndex, logger: Logger, registry: Registry, rules?: ServiceRules): Promise<Sink> {
   const sinks: Sink[] = []
-  for (const name of config.sink) sinks.push(await createNamedSink(name, config, index, logger, registry))
+  for (const name of config.sink) sinks.push(await createNamedSink(name, config, index, logger, registry, rules))
   return sinks.length === 1 ? sinks[0]! : new FanOutSink(sinks)
 }
 
-async function createNamedSink (name: SinkName, config: Config, index: SeriesIndex, logger: Logger, registry: Registry): Promise<Sink> {
+async function createNamedSink (name: SinkName, config: Config, index: SeriesIndex, logger: Logger, registry: Registry, rules?: ServiceRules): Promise<Sink> {
   if (name === 'discard') return createDiscardSink()
   if (name === 'forward') {
-    const { createForwardSink, destinationsOf, createBatchEncoder } = await import('./forward/index.js')
+    const { createForwardSink, destinationsOf, createBatchEncoder, DestinationRules } = await import('./forward/index.js')
     return createForwardSink({
       dataDir: config.dataDir,
       destinations: destinationsOf(config),
@@ -232,6 +240,7 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
       tenantHeader: config.tenantHeader.toLowerCase(),
       shard: config.forwardShard,
       encoder: createBatchEncoder(),
+      rules: rules === undefined || rules.destinations.size === 0 ? undefined : new DestinationRules({ rules: rules.destinations, maxSeries: config.maxSeries, cacheBytes: config.relabelCacheBytes, figures: rules.figures }),
       logger,
       registry
     })

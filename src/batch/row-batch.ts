@@ -29,6 +29,8 @@ export interface BatchMeta {
   readonly ha?: { readonly cluster: string, readonly replica: string, readonly labelsChanged: boolean } | undefined
   /** New series refused for the tenant's max-series (pool batches only). */
   readonly tenantLimitedSeries?: number | undefined
+  /** The global relabeling rules dropped or changed some series: the received body no longer matches the batch. */
+  readonly rulesChanged?: boolean | undefined
 }
 
 type ColumnView = {

@@ -7,13 +7,12 @@
  * problem is printed, each rule named by its index and field. Exit status: 0 when every file is
  * valid, 1 when one is not, 2 for a usage error.
  *
- * In this build `serve` reads JSON only, and does not yet take the relabeling keys (they come with the
- * write-path wiring): check-config checks the format the service takes once that is wired.
+ * `serve --config FILE` reads the same formats (src/config/config-document.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { extname, join, resolve } from 'node:path'
-import { parseDocument } from 'yaml'
+import { join, resolve } from 'node:path'
+import { readConfigDocument } from '../config/config-document.js'
 import { loadConfig } from '../config/load-config.js'
 import { IngestError } from '../errors.js'
 import { readRelabelSettings } from '../relabel/relabel-settings.js'
@@ -35,38 +34,6 @@ through the settings schema, and the relabeling rules (relabel_configs, relabel-
 forward-destinations[i].relabel_configs) as Prometheus checks them. Prints every problem.
 Exit status 0 when all files are valid, 1 when one is not, 2 on a usage error.
 `
-
-/** The file's document, or the reasons it cannot be read. */
-export function readConfigDocument (path: string, text: string): { doc?: Record<string, unknown>, errors: string[] } {
-  const ext = extname(path).toLowerCase()
-  const json = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && text.trimStart().startsWith('{'))
-  let value: unknown
-  if (json) {
-    try {
-      value = JSON.parse(text)
-    } catch (err) {
-      return { errors: [`cannot read ${path} as JSON: ${(err as Error).message}`] }
-    }
-  } else {
-    // Large integers (a hashmod modulus up to 2^64-1) stay exact as bigints.
-    const doc = parseDocument(text, { intAsBigInt: true, uniqueKeys: true, prettyErrors: true })
-    if (doc.errors.length > 0) return { errors: doc.errors.map(e => `cannot read ${path} as YAML: ${e.message}`) }
-    value = doc.toJS({ maxAliasCount: 100 })
-    value = smallIntsAsNumbers(value)
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { errors: [`${path} must hold a mapping of settings (${json ? 'a JSON object' : 'YAML keys'})`] }
-  }
-  return { doc: value as Record<string, unknown>, errors: [] }
-}
-
-/** YAML integers were read as bigints: those that fit a double exactly become numbers again. */
-function smallIntsAsNumbers (v: unknown): unknown {
-  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
-  if (Array.isArray(v)) return v.map(smallIntsAsNumbers)
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, smallIntsAsNumbers(x)]))
-  return v
-}
 
 /**
  * The settings of the document, checked by load-config (which reads settings from a file path): the

@@ -14,6 +14,8 @@ import { formatDuration, parseDuration } from './duration.js'
 import { envName, flagName, SETTING_KEYS, SETTINGS, type Config, type ListenAddress, type SettingSpec } from './schema.js'
 import { formatSize, parseSize } from './size.js'
 import { tenantLimitTable } from '../limits/tenant-limits.js'
+import { readRelabelSettings } from '../relabel/relabel-settings.js'
+import { readConfigDocument } from './config-document.js'
 
 export interface ConfigSources {
   /** Arguments after the subcommand (`serve`), for example ['--listen', '127.0.0.1:0']. */
@@ -142,19 +144,22 @@ function parseFlags (argv: readonly string[], errors: string[]): Map<keyof Confi
 
 function readConfigFile (path: string, errors: string[]): Map<keyof Config, Given> {
   const out = new Map<keyof Config, Given>()
-  let parsed: unknown
+  let text: string
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'))
+    text = readFileSync(path, 'utf8')
   } catch (err) {
-    errors.push(`config: cannot read ${path} as JSON: ${(err as Error).message}`)
+    errors.push(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     return out
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    errors.push(`config: ${path} must hold a JSON object of settings`)
+  // JSON or YAML (config-document.ts): relabel_configs can be pasted from a Prometheus config.
+  const { doc: parsed, errors: problems } = readConfigDocument(path, text)
+  if (parsed === undefined) {
+    for (const p of problems) errors.push(`config: ${p}`)
     return out
   }
   for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-    const key = KEY_BY_FLAG.get(name) ?? (SETTING_KEYS.includes(name as keyof Config) ? name as keyof Config : undefined)
+    // Prometheus' own spelling of the relabeling key is taken too.
+    const key = name === 'relabel_configs' ? 'relabelConfigs' : KEY_BY_FLAG.get(name) ?? (SETTING_KEYS.includes(name as keyof Config) ? name as keyof Config : undefined)
     if (key === undefined) { errors.push(`config file ${path}: unknown setting ${JSON.stringify(name)}`); continue }
     if (SETTINGS[key].notInFile === true) { errors.push(`config file ${path}: ${name} cannot be set in the file itself`); continue }
     const kind = SETTINGS[key].kind
@@ -271,9 +276,11 @@ function crossCheck (c: Config, cwd: string, errors: string[]): void {
   }
   if (c.authBasicUser.includes(':')) errors.push('auth-basic-user: must not contain ":" (basic auth separates user and password with it)')
   checkForward(c, errors)
+  // Relabeling rules, as Prometheus checks them at config load: each problem names the rule by index and the field.
+  errors.push(...readRelabelSettings({ relabel_configs: c.relabelConfigs, 'relabel-compat': c.relabelCompat, 'forward-destinations': c.forwardDestinations }, c.legacyLabelNames ? 'legacy' : 'utf8').errors)
   checkClickHouse(c, cwd, errors)
   if (c.haDedup && (c.haClusterLabel === '' || c.haReplicaLabel === '' || c.haClusterLabel === c.haReplicaLabel)) errors.push('ha-cluster-label / ha-replica-label: with ha-dedup both must be set, and differ')
-  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries) } catch (err) { errors.push((err as Error).message) }
+  try { tenantLimitTable(c.tenantIngestionRate, c.tenantIngestionBurst, c.tenantLimits, c.tenantMaxSeries, { dedup: c.haDedup, clusterLabel: c.haClusterLabel, replicaLabel: c.haReplicaLabel }) } catch (err) { errors.push((err as Error).message) }
   if (c.tenantHeader !== '' && !HEADER_TOKEN.test(c.tenantHeader)) {
     errors.push(`tenant-header: ${JSON.stringify(c.tenantHeader)} is not a valid HTTP header name`)
   }

@@ -66,6 +66,10 @@ export interface Config {
   haClusterLabel: string
   haReplicaLabel: string
   haFailoverTimeout: number
+  /** Global relabeling rules in Prometheus' form (validated by src/relabel/relabel-settings.ts). */
+  relabelConfigs: unknown[]
+  relabelCompat: 2 | 3
+  relabelCacheBytes: number
   /** Every sink a batch goes to (a request's 204 waits for all of them). */
   sink: SinkName[]
   dataDir: string
@@ -148,7 +152,7 @@ type Schema = { readonly [K in keyof Config]: SettingSpec<K> }
 
 /** Every setting, in the order --help lists them. A computed default may read only settings above it. */
 export const SETTINGS: Schema = {
-  config: { kind: 'path', default: '', help: 'JSON file of settings (keys are setting names); flags and environment variables override it', notInFile: true },
+  config: { kind: 'path', default: '', help: 'JSON or YAML file of settings (keys are setting names; YAML for .yaml/.yml); flags and environment variables override it', notInFile: true },
   listen: { kind: 'address', default: { host: '0.0.0.0', port: 9201 }, defaultText: '0.0.0.0:9201', help: 'address and port to listen on (host:port, [v6]:port or :port; port 0 picks a free one)' },
   // sink comes before threads: the default thread count depends on it.
   sink: { kind: 'list', values: SINK_NAMES, default: ['duckdb'], help: 'where batches go, one or more (comma-separated): duckdb (embedded store under data-dir), forward (remote write to forward-url, through a durable queue under data-dir/forward), clickhouse (ClickHouse at clickhouse-url), discard (counts and drops, for benchmarks)' },
@@ -205,12 +209,16 @@ export const SETTINGS: Schema = {
   tenantIngestionBurst: { kind: 'int', min: 0, max: 2 ** 40, default: 0, help: 'size of each tenant\'s token bucket (most samples at once); 0: one second at tenant-ingestion-rate' },
   tenantRateLimitStatus: { kind: 'int', values: [429, 503], default: 429, help: 'status of a request over its tenant\'s rate: 429 (Prometheus drops it unless retry_on_http_429: true) or 503 (every sender retries)' },
   tenantMaxSeries: { kind: 'int', min: 0, max: 2 ** 28, default: 0, help: 'most series each tenant may have; new series beyond it are refused (400 tenant_max_series, the tenant\'s known series are written); 0: no limit but max-series' },
-  tenantLimits: { kind: 'json', default: {}, help: 'per-tenant overrides (config file: {"<tenant>": {"ingestion-rate": n, "ingestion-burst": n, "max-series": n, "max-labels-per-series": n, "max-label-name-bytes": n, "max-label-value-bytes": n}}; "" is requests without a tenant); see docs/tenant-limits.md' },
+  tenantLimits: { kind: 'json', default: {}, help: 'per-tenant overrides (config file: {"<tenant>": {"ingestion-rate": n, "ingestion-burst": n, "max-series": n, "max-labels-per-series": n, "max-label-name-bytes": n, "max-label-value-bytes": n, "ha-dedup": bool, "ha-cluster-label": s, "ha-replica-label": s}}; "" is requests without a tenant); see docs/tenant-limits.md' },
   // HA-pair deduplication (docs/tenant-limits.md), after Mimir's HA tracker.
   haDedup: { kind: 'bool', default: false, help: 'HA-pair deduplication: per tenant and cluster, write only the elected replica\'s requests (others get 202, nothing written) and leave ha-replica-label out of every series' },
   haClusterLabel: { kind: 'string', default: 'cluster', help: 'label naming the HA cluster (read from the first series of a request; kept in the series)' },
   haReplicaLabel: { kind: 'string', default: '__replica__', help: 'label naming the HA replica (read from the first series of a request; removed from every series stored or forwarded)' },
   haFailoverTimeout: { kind: 'duration', min: 100, max: 3_600_000, default: 30_000, help: 'another replica is elected once the elected one has sent nothing for this long' },
+  // Relabeling (docs/relabeling.md): Prometheus' relabel_configs, before every sink.
+  relabelConfigs: { kind: 'json', default: [], help: 'global relabeling rules, before every sink (config file: relabel_configs, a list in Prometheus\' own form; per destination: forward-destinations[i].relabel_configs); see docs/relabeling.md' },
+  relabelCompat: { kind: 'int', values: [3, 2], default: 3, help: 'relabeling semantics: 3 (Prometheus 3: regexes ^(?s:...)$, UTF-8 target labels) or 2 (Prometheus 2.42)' },
+  relabelCacheBytes: { kind: 'size', min: 0, max: 2 ** 40, default: 64 << 20, help: 'bound on the relabeled label sets each relabeling cache keeps (one per decode worker and per destination with rules); past it the oldest go and their series are relabeled again when they come' },
   dataDir: { kind: 'path', default: './data', help: 'directory of the embedded store' },
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },

@@ -11,6 +11,7 @@ import { walkWriteRequestV1 } from './rw1.js'
 import { walkRequestV2 } from './rw2.js'
 import { SnappyDecoder } from './snappy.js'
 import { Walker } from './series-walker.js'
+import type { SeriesRules } from '../relabel/apply-rules.js'
 
 /** A decoded body: the batch buffer (to be moved) and what travels beside it. */
 export interface DecodedBody {
@@ -20,6 +21,8 @@ export interface DecodedBody {
   readonly ha?: HaLabels
   /** New series refused for the tenant's max-series. */
   readonly tenantLimitedSeries?: number
+  /** The global relabeling rules dropped or changed some series: the received body no longer matches the batch. */
+  readonly rulesChanged?: boolean
 }
 
 export interface HaLabels {
@@ -43,6 +46,9 @@ export class Decoder {
   /** Series per tenant shared by every worker, for the per-tenant max-series (src/limits/tenant-series.ts). */
   set tenantSeries (counts: Int32Array | undefined) { this.walker.tenantSeries = counts }
 
+  /** The global relabeling rules applied to every series (src/relabel/apply-rules.ts). */
+  set rules (rules: SeriesRules | undefined) { this.walker.rules = rules }
+
   /**
    * Decodes one body. `body` may view a SharedArrayBuffer slot: it is only read, during this call.
    * Throws IngestError for a malformed body (and for the first invalid series unless `partial`).
@@ -63,6 +69,7 @@ export class Decoder {
     const w = this.walker
     b.reset()
     w.begin(raw, d, tenantKey(o.tenant), o)
+    w.rules?.begin()
     try {
       if (o.version === '2.0') walkRequestV2(w, 0, raw.length)
       else walkWriteRequestV1(w, 0, raw.length)
@@ -77,7 +84,8 @@ export class Decoder {
       buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
       firstError: w.firstError,
       ha: o.haReplicaLabel === '' ? undefined : { cluster: w.haCluster, replica: w.haReplica, labelsChanged: w.labelsChanged },
-      tenantLimitedSeries: w.tenantLimitedSeries
+      tenantLimitedSeries: w.tenantLimitedSeries,
+      rulesChanged: w.rules?.changed === true
     }
   }
 }

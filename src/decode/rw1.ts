@@ -110,6 +110,10 @@ function timeSeries (w: Walker, start: number, end: number): void {
     id = w.resolveScratch()
     if (id === 0) return
   }
+  if (w.rules !== undefined) {
+    id = w.rules.apply(w, id, samples + others)
+    if (id === 0) return
+  }
 
   // Pass 2: the rows.
   const b = w.builder

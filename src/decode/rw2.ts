@@ -144,8 +144,12 @@ function timeSeries (w: Walker, start: number, end: number): void {
     w.invalid('series_samples_and_histograms', `${w.labels.describe()}: has ${samples} samples and ${histograms} histograms; a 2.0 series carries one kind`)
     return
   }
-  const id = w.resolveScratch()
+  let id = w.resolveScratch()
   if (id === 0) return
+  if (w.rules !== undefined) {
+    id = w.rules.apply(w, id, samples + histograms + exemplars)
+    if (id === 0) return
+  }
 
   // Pass 2: the rows.
   const b = w.builder

@@ -13,6 +13,8 @@ import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
 import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
+import type { SeriesRules } from '../relabel/apply-rules.js'
+import { labelLimitHint } from '../limits/limit-messages.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
 import { fields, WireReader } from './wire-reader.js'
@@ -51,6 +53,8 @@ export class Walker extends WireReader {
   tenantLimitedSeries = 0
   /** Series per tenant, shared by every worker (src/limits/tenant-series.ts); set when the limit is on. */
   tenantSeries: Int32Array | undefined = undefined
+  /** The global relabeling rules (src/relabel/apply-rules.ts), applied to each series once identified; undefined: none. */
+  rules: SeriesRules | undefined = undefined
   private haNames = ''
   private replicaName: Uint8Array | undefined
   private clusterName = new Uint8Array(0)
@@ -103,7 +107,7 @@ export class Walker extends WireReader {
     if (id !== 0) return id
     const problem = s.validate(this.opts) // may sort the labels: hash again below
     if (problem !== undefined) {
-      this.invalid(problem.code, `${s.describe()}: ${problem.reason}`)
+      this.invalid(problem.code, `${s.describe()}: ${problem.reason}${labelLimitHint(problem.code)}`)
       return 0
     }
     const keyBytes = this.tk.prefix.length + s.length

@@ -22,6 +22,7 @@
  */
 import type { RowBatch } from '../batch/row-batch.js'
 import { HISTOGRAM_INT } from '../batch/layout.js'
+import type { Labels } from '../series/labels.js'
 import { ProtoWriter } from './proto-writer.js'
 import { snappyCompress } from './snappy-encode.js'
 
@@ -43,6 +44,11 @@ export interface EncodeOptions {
   readonly maxBytes?: number
   /** Which destination a series goes to (shard mode); a request holds series of one destination only. */
   readonly route?: (seriesId: number) => number
+  /**
+   * The labels to write for a series instead of its own (a forward destination's relabeling rules);
+   * undefined leaves the series' rows out of the requests.
+   */
+  readonly labelsOf?: (seriesId: number) => Labels | undefined
 }
 
 /** One request being filled (per destination in shard mode). */
@@ -64,6 +70,10 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
   const ts = new ProtoWriter()
   const child = new ProtoWriter(256)
   const valueBytes = new Uint8Array(batch.values.buffer, batch.values.byteOffset, batch.values.byteLength)
+  const labelsFor = options.labelsOf ?? ((id: number) => batch.labelsOf(id))
+  const left = options.labelsOf === undefined ? undefined : (id: number): boolean => options.labelsOf!(id) === undefined
+  /** The end of the run of `id` that starts at i (rows of a series left out are skipped whole). */
+  const runEnd = (a: Uint32Array, i: number, id: number): number => { let e = i + 1; while (e < a.length && a[e] === id) e++; return e }
 
   const flush = (p: Pending): void => {
     if (p.w.pos === 0) return
@@ -84,7 +94,7 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
     let l = labelCache.get(seriesId)
     if (l === undefined) {
       const w = new ProtoWriter(256)
-      for (const [name, value] of batch.labelsOf(seriesId) ?? []) {
+      for (const [name, value] of labelsFor(seriesId) ?? []) {
         child.reset(); child.string(1, name); child.string(2, value)
         w.message(1, child)
       }
@@ -107,6 +117,7 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
   const times = batch.timestamps
   for (let i = 0; i < ids.length;) {
     const id = ids[i]!
+    if (left?.(id) === true) { i = runEnd(ids, i, id); continue }
     const p = requestFor(id)
     if (p.samples + p.histograms >= maxSamples) flush(p)
     // A run fills what is left of the request; the rest of it goes on in the next one.
@@ -130,6 +141,7 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
   const exValues = new Uint8Array(batch.exemplarValues.buffer, batch.exemplarValues.byteOffset, batch.exemplarValues.byteLength)
   for (let i = 0; i < exIds.length;) {
     const id = exIds[i]!
+    if (left?.(id) === true) { i = runEnd(exIds, i, id); continue }
     let end = i + 1
     while (end < exIds.length && exIds[end] === id) end++
     ts.reset()
@@ -153,6 +165,7 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
   const hIds = batch.histogramSeriesIds
   for (let i = 0; i < hIds.length;) {
     const id = hIds[i]!
+    if (left?.(id) === true) { i = runEnd(hIds, i, id); continue }
     let end = i + 1
     while (end < hIds.length && hIds[end] === id && end - i < maxSamples) end++
     ts.reset()

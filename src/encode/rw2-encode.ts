@@ -119,7 +119,7 @@ export function encodeBatchRw2 (batch: RowBatch, options: EncodeOptions = {}): E
   const labelsOf = (seriesId: number): Labels => {
     let l = labelCache.get(seriesId)
     if (l === undefined) {
-      l = batch.labelsOf(seriesId) ?? []
+      l = (options.labelsOf ?? ((id: number) => batch.labelsOf(id)))(seriesId) ?? []
       labelCache.set(seriesId, l)
     }
     return l
@@ -231,6 +231,13 @@ export function encodeBatchRw2 (batch: RowBatch, options: EncodeOptions = {}): E
    * first and the TimeSeries built again (its refs must point into the next request's table).
    */
   const add = (seriesId: number, samples: number, histograms: number, rows: () => void, start: number): void => {
+    if (options.labelsOf !== undefined && options.labelsOf(seriesId) === undefined) {
+      // A series the destination's rules drop: none of its rows, exemplars or metadata.
+      exemplarsOf.delete(seriesId)
+      const md = metadataOf.get(seriesId)
+      if (md !== undefined) md.length = 0
+      return
+    }
     const p = requestFor(seriesId)
     let attached = build(p, seriesId, rows, start)
     if (p.w.pos > 0 && p.bytes + ts.pos + 10 > maxBytes) {

@@ -42,8 +42,8 @@ export function createBatchEncoder (): BatchEncoder {
     parts.map(p => ({ version, target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant, body: p.body }))
 
   return {
-    encodeBatch (batch, version, route) {
-      const parts = encode(batch, version, route === undefined ? {} : { route })
+    encodeBatch (batch, version, route, labelsOf) {
+      const parts = encode(batch, version, { ...(route === undefined ? {} : { route }), ...(labelsOf === undefined ? {} : { labelsOf }) })
       return parts.map(p => ({
         info: { version, target: p.target < 0 ? ALL_DESTINATIONS : p.target, samples: p.samples, histograms: p.histograms, exemplars: p.exemplars, tenant: batch.tenant } satisfies RecordInfo,
         body: p.body

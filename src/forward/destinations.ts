@@ -26,7 +26,8 @@ export interface Destination {
   readonly queueLimitBytes: number
 }
 
-const KNOWN_KEYS = new Set(['url', 'name', 'headers', 'bearerTokenFile', 'basicAuth', 'protocol', 'timeout', 'maxInFlight', 'queueLimit'])
+// relabel_configs (any spelling) is read by src/relabel/relabel-settings.ts.
+const KNOWN_KEYS = new Set(['url', 'name', 'headers', 'bearerTokenFile', 'basicAuth', 'protocol', 'timeout', 'maxInFlight', 'queueLimit', 'relabel_configs', 'relabel-configs', 'relabelConfigs'])
 
 export function destinationsOf (config: Config, cwd = process.cwd()): Destination[] {
   const errors: string[] = []

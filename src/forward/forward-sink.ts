@@ -26,6 +26,8 @@ import type { Logger } from '../logger.js'
 import type { ReceivedBody, Sink } from '../sinks/sink.js'
 import type { Backoff } from './answer-table.js'
 import type { Destination } from './destinations.js'
+import type { DestinationRules } from './destination-rules.js'
+import type { Labels } from '../series/labels.js'
 import { DurableLog, type LogCursor } from '../queue/durable-log.js'
 import { ForwardMetrics, type QueueFigures } from './metrics.js'
 import { ALL_DESTINATIONS, recordHeader, type RecordInfo } from './record.js'
@@ -45,6 +47,8 @@ export interface ForwardSinkOptions {
   readonly shard?: boolean
   /** Encodes bodies from batches (partial writes, shard mode) and converts or splits records. */
   readonly encoder?: BatchEncoder
+  /** Per-destination relabeling rules (destination-rules.ts), applied before each destination's queue. */
+  readonly rules?: DestinationRules
 }
 
 /** What the sink needs to build bodies from a batch instead of forwarding the received one. */
@@ -53,7 +57,7 @@ export interface BatchEncoder extends Transcoder {
    * The batch's series as records' info and bodies, in requests of at most 10,000 samples or 8 MiB;
    * with `route`, a series goes only to the destination `route(labelsOf(series))` names.
    */
-  encodeBatch(batch: RowBatch, version: '1.0' | '2.0', route?: (seriesId: number) => number): Array<{ info: RecordInfo, body: Uint8Array }>
+  encodeBatch(batch: RowBatch, version: '1.0' | '2.0', route?: (seriesId: number) => number, labelsOf?: (seriesId: number) => Labels | undefined): Array<{ info: RecordInfo, body: Uint8Array }>
   /** Rendezvous-hash router over the destinations (shard mode). */
   router(batch: RowBatch, destinations: readonly Destination[]): (seriesId: number) => number
 }
@@ -134,17 +138,40 @@ export class ForwardSink implements Sink {
     if (log === undefined || !this.open) return Promise.reject(new IngestError('sink_failed', 'the forward sink is not open'))
     const o = this.o
     let records: Array<{ info: RecordInfo, body: Uint8Array }>
+    const version = body?.version ?? batch.version
     const asReceived = body !== undefined && batch.invalidSeriesCount === 0 && o.shard !== true
     if (asReceived) {
       records = [{ info: { version: body.version, target: ALL_DESTINATIONS, samples: batch.sampleCount, histograms: batch.histogramCount, exemplars: batch.exemplarCount, tenant: body.tenant }, body: body.bytes }]
     } else if (o.encoder !== undefined) {
       // Borrowed batch: everything is encoded now, before the owning sink may move the buffer.
-      const version = body?.version ?? batch.version
       records = o.encoder.encodeBatch(batch, version, o.shard === true ? o.encoder.router(batch, o.destinations) : undefined)
     } else {
       return Promise.reject(new IngestError('sink_failed', 'the forward sink cannot encode this batch (no encoder)'))
     }
+    if (o.rules !== undefined && o.rules.size > 0) records = this.throughRules(o.rules, batch, version, records)
     return this.append(log, records)
+  }
+
+  /**
+   * Per-destination rules: each destination gets records of its own (target = its index). One whose
+   * rules leave the batch's series unchanged, or that has no rules, gets the records every destination
+   * would have got; the others get the batch encoded through their rules (synchronously: the batch is
+   * borrowed). The cost: with rules on some destination, a body is in the queue once per destination.
+   */
+  private throughRules (rules: DestinationRules, batch: RowBatch, version: '1.0' | '2.0', common: Array<{ info: RecordInfo, body: Uint8Array }>): Array<{ info: RecordInfo, body: Uint8Array }> {
+    const out: Array<{ info: RecordInfo, body: Uint8Array }> = []
+    const encoder = this.o.encoder
+    const route = this.o.shard === true && encoder !== undefined ? encoder.router(batch, this.o.destinations) : undefined
+    for (let i = 0; i < this.o.destinations.length; i++) {
+      const labels = rules.has(i) ? rules.labelsFor(i, batch) : undefined
+      if (labels === undefined || encoder === undefined) {
+        for (const r of common) if (r.info.target === ALL_DESTINATIONS || r.info.target === i) out.push({ info: { ...r.info, target: i }, body: r.body })
+        continue
+      }
+      const mine = route === undefined ? labels : (id: number) => route(id) === i ? labels(id) : undefined
+      for (const r of encoder.encodeBatch(batch, version, undefined, mine)) out.push({ info: { ...r.info, target: i }, body: r.body })
+    }
+    return out
   }
 
   private async append (log: DurableLog, records: Array<{ info: RecordInfo, body: Uint8Array }>): Promise<void> {

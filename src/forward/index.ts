@@ -2,3 +2,4 @@
 export { createForwardSink, ForwardSink, type ForwardSinkOptions } from './forward-sink.js'
 export { destinationsOf, type Destination } from './destinations.js'
 export { createBatchEncoder } from './batch-encoder.js'
+export { DestinationRules } from './destination-rules.js'

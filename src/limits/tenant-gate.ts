@@ -24,6 +24,9 @@ export interface TenantDecodeLimits {
   readonly maxLabelsPerSeries?: number | undefined
   readonly maxLabelNameBytes?: number | undefined
   readonly maxLabelValueBytes?: number | undefined
+  /** The tenant's HA labels, when some tenant's HA settings differ from the defaults ('' replica: HA off for it). */
+  readonly haReplicaLabel?: string | undefined
+  readonly haClusterLabel?: string | undefined
 }
 
 const NO_SERIES_LIMIT: TenantDecodeLimits = { tenantMaxSeries: 0, tenantSlot: -1 }
@@ -67,19 +70,21 @@ export class TenantGate {
     for (const reason of LIMIT_REASONS) { this.refusedRequests.inc({ reason }, 0); this.refusedSamples.inc({ reason }, 0) }
   }
 
-  /** True when some limit is on (the route skips the gate otherwise). */
+  /** True when some limit is on (the route skips the gate otherwise). HA deduplication may be on for some tenants only. */
   get enabled (): boolean { return this.limits.anyRate || this.ha !== undefined }
 
   /** The tenant's max-series and counter slot, for its request's decode. */
   decodeLimits (tenant: string): TenantDecodeLimits {
     const series = this.series
     const table = this.limits
-    if (series === undefined && !table.anyLabelLimits) return NO_SERIES_LIMIT
+    if (series === undefined && !table.anyLabelLimits && !table.haPerTenant) return NO_SERIES_LIMIT
     const l = table.of(tenant)
     const counted = series !== undefined && l.maxSeries > 0
-    const base = counted ? { tenantMaxSeries: l.maxSeries, tenantSlot: series.slotOf(tenant) } : NO_SERIES_LIMIT
-    if (!table.anyLabelLimits) return base
-    return { ...base, maxLabelsPerSeries: l.maxLabelsPerSeries, maxLabelNameBytes: l.maxLabelNameBytes, maxLabelValueBytes: l.maxLabelValueBytes }
+    let out: TenantDecodeLimits = counted ? { tenantMaxSeries: l.maxSeries, tenantSlot: series.slotOf(tenant) } : NO_SERIES_LIMIT
+    if (table.anyLabelLimits) out = { ...out, maxLabelsPerSeries: l.maxLabelsPerSeries, maxLabelNameBytes: l.maxLabelNameBytes, maxLabelValueBytes: l.maxLabelValueBytes }
+    // Per-tenant HA (Mimir's accept_ha_samples, ha_cluster_label, ha_replica_label): the decode reads the tenant's labels.
+    if (table.haPerTenant) out = { ...out, haReplicaLabel: l.haDedup ? l.haReplicaLabel : '', haClusterLabel: l.haClusterLabel }
+    return out
   }
 
   /** The HA tracker, when HA deduplication is on. */
@@ -89,7 +94,7 @@ export class TenantGate {
   check (tenant: string, batch: BatchCounts): IngestError | typeof DEDUPLICATED | undefined {
     const n = batch.sampleCount + batch.exemplarCount + batch.histogramCount
     const now = performance.now()
-    if (this.ha !== undefined) {
+    if (this.ha !== undefined && this.limits.of(tenant).haDedup) {
       const labels = batch.meta.ha
       let decision: HaDecision | 'no_ha_labels' = 'no_ha_labels'
       if (labels !== undefined && labels.cluster !== '' && labels.replica !== '') decision = this.ha.decide(tenant, labels.cluster, labels.replica, now)

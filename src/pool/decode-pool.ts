@@ -14,7 +14,7 @@ import { RowBatch } from '../batch/row-batch.js'
 import { IngestError } from '../errors.js'
 import { DEFAULT_LIMITS, type DecodeLimits, type ProtocolVersion } from '../decode/options.js'
 import { SeriesIndex, type SeriesIndexOptions } from '../series/series-index.js'
-import type { DecodeResult, DecodeTask, DecodeWorkerData } from './messages.js'
+import type { DecodeResult, DecodeTask, DecodeWorkerData, GlobalRelabelRules } from './messages.js'
 import { SlotPool, type Slot, type SlotClassConfig } from './slot-pool.js'
 
 export interface DecodePoolOptions {
@@ -34,6 +34,8 @@ export interface DecodePoolOptions {
   haClusterLabel?: string
   /** Series per tenant, when a per-tenant max-series is set (src/limits/tenant-series.ts). */
   tenantSeries?: SharedArrayBuffer
+  /** Global relabeling rules, applied in the workers (src/relabel/apply-rules.ts). */
+  relabel?: GlobalRelabelRules
 }
 
 export interface DecodeRequest {
@@ -52,6 +54,9 @@ export interface DecodeRequest {
   maxLabelsPerSeries?: number | undefined
   maxLabelNameBytes?: number | undefined
   maxLabelValueBytes?: number | undefined
+  /** The tenant's HA labels (absent: the pool's; '' replica: HA off for this request). */
+  haReplicaLabel?: string | undefined
+  haClusterLabel?: string | undefined
 }
 
 export interface PoolStats {
@@ -111,7 +116,8 @@ export class DecodePool {
       rejectUnsortedLabels: options.rejectUnsortedLabels ?? false,
       haReplicaLabel: options.haReplicaLabel ?? '',
       haClusterLabel: options.haClusterLabel ?? '',
-      tenantSeries: options.tenantSeries
+      tenantSeries: options.tenantSeries,
+      relabel: options.relabel
     }
     this.piscina = new Piscina({
       filename: workerFile(),
@@ -148,7 +154,9 @@ export class DecodePool {
       tenantSlot: request.tenantSlot ?? -1,
       maxLabelsPerSeries: request.maxLabelsPerSeries,
       maxLabelNameBytes: request.maxLabelNameBytes,
-      maxLabelValueBytes: request.maxLabelValueBytes
+      maxLabelValueBytes: request.maxLabelValueBytes,
+      haReplicaLabel: request.haReplicaLabel,
+      haClusterLabel: request.haClusterLabel
     }
     let result: DecodeResult
     try {
@@ -160,7 +168,7 @@ export class DecodePool {
       if (request.keepSlot !== true) slot.release()
     }
     if (!result.ok) throw IngestError.fromWire(result.error)
-    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha, tenantLimitedSeries: result.tenantLimitedSeries }, this.index)
+    return new RowBatch(result.buffer, { tenant, firstError: result.firstError, decodeMs: result.decodeMs, ha: result.ha, tenantLimitedSeries: result.tenantLimitedSeries, rulesChanged: result.rulesChanged }, this.index)
   }
 
   stats (): PoolStats {

@@ -22,6 +22,21 @@ export interface DecodeWorkerData {
   readonly haClusterLabel?: string
   /** Series per tenant (src/limits/tenant-series.ts), when a per-tenant max-series is set. */
   readonly tenantSeries?: SharedArrayBuffer | undefined
+  /** The global relabeling rules, as validated at start-up (each worker builds its own cache), and the shared figures. */
+  readonly relabel?: GlobalRelabelRules | undefined
+}
+
+/** Global relabeling rules in their config form (structured-cloneable), for the workers. */
+export interface GlobalRelabelRules {
+  readonly rules: unknown
+  readonly compat: 2 | 3
+  readonly nameValidation: 'legacy' | 'utf8'
+  /** Bound on the relabeled label sets each worker's cache keeps, bytes. */
+  readonly cacheBytes: number
+  /** Most series ids (the index's max-series). */
+  readonly maxSeries: number
+  /** The figures shared with the main thread (src/relabel/relabel-metrics.ts). */
+  readonly figures: SharedArrayBuffer
 }
 
 /** One body to decode: where it lies, and how to read it. */
@@ -40,9 +55,12 @@ export interface DecodeTask {
   readonly maxLabelsPerSeries?: number | undefined
   readonly maxLabelNameBytes?: number | undefined
   readonly maxLabelValueBytes?: number | undefined
+  /** The tenant's HA labels (absent: the worker's; '' replica: HA off for this request). */
+  readonly haReplicaLabel?: string | undefined
+  readonly haClusterLabel?: string | undefined
 }
 
 /** The answer: a batch buffer (moved, not copied) or the decode error as data. */
 export type DecodeResult =
-  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined, readonly tenantLimitedSeries?: number | undefined }
+  | { readonly ok: true, readonly buffer: ArrayBuffer, readonly firstError: WireError | undefined, readonly decodeMs: number, readonly ha?: HaLabels | undefined, readonly tenantLimitedSeries?: number | undefined, readonly rulesChanged?: boolean | undefined }
   | { readonly ok: false, readonly error: WireError }

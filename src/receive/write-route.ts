@@ -392,8 +392,8 @@ class WriteExchange {
       if (refused === 'deduplicated') return this.answer(202)
       if (refused !== undefined) return this.refuse(refused)
     }
-    // HA deduplication left replica labels out: the body as received no longer matches the batch.
-    const asReceived = keepSlot && batch.meta.ha?.labelsChanged !== true
+    // HA deduplication left replica labels out, or relabeling changed series: the body as received no longer matches the batch.
+    const asReceived = keepSlot && batch.meta.ha?.labelsChanged !== true && batch.meta.rulesChanged !== true
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
         // The body is a view of the slot, held until the store settles (released by decodeAndStore).

@@ -55,9 +55,22 @@ describe('IngestionRateLimiter', () => {
 describe('tenantLimitTable', () => {
   it('defaults the burst to one second at the rate, also for an override that sets only the rate', () => {
     const t = tenantLimitTable(50, 0, { x: { ingestionRate: 7 } })
-    expect(t.of('y')).toEqual({ ingestionRate: 50, ingestionBurst: 50, maxSeries: 0 })
-    expect(t.of('x')).toEqual({ ingestionRate: 7, ingestionBurst: 7, maxSeries: 0 })
+    expect(t.of('y')).toMatchObject({ ingestionRate: 50, ingestionBurst: 50, maxSeries: 0 })
+    expect(t.of('x')).toMatchObject({ ingestionRate: 7, ingestionBurst: 7, maxSeries: 0 })
     expect(t.anyRate).toBe(true)
+  })
+
+  it('takes HA settings per tenant, over the service\'s, and refuses ones that cannot work', () => {
+    const t = tenantLimitTable(0, 0, { a: { 'ha-dedup': true, 'ha-replica-label': 'prom_replica' }, b: { haDedup: false } }, 0, { dedup: false, clusterLabel: 'cluster', replicaLabel: '__replica__' })
+    expect(t.of('a')).toMatchObject({ haDedup: true, haClusterLabel: 'cluster', haReplicaLabel: 'prom_replica' })
+    expect(t.of('b')).toMatchObject({ haDedup: false, haReplicaLabel: '__replica__' })
+    expect(t.of('other')).toMatchObject({ haDedup: false })
+    expect([t.anyHa, t.haPerTenant]).toEqual([true, true])
+    const same = tenantLimitTable(0, 0, { b: { 'ingestion-rate': 5 } }, 0, { dedup: true, clusterLabel: 'cluster', replicaLabel: '__replica__' })
+    expect([same.anyHa, same.haPerTenant]).toEqual([true, false])
+    expect(() => tenantLimitTable(0, 0, { t: { 'ha-dedup': 1 } })).toThrow(/tenant-limits\["t"\]\.ha-dedup: must be true or false/)
+    expect(() => tenantLimitTable(0, 0, { t: { 'ha-cluster-label': '' } })).toThrow(/tenant-limits\["t"\]\.ha-cluster-label: must be a label name/)
+    expect(() => tenantLimitTable(0, 0, { t: { 'ha-cluster-label': '__replica__' } })).toThrow(/must differ/)
   })
 
   it('names the tenant and the field of a bad override', () => {
