@@ -24,17 +24,19 @@ const NOW = T0 + 10 * WINDOW // every window written below is closed at this tim
 
 /** 20 series x 30 samples every second from T0 (three windows), a stale marker last, one histogram and one exemplar per series. */
 function load (): TimeSeries1[] {
-  return Array.from({ length: 20 }, (_, s) => ({
+  const floats: TimeSeries1[] = Array.from({ length: 20 }, (_, s) => ({
     labels: [['__name__', 'c_test'], ['s', String(s)]] as Array<[string, string]>,
     samples: Array.from({ length: 30 }, (_, i) => ({ value: (i === 29 ? { bits: STALE } : s * 1000 + i) as Float, timestamp: T0 + i * 1000 })),
     exemplars: [{ labels: [['trace_id', `t${s}`]] as Array<[string, string]>, value: s, timestamp: T0 + 500 }]
-  })).concat(Array.from({ length: 5 }, (_, s) => ({
+  }))
+  const histograms: TimeSeries1[] = Array.from({ length: 5 }, (_, s) => ({
     labels: [['__name__', 'h_test'], ['s', String(s)]] as Array<[string, string]>,
     histograms: Array.from({ length: 25 }, (_, i) => ({
       kind: 'float' as const, count: i + 3, sum: i * 1.5, schema: 1, zeroThreshold: 0.001, zeroCount: 1, negativeSpans: [], negativeBuckets: [],
       positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [i + 1, 1], resetHint: 2, timestamp: T0 + i * 1000, customValues: []
     }))
-  })))
+  }))
+  return [...floats, ...histograms]
 }
 
 async function snapshot (sink: DuckDbSink): Promise<unknown> {
