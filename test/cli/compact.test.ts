@@ -61,7 +61,7 @@ describe('prom-ingest compact', () => {
       expect(viaService.code, viaService.err).toBe(0)
       expect(JSON.parse(viaService.out)).toMatchObject({ ranges: 1, blocks: 1, rows: 300, headRows: 300 }) // the window of now is open
       expect(parquetFiles(dir)).toHaveLength(1)
-      const metrics = await (await fetch(`${service.url}/metrics`)).text()
+      const metrics = await (await fetch(`${service.url}/metrics`, { headers })).text()
       expect(Number(/^prom_ingest_duckdb_block_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
 
       const all = await cli('compact', '--all', '--data-dir', dir, '--bearer-token', TOKEN)

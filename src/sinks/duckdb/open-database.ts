@@ -64,12 +64,13 @@ export async function openDatabase (dataDir: string, o: OpenDatabaseOptions = {}
 /**
  * No file access from SQL, except the store's own blocks (read_parquet in the views, COPY by
  * compaction: docs/store.md). DuckDB takes allowed_directories only as a SET, not at create, so
- * the three settings are made here, on a connection of their own, before anything else runs.
+ * the settings are made here, on a connection of their own, before anything else runs.
  */
 async function restrictFiles (instance: DuckDBInstance, dataDir: string): Promise<void> {
   const connection = await instance.connect()
   try {
     await connection.run(`SET allowed_directories = ['${blocksDir(dataDir).replace(/'/g, "''")}/']`)
+    await connection.run('SET parquet_metadata_cache = true') // blocks never change once written: their footers are read once
     await connection.run('SET enable_external_access = false')
     await connection.run('SET lock_configuration = true')
   } catch (err) {
