@@ -481,6 +481,7 @@ export class DuckDbStore implements TransactionWriter {
     if (this.invalidated || this.closed || !isOutOfMemory(error)) return false
     this.memoryRetries++
     const stopped = this.stopQuery()
+    if (this.blocks.interrupt()) this.o.log?.('warn', 'compaction was stopped: a write ran out of memory, and writes come first; the next pass compacts the range again', {})
     this.o.log?.('warn', 'a DuckDB transaction ran out of memory; running it again', { attempt, queryStopped: stopped, reason: error.message })
     await Promise.race([this.queriesIdle(), new Promise(resolve => setTimeout(resolve, 5_000))])
     await new Promise(resolve => setTimeout(resolve, 20 << Math.min(attempt - 1, 6)))

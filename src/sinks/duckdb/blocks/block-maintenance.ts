@@ -42,6 +42,7 @@ export class BlockMaintenance {
   private compactions = 0
   private compactedRows = 0
   private failures = 0
+  private interrupts = 0
 
   constructor (private readonly connection: DuckDBConnection, private readonly o: BlockMaintenanceOptions) {}
 
@@ -92,6 +93,17 @@ export class BlockMaintenance {
     })
   }
 
+  /**
+   * Stops the range being compacted, if one is (a write transaction ran out of memory: writes come
+   * first). It is rolled back and the next pass compacts it again.
+   */
+  interrupt (): boolean {
+    if (!this.busy) return false
+    this.interrupts++
+    this.connection.interrupt()
+    return true
+  }
+
   /** Removes the files of dropped blocks once `idle` resolves (no query that may read them runs). */
   removeLater (dropped: readonly BlockEntry[], idle: Promise<void>): void {
     if (dropped.length === 0) return
@@ -103,8 +115,8 @@ export class BlockMaintenance {
     })
   }
 
-  get figures (): { compactions: number, compactedRows: number, failures: number } {
-    return { compactions: this.compactions, compactedRows: this.compactedRows, failures: this.failures }
+  get figures (): { compactions: number, compactedRows: number, failures: number, interrupts: number } {
+    return { compactions: this.compactions, compactedRows: this.compactedRows, failures: this.failures, interrupts: this.interrupts }
   }
 
   /** Stops the schedule and waits for a running pass to end (it stops after its current range). */
