@@ -114,5 +114,5 @@ describe('compaction crash safety (SIGKILL while compacting)', () => {
       }
     }
     expect(compactionsSeen).toBeGreaterThanOrEqual(ROUNDS)
-  })
+  }, 300_000) // eight service starts and four loads: about 20 s alone, several times that beside the rest of the suite
 })
