@@ -21,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: { summary: 'decode a remote-write body from a file and print what it holds', module: './cli/inspect.js', run: 'runInspect' },
   query: { summary: 'run a read-only SQL query on the store (through the running service, or on the file)', module: './cli/query.js', run: 'runQuery' },
   export: { summary: 'export stored samples with their labels (Parquet)', module: './cli/export.js', run: 'runExport' },
+  compact: { summary: 'move closed time windows of the store into Parquet blocks now (through the running service, or on the file)', module: './cli/compact.js', run: 'runCompact' },
   'check-config': { summary: 'check config files (JSON or YAML: settings and relabeling rules) without starting anything', module: './cli/check-config.js', run: 'runCheckConfig' }
 }
 

@@ -269,6 +269,8 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
     commitInterval: config.commitInterval,
     commitMaxRows: config.commitMaxRows,
     retentionMs: config.retention,
+    blockWindowMs: config.blockWindow,
+    compactionIntervalMs: config.compactionInterval,
     queryLimits: { maxRows: config.queryMaxRows, timeoutMs: config.queryTimeout, maxAnswerBytes: config.queryMaxAnswerBytes },
     queryConcurrency: config.queryConcurrency,
     queryQueue: config.queryQueue,

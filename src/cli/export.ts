@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/duration.js'
 import { IngestError, toIngestError } from '../errors.js'
+import { useBlocks } from '../sinks/duckdb/blocks/block-reconcile.js'
 import { openDatabase } from '../sinks/duckdb/open-database.js'
 
 export const EXPORT_FORMATS = ['parquet'] as const
@@ -99,6 +100,7 @@ export async function runExport (argv: string[]): Promise<number> {
     try {
       const connection = await instance.connect()
       try {
+        await useBlocks(connection, dataDir)
         const result = await connection.run(`COPY (${select}) TO ${quote(file)} (FORMAT parquet, COMPRESSION zstd)`)
         rows = result.rowsChanged
       } finally {

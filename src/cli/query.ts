@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs'
 import { parseDuration } from '../config/duration.js'
 import { isIP } from 'node:net'
 import { IngestError, isErrorCode, toIngestError } from '../errors.js'
+import { useBlocks } from '../sinks/duckdb/blocks/block-reconcile.js'
 import { openDatabase } from '../sinks/duckdb/open-database.js'
 import { DEFAULT_QUERY_LIMITS, streamReadOnlyQuery, type QueryLimits } from '../sinks/duckdb/query-guard.js'
 import { QUERY_PATH } from '../sinks/duckdb/query-handler.js'
@@ -27,8 +28,8 @@ Runs one read-only SQL statement (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SU
 embedded store: through the running service when there is one, else on the database file.
 Statements that would change data or touch files are refused.
 
-Tables: series, samples, exemplars, histograms, metadata; views: samples_with_labels,
-histograms_with_labels, exemplars_with_labels. For example:
+Tables: series, samples, exemplars, histograms, metadata, blocks; views: samples_with_labels,
+histograms_with_labels, exemplars_with_labels (head and Parquet blocks read together). For example:
   prom-ingest query "SELECT metric, labels['job'] AS job, ts, value FROM samples_with_labels ORDER BY ts DESC LIMIT 10"
 
 Options:
@@ -124,6 +125,7 @@ async function onFile (a: QueryArgs): Promise<Answer> {
   try {
     const connection = await instance.connect()
     try {
+      await useBlocks(connection, a.dataDir)
       const out = await streamReadOnlyQuery(connection, a.sql, a.format, a.limits, print)
       return { note: out.truncated ? `rows after the first ${a.limits.maxRows} were left out (--max-rows)` : undefined }
     } finally {
@@ -144,7 +146,7 @@ export function isLoopback (host: string): boolean {
 }
 
 /** The URL of the service that `dataDir`'s service.json names, if it is live and on loopback. */
-function localService (dataDir: string): string | undefined {
+export function localService (dataDir: string): string | undefined {
   const info = readServiceInfo(dataDir)
   if (info === undefined) return undefined
   const url = serviceUrl(info)

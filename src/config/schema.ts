@@ -76,6 +76,8 @@ export interface Config {
   commitInterval: number
   commitMaxRows: number
   retention: number
+  blockWindow: number
+  compactionInterval: number
   queryTimeout: number
   queryMaxRows: number
   queryMaxAnswerBytes: number
@@ -223,6 +225,8 @@ export const SETTINGS: Schema = {
   commitInterval: { kind: 'duration', min: 0, max: 60_000, default: 50, help: 'longest time batches wait to be committed together (group commit)' },
   commitMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 1_000_000, help: 'commit as soon as this many rows wait' },
   retention: { kind: 'duration', min: 0, default: 0, help: 'delete samples older than this (for example 15d); 0 keeps them forever' },
+  blockWindow: { kind: 'duration', min: 1_000, max: 7 * 86_400_000, default: 7_200_000, help: 'time window of a block: once a window has been closed for a quarter of it, its rows move from the DuckDB head to a Parquet block under data-dir/blocks (docs/store.md)' },
+  compactionInterval: { kind: 'duration', min: 0, max: 86_400_000, default: 60_000, help: 'how often closed windows are compacted into blocks; 0: only on demand (prom-ingest compact)' },
   queryTimeout: { kind: 'duration', min: 1, max: 3_600_000, default: 30_000, help: 'longest a query may run (it is stopped then), and longest it may wait for a turn (then 503 query_queue_full)' },
   queryMaxRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 100_000, help: 'most rows in a query answer; the answer says when rows were left out' },
   queryMaxAnswerBytes: { kind: 'size', min: 4096, max: 2 ** 40, default: 64 << 20, help: 'largest query answer; a larger one gets 400 query_too_large (or is cut, past query-hold-bytes)' },

@@ -26,6 +26,9 @@ import { queryRoutes } from './query-handler.js'
 import type { HttpRoute } from '../../receive/server.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
 import type { RetentionResult } from './retention.js'
+import type { CompactRequest } from './blocks/block-maintenance.js'
+import { compactRoutes } from './blocks/compact-route.js'
+import type { CompactionResult } from './blocks/compaction.js'
 import type { LoadedSeries } from './series-loader.js'
 import { InProcessHost, WorkerHost, type StoreHost } from './store-host.js'
 
@@ -58,6 +61,10 @@ export interface DuckDbSinkOptions {
   thread?: 'worker' | 'main'
   /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
   retentionIntervalMs?: number
+  /** Time window of a block, ms (setting block-window, default 2 h). */
+  blockWindowMs?: number
+  /** How often compaction runs, ms; 0: on demand only (setting compaction-interval, default 1 min). */
+  compactionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
   /** DuckDB threads (default one per core). */
@@ -97,6 +104,8 @@ export interface DuckDbSink extends Sink {
   readonly queryHoldBytes: number
   /** Runs retention now (normally on a schedule). */
   retention(nowMs?: number): Promise<RetentionResult>
+  /** Compacts the head into blocks now (normally on a schedule; also POST /api/v1/admin/compact). */
+  compact(request?: CompactRequest): Promise<CompactionResult>
   stats(): Promise<StoreStats>
 }
 
@@ -108,7 +117,7 @@ export const DEFAULT_UNREADY_AFTER_MS = 30_000
 
 class DuckDbSinkImpl implements DuckDbSink {
   readonly name = 'duckdb'
-  readonly routes: readonly HttpRoute[] = queryRoutes(this)
+  readonly routes: readonly HttpRoute[] = [...queryRoutes(this), ...compactRoutes(this)]
   loaded: LoadedSeries | undefined
   private state: State = 'new'
   private host: StoreHost | undefined
@@ -167,6 +176,8 @@ class DuckDbSinkImpl implements DuckDbSink {
         commitMaxRows: o.commitMaxRows,
         ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}),
         retentionMs: o.retentionMs,
+        ...(o.blockWindowMs !== undefined ? { blockWindowMs: o.blockWindowMs } : {}),
+        ...(o.compactionIntervalMs !== undefined ? { compactionIntervalMs: o.compactionIntervalMs } : {}),
         ...(o.retentionIntervalMs !== undefined ? { retentionIntervalMs: o.retentionIntervalMs } : {}),
         ...(o.memoryLimit !== undefined ? { memoryLimit: o.memoryLimit } : {}),
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
@@ -231,6 +242,10 @@ class DuckDbSinkImpl implements DuckDbSink {
 
   async retention (nowMs = Date.now()): Promise<RetentionResult> {
     return await this.runningHost().call({ kind: 'retention', nowMs })
+  }
+
+  async compact (request: CompactRequest = {}): Promise<CompactionResult> {
+    return await this.runningHost().call({ kind: 'compact', request })
   }
 
   async stats (): Promise<StoreStats> {

@@ -9,6 +9,9 @@ import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckD
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
+import { BlockMaintenance, blockMaxRows, DEFAULT_BLOCK_WINDOW_MS, DEFAULT_COMPACTION_INTERVAL_MS, type CompactRequest } from './blocks/block-maintenance.js'
+import { reconcileBlocks } from './blocks/block-reconcile.js'
+import type { CompactionResult } from './blocks/compaction.js'
 import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from './group-commit.js'
 import { MetadataUpsert } from './metadata-upsert.js'
 import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
@@ -43,6 +46,10 @@ export interface StoreOptions {
   retentionMs: number
   /** How often retention runs, ms (default: a tenth of the retention, 1 s to 10 min). */
   retentionIntervalMs?: number
+  /** Time window of a block, ms (default 2 h; setting block-window). */
+  blockWindowMs?: number
+  /** How often compaction runs, ms; 0: only on demand (default 1 min; setting compaction-interval). */
+  compactionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
   /** DuckDB threads (default: DuckDB's, one per core). */
@@ -213,12 +220,21 @@ export class DuckDbStore implements TransactionWriter {
     const connections: DuckDBConnection[] = []
     try {
       const readers = Math.max(1, o.queryConcurrency ?? 1)
-      for (let i = 0; i < LANES + readers; i++) connections.push(await instance.connect())
+      for (let i = 0; i < LANES + readers + 1; i++) connections.push(await instance.connect())
       const writers = connections.slice(0, LANES)
       await ensureSchema(writers[0]!)
-      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES), onSettled)
+      await reconcileBlocks(writers[0]!, o.dataDir, o.log)
+      const blocks = new BlockMaintenance(connections[LANES + readers]!, {
+        dataDir: o.dataDir,
+        windowMs: o.blockWindowMs ?? DEFAULT_BLOCK_WINDOW_MS,
+        intervalMs: o.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
+        maxRows: blockMaxRows(duckDbBytes(o.memoryLimit) ?? 96e6),
+        ...(o.log !== undefined ? { log: o.log } : {})
+      })
+      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES, LANES + readers), blocks, onSettled)
       const loaded = await loadKnownSeries(writers[0]!, o.index, store.stored)
       store.scheduleRetention()
+      blocks.start()
       return { store, loaded }
     } catch (err) {
       for (const c of connections) c.closeSync()
@@ -232,6 +248,7 @@ export class DuckDbStore implements TransactionWriter {
     private readonly instance: DuckDBInstance,
     private readonly writers: Lane[],
     private readonly readers: readonly DuckDBConnection[],
+    private readonly blocks: BlockMaintenance,
     private readonly onSettled: (report: CommitReport) => void
   ) {
     this.faults = { ...o.faults }
@@ -299,12 +316,19 @@ export class DuckDbStore implements TransactionWriter {
   /** Deletes what is older than the retention (now - retentionMs), between two group commits. */
   async retention (nowMs = Date.now()): Promise<RetentionResult> {
     if (this.o.retentionMs <= 0) throw new IngestError('config_invalid', 'retention is 0 (keep everything): nothing to delete')
-    return await this.committer.exclusive(async () => {
-      const result = await applyRetention(this.writers[0]!.connection, nowMs - this.o.retentionMs)
+    return await this.blocks.serial(async () => await this.committer.exclusive(async () => {
+      const result = await applyRetention(this.writers[0]!.connection, nowMs - this.o.retentionMs, this.o.dataDir)
       for (const id of result.seriesIds) this.stored.unmark(id)
       if (result.metadata > 0) this.metadata.forget()
+      this.blocks.removeLater(result.droppedBlocks, this.queriesIdle())
       return result
-    })
+    }))
+  }
+
+  /** Compacts the head's closed windows (or all of it) into blocks now (normally on a schedule). */
+  async compact (req: CompactRequest = {}): Promise<CompactionResult> {
+    if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
+    return await this.blocks.compact(req)
   }
 
   stats (): StoreStats {
@@ -353,6 +377,7 @@ export class DuckDbStore implements TransactionWriter {
     if (this.closed) return
     this.closed = true
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
+    this.blocks.abandon()
     for (const lane of this.writers) {
       try { lane.appender?.close() } catch { /* the instance is unusable anyway */ }
       try { lane.connection.closeSync() } catch { /* idem */ }
@@ -366,6 +391,7 @@ export class DuckDbStore implements TransactionWriter {
     if (this.closed) return
     this.closed = true
     if (this.retentionTimer !== undefined) clearInterval(this.retentionTimer)
+    await this.blocks.close()
     await this.committer.drain()
     for (let i = 0; i < this.readers.length; i++) {
       if (this.freeReaders.pop() === undefined) await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve)) // a query still runs
@@ -455,6 +481,7 @@ export class DuckDbStore implements TransactionWriter {
     if (this.invalidated || this.closed || !isOutOfMemory(error)) return false
     this.memoryRetries++
     const stopped = this.stopQuery()
+    if (this.blocks.interrupt()) this.o.log?.('warn', 'compaction was stopped: a write ran out of memory, and writes come first; the next pass compacts the range again', {})
     this.o.log?.('warn', 'a DuckDB transaction ran out of memory; running it again', { attempt, queryStopped: stopped, reason: error.message })
     await Promise.race([this.queriesIdle(), new Promise(resolve => setTimeout(resolve, 5_000))])
     await new Promise(resolve => setTimeout(resolve, 20 << Math.min(attempt - 1, 6)))

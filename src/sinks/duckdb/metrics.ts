@@ -6,6 +6,8 @@
 import { statSync } from 'node:fs'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { registry as processRegistry } from '../../metrics/registry.js'
+import { join } from 'node:path'
+import { blocksDir, listBlockDir } from './blocks/block-files.js'
 import { databaseFile } from './open-database.js'
 
 export const METRIC = {
@@ -17,7 +19,8 @@ export const METRIC = {
   fileBytes: 'prom_ingest_duckdb_file_bytes',
   workerRestarts: 'prom_ingest_duckdb_worker_restarts_total',
   queriesRunning: 'prom_ingest_duckdb_queries_running',
-  queriesWaiting: 'prom_ingest_duckdb_queries_waiting'
+  queriesWaiting: 'prom_ingest_duckdb_queries_waiting',
+  blockBytes: 'prom_ingest_duckdb_block_bytes'
 } as const
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -74,6 +77,19 @@ export class DuckDbMetrics {
         for (const s of sinks) {
           const file = databaseFile(s.dataDir)
           for (const f of [file, `${file}.wal`]) { try { n += statSync(f).size } catch { /* not there yet */ } }
+        }
+        this.set(n)
+      }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.blockBytes,
+      help: 'Size of the Parquet blocks under data-dir/blocks (the dense tier, docs/store.md).',
+      registers,
+      collect () {
+        let n = 0
+        for (const s of sinks) {
+          const dir = blocksDir(s.dataDir)
+          for (const f of listBlockDir(dir)) { try { n += statSync(join(dir, f)).size } catch { /* removed meanwhile */ } }
         }
         this.set(n)
       }

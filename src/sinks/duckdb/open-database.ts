@@ -9,6 +9,7 @@ import { mkdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { IngestError, type ErrorCode } from '../../errors.js'
+import { blocksDir } from './blocks/block-files.js'
 import { migrationStatements, SCHEMA_VERSION, schemaStatements } from './schema.js'
 
 export const DB_FILE = 'prom-ingest.duckdb'
@@ -42,21 +43,41 @@ export async function openDatabase (dataDir: string, o: OpenDatabaseOptions = {}
     mkdirSync(dataDir, { recursive: true })
   }
   const config: Record<string, string> = {
-    access_mode: o.readOnly === true ? 'READ_ONLY' : 'READ_WRITE',
-    enable_external_access: o.externalAccess === true ? 'true' : 'false'
+    access_mode: o.readOnly === true ? 'READ_ONLY' : 'READ_WRITE'
   }
-  if (o.externalAccess !== true) config.lock_configuration = 'true'
   if (o.memoryLimit !== undefined) config.memory_limit = o.memoryLimit
   if (o.threads !== undefined) config.threads = String(o.threads)
   if (o.checkpointThreshold !== undefined) config.checkpoint_threshold = o.checkpointThreshold
   try {
-    return await DuckDBInstance.create(file, config)
+    const instance = await DuckDBInstance.create(file, config)
+    if (o.externalAccess !== true) await restrictFiles(instance, dataDir)
+    return instance
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!
     if (/lock/i.test(message)) {
       throw new IngestError(code, `the database ${file} is open in another process (a running prom-ingest service?): ${message}`, { file })
     }
     throw new IngestError(code, `cannot open the database ${file}: ${message}`, { file })
+  }
+}
+
+/**
+ * No file access from SQL, except the store's own blocks (read_parquet in the views, COPY by
+ * compaction: docs/store.md). DuckDB takes allowed_directories only as a SET, not at create, so
+ * the settings are made here, on a connection of their own, before anything else runs.
+ */
+async function restrictFiles (instance: DuckDBInstance, dataDir: string): Promise<void> {
+  const connection = await instance.connect()
+  try {
+    await connection.run(`SET allowed_directories = ['${blocksDir(dataDir).replace(/'/g, "''")}/']`)
+    await connection.run('SET parquet_metadata_cache = true') // blocks never change once written: their footers are read once
+    await connection.run('SET enable_external_access = false')
+    await connection.run('SET lock_configuration = true')
+  } catch (err) {
+    instance.closeSync()
+    throw err
+  } finally {
+    connection.closeSync()
   }
 }
 

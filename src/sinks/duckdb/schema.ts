@@ -16,22 +16,27 @@
  *   their rows again. Samples and histograms are stored as appended (`sample_rows`,
  *   `histogram_rows`), and read through the views `samples` and `histograms`, which show each
  *   (series, timestamp) once: the row stored first (lowest rowid), whatever a later resend carried
- *   (docs/store-dedup.md). Compaction will drop the extra rows for good.
+ *   (docs/store-dedup.md). Compaction drops the extra rows for good.
+ * - Closed time windows move to Parquet blocks (blocks/); the views read head and blocks together.
  */
 import { METRIC_TYPES } from '../../batch/layout.js'
+import { MANIFEST_TABLE } from './blocks/block-manifest.js'
+import { viewStatements } from './blocks/block-views.js'
 
 /**
  * Bump when a table changes; `createSchema` refuses a file written with a newer version, and
  * `migrationStatements` brings an older one up to date. 2: `samples` and `histograms` became
  * views that show each (series, timestamp) once over the tables `sample_rows` and `histogram_rows`.
+ * 3: blocks (docs/store.md): the table `blocks` (the manifest of Parquet blocks), `exemplars`
+ * became a view over the table `exemplar_rows` and the blocks, like `samples` and `histograms`.
  */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** The table that holds the rows of `TABLES[name]` as appended (the name users read may be a view over it). */
 export const STORED_AS: Readonly<Record<TableName, string>> = {
   series: 'series',
   samples: 'sample_rows',
-  exemplars: 'exemplars',
+  exemplars: 'exemplar_rows',
   histograms: 'histogram_rows',
   metadata: 'metadata'
 }
@@ -107,34 +112,9 @@ function createTable (name: TableName, extra = ''): string {
   return `CREATE TABLE ${STORED_AS[name]} (\n${cols.join(',\n')}${extra})`
 }
 
-/**
- * The view that shows each (series_id, ts) of a table once: the row stored first. Filters on
- * series_id and ts pass through the GROUP BY to the scan. arg_min_null keeps a NULL (start_ts) and
- * a value's bits (stale markers).
- */
-function onceView (name: 'samples' | 'histograms'): string {
-  const rest = TABLES[name].filter(([col]) => col !== 'series_id' && col !== 'ts').map(([col]) => `arg_min_null(${quoted(col)}, rowid) AS ${quoted(col)}`)
-  return `CREATE VIEW ${name} AS
-  SELECT series_id, ts, ${rest.join(', ')}
-  FROM ${STORED_AS[name]} GROUP BY series_id, ts`
-}
-
-/** The views over the tables (created after them, and again by a migration). */
-function viewStatements (): string[] {
-  return [
-    onceView('samples'),
-    onceView('histograms'),
-    // The views most questions start from: every row with its series' name, labels and tenant.
-    `CREATE VIEW samples_with_labels AS
-  SELECT s.metric, s.labels, s.tenant, x.series_id, x.ts, x.value, x.start_ts
-  FROM samples x JOIN series s ON s.id = x.series_id`,
-    `CREATE VIEW histograms_with_labels AS
-  SELECT s.metric, s.labels, s.tenant, h.*
-  FROM histograms h JOIN series s ON s.id = h.series_id`,
-    `CREATE VIEW exemplars_with_labels AS
-  SELECT s.metric, s.labels AS series_labels, s.tenant, e.series_id, e.ts, e.value, e.labels AS exemplar_labels
-  FROM exemplars e JOIN series s ON s.id = e.series_id`
-  ]
+/** The views over the tables, with no blocks yet (created after them, and again by a migration; blocks/block-views.ts). */
+function headViews (): string[] {
+  return viewStatements('', [])
 }
 
 /** Statements that bring a database of schema `from` to SCHEMA_VERSION (run inside one transaction). */
@@ -142,8 +122,13 @@ export function migrationStatements (from: number): string[] {
   const out: string[] = []
   if (from < 2) {
     out.push('DROP VIEW samples_with_labels', 'DROP VIEW histograms_with_labels', 'DROP VIEW exemplars_with_labels',
-      'ALTER TABLE samples RENAME TO sample_rows', 'ALTER TABLE histograms RENAME TO histogram_rows', ...viewStatements())
+      'ALTER TABLE samples RENAME TO sample_rows', 'ALTER TABLE histograms RENAME TO histogram_rows')
   }
+  if (from < 3) {
+    if (from >= 2) out.push('DROP VIEW exemplars_with_labels')
+    out.push('ALTER TABLE exemplars RENAME TO exemplar_rows', MANIFEST_TABLE)
+  }
+  out.push(...headViews())
   out.push(`INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`)
   return out
 }
@@ -159,7 +144,8 @@ export function schemaStatements (): string[] {
     createTable('exemplars'),
     createTable('histograms'),
     createTable('metadata', ',\n  PRIMARY KEY (tenant, family)'),
-    ...viewStatements(),
+    MANIFEST_TABLE,
+    ...headViews(),
     'CREATE TABLE prom_ingest_schema (version INTEGER NOT NULL)',
     `INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`
   ]

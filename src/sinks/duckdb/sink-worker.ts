@@ -21,6 +21,7 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
     case 'probe': return await store.probe()
+    case 'compact': return await store.compact(c.request)
   }
 }
 

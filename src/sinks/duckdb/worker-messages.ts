@@ -6,6 +6,8 @@
 import type { BatchMeta } from '../../batch/row-batch.js'
 import type { WireError } from '../../errors.js'
 import type { SeriesIndexShared } from '../../series/series-index.js'
+import type { CompactRequest } from './blocks/block-maintenance.js'
+import type { CompactionResult } from './blocks/compaction.js'
 import type { StoreOptions, StoreStats } from './duckdb-store.js'
 import type { QuerySummary } from './query-guard.js'
 import type { QueryFormat } from './result-format.js'
@@ -22,11 +24,13 @@ export type Call =
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
   | { readonly kind: 'probe' }
+  | { readonly kind: 'compact', readonly request: CompactRequest }
 
 export interface CallResult {
   retention: RetentionResult
   stats: StoreStats
   probe: undefined
+  compact: CompactionResult
 }
 
 export type ToWorker =
