@@ -323,3 +323,29 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
     }
   }, 120_000)
 })
+
+describe.runIf(present)('ClickHouse sink started before ClickHouse', () => {
+  it('waits for ClickHouse: not ready and 503 meanwhile, then ready and storing once the server is up', async () => {
+    const late = await startClickHouse({ deferStart: true })
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', late.url, '--clickhouse-database', 'late', '--clickhouse-flush-interval', '50ms'])
+    try {
+      const body = compressBody(encode1({ timeseries: [{ labels: [['__name__', 'late_metric']], samples: [{ value: 1, timestamp: BASE }] }] }).body)
+      // The service started although ClickHouse is not there: it listens, says not ready, refuses writes with a retryable 503.
+      expect(service.ready()).toBe(false)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
+      const refused = await postWrite(service.url, body)
+      expect(refused.status).toBe(503)
+      expect(refused.headers['retry-after']).toBeDefined()
+      await late.restart()
+      // Bounded wait for the sink's next connection attempt (its backoff is at most 10 s).
+      for (let i = 0; i < 400 && !service.ready(); i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(service.ready()).toBe(true)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
+      expect((await postWrite(service.url, body)).status).toBe(204)
+      expect((await late.query('SELECT metric_name, count() FROM late.prom_samples ANY INNER JOIN late.prom_series USING fingerprint GROUP BY metric_name FORMAT TabSeparated')).trim()).toBe('late_metric\t1')
+    } finally {
+      await service.close()
+      await late.stop()
+    }
+  }, 90_000)
+})
