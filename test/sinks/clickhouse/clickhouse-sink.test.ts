@@ -349,3 +349,40 @@ describe.runIf(present)('ClickHouse sink started before ClickHouse', () => {
     }
   }, 90_000)
 })
+
+describe.runIf(present)('ClickHouse sink and Too many parts', () => {
+  it('Too many parts: the flush backs off and takes in the rows waiting behind it; nothing is dropped, every request 204 once stored', async () => {
+    // ClickHouse refuses an INSERT into a partition that has 4 active parts; merges are stopped until the test starts them.
+    const ch = await startClickHouse({ extraConfig: '<merge_tree><parts_to_delay_insert>4</parts_to_delay_insert><parts_to_throw_insert>4</parts_to_throw_insert></merge_tree>' })
+    const db = 'parts'
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '20ms'])
+    const PER_REQUEST = 20
+    const send = (k: number): Promise<number> => postWrite(service.url, compressBody(encode1({
+      timeseries: Array.from({ length: PER_REQUEST }, (_, i) => ({ labels: [['__name__', 'parts_test'], ['i', String(i)]] as LabelPair[], samples: [{ value: k, timestamp: BASE + k }] }))
+    }).body)).then(r => r.status)
+    const until = async (what: () => Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 600 && !(await what()); i++) await new Promise(resolve => setTimeout(resolve, 20)) // bounded: 12 s
+    }
+    try {
+      await ch.query('SYSTEM STOP MERGES')
+      // One request at a time: one samples part each, up to the limit.
+      for (let k = 0; k < 4; k++) expect(await send(k)).toBe(204)
+      // The next INSERT is refused (Too many parts): its flush backs off and tries again.
+      const stuck = send(4)
+      await until(async () => await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total') > 0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total')).toBeGreaterThan(0)
+      // Requests arriving meanwhile join the flush being retried (one part for all of them, later).
+      const behind = [5, 6, 7].map(send)
+      await until(async () => await metricValue(service, 'prom_ingest_clickhouse_flushes_merged_total') > 0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_merged_total')).toBeGreaterThan(0)
+      await ch.query('SYSTEM START MERGES')
+      await ch.query(`OPTIMIZE TABLE ${db}.prom_samples FINAL`)
+      expect(await Promise.all([stuck, ...behind])).toEqual([204, 204, 204, 204])
+      expect((await ch.query(`SELECT count(), count(DISTINCT timestamp_ms) FROM ${db}.prom_samples FORMAT TabSeparated`)).trim()).toBe(`${8 * PER_REQUEST}\t8`)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_total', { result: 'failed' })).toBe(0)
+    } finally {
+      await service.close()
+      await ch.stop()
+    }
+  }, 90_000)
+})
