@@ -25,6 +25,8 @@ export function clickhouseAvailable (): boolean {
 export interface ClickHouse {
   readonly url: string
   readonly tcpPort: number
+  /** PID of the running server (undefined before the first start). */
+  readonly pid: number | undefined
   readonly dir: string
   /** Runs a statement; resolves with the answer text (throws on a non-200 answer). */
   query(sql: string): Promise<string>
@@ -110,6 +112,7 @@ ${options.extraConfig ?? ''}
   return {
     url,
     tcpPort,
+    get pid () { return child?.pid },
     dir,
     query,
     kill: () => signal('SIGKILL'),

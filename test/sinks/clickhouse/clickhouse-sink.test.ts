@@ -150,6 +150,12 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
       ].sort((a, b) => Number(a[1]) - Number(b[1]) || Number(a[6]) - Number(b[6])))
       expect(got.some(r => r[5] === hexOf(staleMarker))).toBe(true)
       expect(await rows(`SELECT count(), sum(timestamp_ms) FROM ${db}.prom_histograms`)).toEqual([['4', String(3 * T + 1000 + 2000 + T)]])
+      // docs/clickhouse.md's histogram query: absolute counts of an int histogram from its deltas.
+      expect(await rows(`SELECT s.metric_name, kind, if(kind = 'int', arrayCumSum(positive_buckets), positive_buckets) AS positive_counts
+        FROM ${db}.prom_histograms ANY INNER JOIN (SELECT DISTINCT fingerprint, metric_name, label_names, label_values FROM ${db}.prom_series) AS s
+        USING fingerprint WHERE timestamp_ms <= ${T + 1000} ORDER BY timestamp_ms, schema`)).toEqual([
+        ['rt_custom', 'float', '[1,2,3]'], ['rt_hist', 'int', '[1,3,2]'], ['rt_hist', 'float', '[0.5,1.5]']
+      ])
 
       // Exemplars with their own labels and value bits, under the series' fingerprint.
       expect(await rows(`SELECT toString(fingerprint), timestamp_ms, hex(reinterpretAsString(value)), label_names, label_values FROM ${db}.prom_exemplars ORDER BY timestamp_ms`)).toEqual([
