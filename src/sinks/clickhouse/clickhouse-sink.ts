@@ -10,15 +10,17 @@
  * first (TABLE_KINDS order); it starts when it holds flush-rows rows, flush-interval after its first
  * row, or once writes pause (QUIET_MS without a batch, senders wait for their answers), but never
  * sooner than MIN_GAP_MS after the previous one started: ClickHouse wants few large inserts (each
- * makes a part; too many parts gets `Too many parts`). One flush runs at a time; the next one fills
- * meanwhile.
+ * makes a part; too many parts gets `Too many parts`). Up to MAX_IN_FLIGHT flushes run at once
+ * (the next one fills meanwhile): a flush's INSERTs wait until the flush started before it has its
+ * series rows in ClickHouse (or handed them on, failing), so series rows always go in before the rows
+ * that refer to them. While a flush is being retried no other flush starts.
  *
  * A failed INSERT is sent again whole (RowBinary inserts are atomic) after a backoff, up to
  * MAX_ATTEMPTS; `Too many parts` (code 252) backs off longer. Before a retry, while none of the
- * flush's INSERTs went in yet, the open flush is merged into it (its rows and its waiters): one part
- * instead of two, and nothing waits behind a failing flush. After the last attempt the flush's writes
- * fail with `sink_failed` (503, Retry-After) and nothing of them was acknowledged. The series rows of
- * a failed flush are carried into the next one, so that rows never lack their series row. An INSERT
+ * flush's INSERTs went in yet and no flush started after it, the open flush is merged into it (its
+ * rows and its waiters): one part instead of two. After the last attempt the flush's writes fail with
+ * `sink_failed` (503, Retry-After) and nothing of them was acknowledged. The series rows of a failed
+ * flush are carried into the next one, so that rows never lack their series row. An INSERT
  * whose answer was lost may have been applied: then its rows are stored twice (at least once).
  *
  * Series rows: one per series per day of its rows per process (the ReplacingMergeTree folds the
@@ -72,6 +74,8 @@ const TOO_MANY_PARTS_BACKOFF_MS = 1000
 const TOO_MANY_PARTS = 252
 /** A flush starts once no batch arrived for this long (senders wait for their answers). */
 const QUIET_MS = 2
+/** Flushes running at once: one fills while the other's INSERTs wait for ClickHouse. */
+const MAX_IN_FLIGHT = 2
 /** Shortest time between the starts of two flushes: at most 20 parts a second per table. */
 const MIN_GAP_MS = 50
 /** How often expired day partitions are looked for (18.16: retention without TTL). */
@@ -101,9 +105,27 @@ class Flush {
   readonly metadataKeys: number[] = []
   readonly waiters: Waiter[] = []
   firstAt = 0
+  /** The flush started right after this one while this one ran (it waits for seriesSettled). */
+  successor: Flush | undefined
+  /** Settles once this flush's series rows are in ClickHouse, or were handed to the next flush (it failed). */
+  seriesSettled!: Promise<void>
+  seriesResolved = false
+  private resolveSeriesSettled!: () => void
   constructor (labelColumns: LabelColumns) {
     this.series = new SeriesRows(labelColumns)
     this.exemplars = new ExemplarRows(labelColumns)
+    this.armSeriesSettled()
+  }
+
+  settleSeries (): void {
+    if (this.seriesResolved) return
+    this.seriesResolved = true
+    this.resolveSeriesSettled()
+  }
+
+  private armSeriesSettled (): void {
+    this.seriesResolved = false
+    this.seriesSettled = new Promise<void>(resolve => { this.resolveSeriesSettled = resolve })
   }
 
   /** The body of each table, in TABLE_KINDS order. */
@@ -126,6 +148,8 @@ class Flush {
     for (const b of [this.series, this.samples, this.histograms, this.exemplars, this.metadata]) b.reset()
     this.metadataKeys.length = 0
     this.waiters.length = 0
+    this.successor = undefined
+    this.armSeriesSettled()
   }
 }
 
@@ -137,8 +161,12 @@ export class ClickHouseSink implements Sink {
   private readonly client: ClickHouseClient
   private ddl: Ddl | undefined
   private open: Flush | undefined
-  private spare: Flush | undefined
-  private flushing: Promise<void> | undefined
+  private readonly spares: Flush[] = []
+  /** The flushes running, and the one started last (while it runs). */
+  private readonly running = new Set<Promise<void>>()
+  private last: Flush | undefined
+  /** Flushes between a failed INSERT and their last attempt: no other flush starts meanwhile. */
+  private retrying = 0
   private timer: NodeJS.Timeout | undefined
   private lastArrival = 0
   private lastFlushStart = -Infinity
@@ -227,7 +255,6 @@ export class ClickHouseSink implements Sink {
     if (this.closing) return
     this.ddl = ddl
     this.open = new Flush(ddl.labelColumns)
-    this.spare = new Flush(ddl.labelColumns)
     this.options.logger.info({ sink: this.name, version, ddl: ddl.kind, cluster: ddl.cluster, tables: Object.values(ddl.tables) }, 'ClickHouse sink started')
     if (this.options.retentionMs > 0 && ddl.kind === 'legacy') {
       await this.applyRetention()
@@ -288,7 +315,7 @@ export class ClickHouseSink implements Sink {
     await this.connecting
     // Flush what waits, one flush after the other, until nothing does.
     for (let rounds = 0; rounds < 1000; rounds++) {
-      if (this.flushing !== undefined) { await this.flushing; continue }
+      if (this.running.size > 0) { await Promise.all(this.running); continue }
       if (this.open === undefined || this.open.waiters.length === 0) break
       this.startFlush()
     }
@@ -375,7 +402,7 @@ export class ClickHouseSink implements Sink {
   /** Starts the open flush if it is due; otherwise sets the timer for when it will be. */
   private kick (): void {
     const open = this.open
-    if (this.flushing !== undefined || open === undefined || open.waiters.length === 0) return
+    if (this.running.size >= MAX_IN_FLIGHT || this.retrying > 0 || open === undefined || open.waiters.length === 0) return
     const now = performance.now()
     const gapOver = this.lastFlushStart + Math.min(MIN_GAP_MS, this.options.flushIntervalMs)
     const dueAt = Math.min(open.firstAt + this.options.flushIntervalMs, Math.max(this.lastArrival + QUIET_MS, gapOver))
@@ -387,31 +414,41 @@ export class ClickHouseSink implements Sink {
   private startFlush (): void {
     clearTimeout(this.timer)
     const f = this.open!
-    this.open = this.spare
-    this.spare = undefined
+    this.open = this.spares.pop() ?? new Flush(this.ddl!.labelColumns)
+    const previous = this.last
+    if (previous !== undefined) previous.successor = f
+    this.last = f
     this.lastFlushStart = performance.now()
-    this.flushing = this.runFlush(f).finally(() => {
+    const run: Promise<void> = this.runFlush(f, previous).finally(() => {
+      if (this.last === f) this.last = undefined
+      this.running.delete(run)
       f.reset()
-      this.spare = f
-      this.flushing = undefined
+      this.spares.push(f)
       if (!this.closing) this.kick()
     })
+    this.running.add(run)
   }
 
   /** One INSERT per table with rows, series first; each retried whole. Settles the flush's writes. */
-  private async runFlush (f: Flush): Promise<void> {
+  private async runFlush (f: Flush, previous: Flush | undefined): Promise<void> {
+    // Rows of this flush may refer to series rows of the previous one (or carried from it, failed).
+    if (previous !== undefined) await previous.seriesSettled
     const ddl = this.ddl!
     const bodies = f.bodies()
     const done = bodies.map(b => b.rows === 0)
+    if (done[0]) f.settleSeries()
     let error: IngestError | undefined
     const t0 = performance.now()
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) {
         const tooManyParts = error?.detail?.clickhouseCode === TOO_MANY_PARTS
         await new Promise(resolve => setTimeout(resolve, (tooManyParts ? TOO_MANY_PARTS_BACKOFF_MS : RETRY_BACKOFF_MS) * 2 ** (attempt - 1)))
-        // Nothing of this flush went in yet: the rows that arrived meanwhile join it (one part, not two).
+        // Nothing of this flush went in yet and none started after it: the rows that arrived meanwhile
+        // join it (one part, not two). Not when its series were settled and the open rows bring series
+        // rows: a flush started later would not wait for them.
         const open = this.open
-        if (done.every((d, t) => !d || bodies[t]!.rows === 0) && open !== undefined && open.waiters.length > 0) {
+        if (done.every((d, t) => !d || bodies[t]!.rows === 0) && f.successor === undefined && open !== undefined && open.waiters.length > 0 &&
+          !(f.seriesResolved && open.series.rows > 0)) {
           f.absorb(open)
           this.metrics.flushesMerged.inc()
           for (let t = 0; t < bodies.length; t++) done[t] = bodies[t]!.rows === 0
@@ -423,16 +460,20 @@ export class ClickHouseSink implements Sink {
           const kind: TableKind = TABLE_KINDS[t]!
           await this.client.run(`INSERT INTO ${ddl.tables[kind]} FORMAT RowBinary`, bodies[t]!.bytes())
           done[t] = true
+          if (t === 0) f.settleSeries()
           this.metrics.rowsInserted.inc({ table: kind }, bodies[t]!.rows)
         }
+        if (error !== undefined) this.retrying--
         error = undefined
         break
       } catch (err) {
+        if (error === undefined) this.retrying++
         error = err instanceof IngestError ? err : new IngestError('sink_failed', `ClickHouse: ${(err as Error).message}`)
         this.metrics.insertFailures.inc()
         this.options.logger.warn({ sink: this.name, attempt: attempt + 1, rows: f.rows, err: error.message }, 'ClickHouse INSERT failed')
       }
     }
+    if (error !== undefined) this.retrying--
     this.metrics.flushDuration.observe((performance.now() - t0) / 1000)
     this.metrics.flushes.inc({ result: error === undefined ? 'confirmed' : 'failed' })
     if (error === undefined) {
@@ -442,8 +483,11 @@ export class ClickHouseSink implements Sink {
       return
     }
     if (this.failingSince === 0) this.failingSince = performance.now()
-    // The next flush writes these series rows again (before its rows, which may need them).
-    if (!done[0] && this.open !== undefined) this.open.series.appendRows(f.series)
+    // The next flush writes these series rows again (before its rows, which may need them): the one
+    // started after this one (waiting for this), else the open one.
+    const next = f.successor ?? this.open
+    if (!done[0] && next !== undefined) next.series.appendRows(f.series)
+    f.settleSeries()
     const failed = new IngestError('sink_failed', `ClickHouse did not confirm the INSERT after ${MAX_ATTEMPTS} attempts: ${error.message}`)
     for (const w of f.waiters) w.reject(failed)
   }
