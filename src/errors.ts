@@ -68,7 +68,6 @@ export const CODES = {
   // Pool and sinks.
   worker_died: { status: 500, retryable: true, description: 'the decode worker running this request died; the worker has been replaced' },
   sink_failed: { status: 503, retryable: true, description: 'a sink failed to store the batch; nothing of the request was acknowledged' },
-  sink_unsupported: { status: 400, retryable: false, description: 'a sink cannot store part of the request (native histograms or exemplars in the ClickHouse sink); what it can store was stored, the rest was not' },
   queue_full: { status: 503, retryable: true, description: 'a forward destination\'s queue is at its limit (forward-queue-limit); nothing of the request was acknowledged, retry after the Retry-After delay' },
   query_refused: { status: 400, retryable: false, description: 'a query statement would change data; only reads are allowed' },
   query_failed: { status: 400, retryable: false, description: 'the query could not be run' },

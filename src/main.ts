@@ -254,6 +254,7 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
       password: config.clickhousePassword,
       tablePrefix: config.clickhouseTablePrefix,
       createTables: config.clickhouseCreateTables,
+      cluster: config.clickhouseCluster === '' ? undefined : config.clickhouseCluster,
       flushRows: config.clickhouseFlushRows,
       flushIntervalMs: config.clickhouseFlushInterval,
       retentionMs: config.retention,

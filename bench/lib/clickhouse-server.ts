@@ -24,21 +24,34 @@ export function clickhouseAvailable (): boolean {
 
 export interface ClickHouse {
   readonly url: string
+  readonly tcpPort: number
+  /** PID of the running server (undefined before the first start). */
+  readonly pid: number | undefined
   readonly dir: string
   /** Runs a statement; resolves with the answer text (throws on a non-200 answer). */
   query(sql: string): Promise<string>
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>
-  /** Starts the server again on the same folder and ports (after kill or stop). */
+  /** Starts the server again on the same folder and ports (after kill, or the first time with deferStart). */
   restart(): Promise<void>
   /** SIGTERM, wait, remove the folder. */
   stop(): Promise<void>
 }
 
-export async function startClickHouse (): Promise<ClickHouse> {
+export interface ClickHouseOptions {
+  /** Ports to listen on (default: free ones); a cluster's servers must know each other's TCP ports first. */
+  readonly httpPort?: number
+  readonly tcpPort?: number
+  /** More XML inside <yandex> (remote_servers, merge_tree settings). */
+  readonly extraConfig?: string
+  /** Not started until `restart()` (a test of a server that comes up after prom-ingest). */
+  readonly deferStart?: boolean
+}
+
+export async function startClickHouse (options: ClickHouseOptions = {}): Promise<ClickHouse> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-ch-'))
-  const httpPort = await freePort()
-  const tcpPort = await freePort()
+  const httpPort = options.httpPort ?? await freePort()
+  const tcpPort = options.tcpPort ?? await freePort()
   writeFileSync(join(dir, 'config.xml'), `<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>${dir}/server.log</log><errorlog>${dir}/error.log</errorlog><console>0</console></logger>
@@ -52,6 +65,7 @@ export async function startClickHouse (): Promise<ClickHouse> {
   <mark_cache_size>5368709120</mark_cache_size>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
+${options.extraConfig ?? ''}
 </yandex>
 `)
   writeFileSync(join(dir, 'users.xml'), `<?xml version="1.0"?>
@@ -81,7 +95,7 @@ export async function startClickHouse (): Promise<ClickHouse> {
     c.kill('SIGKILL')
     throw new Error('clickhouse-server was not ready within 30 s')
   }
-  await launch()
+  if (options.deferStart !== true) await launch()
 
   const query = async (sql: string): Promise<string> => {
     const res = await request(url + '/', { method: 'POST', body: sql })
@@ -97,6 +111,8 @@ export async function startClickHouse (): Promise<ClickHouse> {
   }
   return {
     url,
+    tcpPort,
+    get pid () { return child?.pid },
     dir,
     query,
     kill: () => signal('SIGKILL'),

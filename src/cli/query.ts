@@ -9,6 +9,9 @@
  * - otherwise straight to the file, opened read-only.
  * Both refuse statements that would change data (src/sinks/duckdb/query-guard.ts), and both print
  * the answer as it comes.
+ *
+ * With `--clickhouse-url` the statement goes to ClickHouse instead (the ClickHouse sink's tables),
+ * read-only by ClickHouse's own `readonly=1` (src/sinks/clickhouse/read-query.ts).
  */
 import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
@@ -42,10 +45,19 @@ Options:
   --bearer-token-file F     read the read bearer token from a file
   --max-rows N              most rows printed (default ${DEFAULT_QUERY_LIMITS.maxRows}; the service applies its own limit too)
   --timeout D               stop a query running longer (default 30s)
+
+ClickHouse (the tables of the ClickHouse sink, docs/clickhouse.md), read-only (readonly=1):
+  --clickhouse-url URL      run the statement on ClickHouse at this HTTP URL (http://host:8123)
+  --clickhouse-database DB  database of unqualified table names (default default)
+  --clickhouse-user U       user (default default)
+  --clickhouse-password-file F   read the password from a file
+  For example:
+  prom-ingest query --clickhouse-url http://ch:8123 "SELECT metric_name, count() FROM prom_series GROUP BY metric_name"
 `
 
 interface QueryArgs {
   sql: string
+  clickhouse: { url: string, database: string, user: string, password: string } | undefined
   format: QueryFormat
   dataDir: string
   url: string | undefined
@@ -64,7 +76,11 @@ function parse (argv: string[]): QueryArgs {
       'bearer-token': { type: 'string' },
       'bearer-token-file': { type: 'string' },
       'max-rows': { type: 'string' },
-      timeout: { type: 'string' }
+      timeout: { type: 'string' },
+      'clickhouse-url': { type: 'string' },
+      'clickhouse-database': { type: 'string', default: 'default' },
+      'clickhouse-user': { type: 'string', default: 'default' },
+      'clickhouse-password-file': { type: 'string' }
     }
   })
   if (positionals.length !== 1) throw new IngestError('config_invalid', positionals.length === 0 ? 'give the SQL statement as one argument (quote it)' : `give the SQL statement as one argument (quote it); got ${positionals.length}`)
@@ -75,8 +91,12 @@ function parse (argv: string[]): QueryArgs {
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new IngestError('config_invalid', `--max-rows must be a positive integer, got ${values['max-rows']}`)
   const timeoutMs = values.timeout === undefined ? DEFAULT_QUERY_LIMITS.timeoutMs : parseDuration(values.timeout)
   if (timeoutMs === undefined || timeoutMs <= 0) throw new IngestError('config_invalid', `--timeout must be a duration such as 30s, got ${values.timeout}`)
+  const chUrl = values['clickhouse-url']
+  if (chUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(chUrl)) throw new IngestError('config_invalid', `--clickhouse-url must be an http:// or https:// URL, got ${JSON.stringify(chUrl)}`)
+  const chPassword = values['clickhouse-password-file'] === undefined ? '' : readFileSync(values['clickhouse-password-file'], 'utf8').replace(/\r?\n$/, '')
   return {
     sql: positionals[0]!,
+    clickhouse: chUrl === undefined ? undefined : { url: chUrl, database: values['clickhouse-database'], user: values['clickhouse-user'], password: chPassword },
     format: values.format,
     dataDir: values['data-dir'] ?? process.env.PROM_INGEST_DATA_DIR ?? './data',
     url: values.url?.replace(/\/+$/, ''),
@@ -171,7 +191,12 @@ export async function runQuery (argv: string[]): Promise<number> {
   }
   try {
     let answer: Answer
-    if (a.url !== undefined) {
+    if (a.clickhouse !== undefined) {
+      const { queryClickHouse } = await import('../sinks/clickhouse/read-query.js')
+      const out = await queryClickHouse(a.sql, a.format, { ...a.clickhouse, maxRows: a.limits.maxRows, timeoutMs: a.limits.timeoutMs })
+      await print(out.text)
+      answer = { note: out.truncated ? `rows after the first ${a.limits.maxRows} were left out (--max-rows)` : undefined }
+    } else if (a.url !== undefined) {
       answer = await overHttp(a, a.url)
     } else {
       const url = localService(a.dataDir)

@@ -295,6 +295,7 @@ function checkClickHouse (c: Config, cwd: string, errors: string[]): void {
     if (!/^https?:\/\/[^\s/]+/.test(u)) errors.push(`clickhouse-url: ${JSON.stringify(u)} is not an http:// or https:// URL`)
   }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.clickhouseDatabase)) errors.push(`clickhouse-database: ${JSON.stringify(c.clickhouseDatabase)} is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*)`)
+  if (!/^[A-Za-z0-9_.-]*$/.test(c.clickhouseCluster)) errors.push(`clickhouse-cluster: ${JSON.stringify(c.clickhouseCluster)} may hold only A-Z a-z 0-9 _ . -`)
   if (!/^[A-Za-z0-9_]*$/.test(c.clickhouseTablePrefix)) errors.push(`clickhouse-table-prefix: ${JSON.stringify(c.clickhouseTablePrefix)} may hold only A-Z a-z 0-9 _`)
   if (c.clickhousePasswordFile !== '') {
     if (c.clickhousePassword !== '') errors.push('clickhouse-password and clickhouse-password-file: set only one of them')

@@ -104,6 +104,7 @@ export interface Config {
   clickhousePassword: string
   clickhouseTablePrefix: string
   clickhouseCreateTables: boolean
+  clickhouseCluster: string
   clickhouseFlushRows: number
   clickhouseFlushInterval: number
   shutdownGrace: number
@@ -251,8 +252,9 @@ export const SETTINGS: Schema = {
   clickhouseUser: { kind: 'string', default: 'default', help: 'ClickHouse user' },
   clickhousePasswordFile: { kind: 'path', default: '', help: 'read the ClickHouse password from this file; trailing newline ignored' },
   clickhousePassword: { kind: 'string', default: '', secret: true, help: 'ClickHouse password (prefer clickhouse-password-file)' },
-  clickhouseTablePrefix: { kind: 'string', default: 'prom_', help: 'prefix of the ClickHouse table names (prom_series, prom_samples)' },
+  clickhouseTablePrefix: { kind: 'string', default: 'prom_', help: 'prefix of the ClickHouse table names (prom_series, prom_samples, prom_histograms, prom_exemplars, prom_metadata)' },
   clickhouseCreateTables: { kind: 'bool', default: true, help: 'create the ClickHouse database and tables when missing, with the DDL of the server\'s version (see docs/clickhouse.md)' },
+  clickhouseCluster: { kind: 'string', default: '', help: 'ClickHouse cluster (of the servers\' remote_servers): local tables on every server and Distributed tables over them, sharded by series fingerprint; rows go to the Distributed tables (see docs/clickhouse.md)' },
   clickhouseFlushRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 100_000, help: 'ClickHouse: one INSERT per table as soon as this many rows wait (few large inserts: each makes a part)' },
   clickhouseFlushInterval: { kind: 'duration', min: 1, max: 60_000, default: 1000, help: 'ClickHouse: longest rows wait before their INSERT; requests are answered when it is confirmed' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },

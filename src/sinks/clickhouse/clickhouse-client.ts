@@ -18,6 +18,8 @@ export interface ClickHouseClientOptions {
   readonly timeoutMs: number
   /** Keep-alive connections per URL. */
   readonly connections?: number
+  /** ClickHouse settings sent with every statement (URL parameters), such as insert_distributed_sync. */
+  readonly settings?: Readonly<Record<string, string>>
 }
 
 /** Most bytes of an error answer kept for the error message. */
@@ -49,29 +51,43 @@ export class ClickHouseClient {
   /** Runs `sql` (with `body` as its data, for INSERT … FORMAT RowBinary); resolves with the answer text. */
   async run (sql: string, body?: Uint8Array): Promise<string> {
     const failures: string[] = []
+    let clickhouseCode: number | undefined
     for (let k = 0; k < this.pools.length; k++) {
       const i = (this.current + k) % this.pools.length
       try {
-        const text = await this.runAt(i, sql, body)
+        const text = await this.send(i, sql, body)
         this.current = i
         return text
       } catch (err) {
-        const e = err as Error & { clickhouseStatus?: number }
+        const e = err as Error & { clickhouseStatus?: number, clickhouseCode?: number }
         failures.push(`${this.options.urls[i]}: ${e.message}`)
+        clickhouseCode = e.clickhouseCode
         // A 4xx is the statement's fault: another server would refuse it too.
         if (e.clickhouseStatus !== undefined && e.clickhouseStatus < 500) break
       }
     }
-    throw new IngestError('sink_failed', `ClickHouse: ${failures.join('; ')}`)
+    throw new IngestError('sink_failed', `ClickHouse: ${failures.join('; ')}`, clickhouseCode === undefined ? undefined : { clickhouseCode })
+  }
+
+  /** How many URLs the client has. */
+  get urlCount (): number { return this.pools.length }
+
+  /** Runs `sql` on URL i only (DDL on each server of a cluster without ZooKeeper). */
+  async runAt (i: number, sql: string, body?: Uint8Array): Promise<string> {
+    try {
+      return await this.send(i, sql, body)
+    } catch (err) {
+      throw new IngestError('sink_failed', `ClickHouse: ${this.options.urls[i]}: ${(err as Error).message}`)
+    }
   }
 
   async close (): Promise<void> {
     await Promise.allSettled(this.pools.map(p => p.close()))
   }
 
-  private async runAt (i: number, sql: string, body: Uint8Array | undefined): Promise<string> {
+  private async send (i: number, sql: string, body: Uint8Array | undefined): Promise<string> {
     // Statements name their tables with the database (ddl.ts), so none is set here: CREATE DATABASE works too.
-    const query = new URLSearchParams({ query: sql })
+    const query = new URLSearchParams({ ...this.options.settings, query: sql })
     const res = await this.pools[i]!.request({
       method: 'POST',
       path: `${this.paths[i]}?${query.toString()}`,
@@ -80,8 +96,11 @@ export class ClickHouseClient {
     })
     const text = await res.body.text()
     if (res.statusCode === 200) return text
-    const err = new Error(`HTTP ${res.statusCode}: ${text.slice(0, ERROR_TEXT_BYTES).split('\n')[0]}`) as Error & { clickhouseStatus?: number }
+    const err = new Error(`HTTP ${res.statusCode}: ${text.slice(0, ERROR_TEXT_BYTES).split('\n')[0]}`) as Error & { clickhouseStatus?: number, clickhouseCode?: number }
     err.clickhouseStatus = res.statusCode
+    // ClickHouse's exception code: the answer starts `Code: 252, e.displayText() = …` (18.16 and newer).
+    const code = /^Code: (\d+)/.exec(text)
+    if (code !== null) err.clickhouseCode = Number(code[1])
     throw err
   }
 }

@@ -6,13 +6,23 @@
  * 1970-01-01, String as varint(length) bytes, Array(T) as varint(count) then the elements, Map(K, V)
  * as varint(count) then key, value pairs.
  *
- *   samples row: fingerprint UInt64 | timestamp_ms Int64 (DateTime64(3) on 22.x: the same 8 bytes) | value Float64
- *   series row:  fingerprint UInt64 | metric_name String | label_names Array(String) | label_values Array(String)
- *                (22.x: labels Map(String, String)) | tenant String | day Date
+ *   samples row:    fingerprint UInt64 | timestamp_ms Int64 (DateTime64(3) on 22.x: the same 8 bytes) | value Float64
+ *   series row:     fingerprint UInt64 | metric_name String | label_names Array(String) | label_values Array(String)
+ *                   (22.x: labels Map(String, String)) | tenant String | day Date
+ *   histogram row:  fingerprint UInt64 | timestamp_ms Int64 | start_timestamp_ms Int64 | kind Enum8 | count Float64
+ *                   | sum Float64 | schema Int32 | zero_threshold Float64 | zero_count Float64 | reset_hint Enum8
+ *                   | negative_span_offsets Array(Int32) | negative_span_lengths Array(UInt32) | negative_buckets Array(Float64)
+ *                   | positive_span_offsets Array(Int32) | positive_span_lengths Array(UInt32) | positive_buckets Array(Float64)
+ *                   | custom_values Array(Float64)
+ *   exemplar row:   fingerprint UInt64 | timestamp_ms Int64 | value Float64 | label_names Array(String)
+ *                   | label_values Array(String) (22.x: labels Map(String, String))
+ *   metadata row:   tenant String | metric_family String | type Enum8 | help String | unit String | last_seen DateTime
  *
- * Sample values are copied as their two 32-bit words, never read as numbers: stale markers (a NaN
- * with a payload) keep their bits.
+ * Every Float64 is copied as its 8 bytes, never read as a number: stale markers (a NaN with a
+ * payload) keep their bits. Int32/UInt32/Float64 arrays are the batch's column bytes as they are
+ * (the batch and RowBinary are both little-endian).
  */
+import type { RowBatch } from '../../batch/row-batch.js'
 import { readVarint, writeVarint } from '../../series/varint.js'
 
 const TWO_32 = 4294967296
@@ -48,6 +58,13 @@ export class SampleRows {
     this.rows += n
   }
 
+  /** Appends another body's rows (a flush merged into another). */
+  appendRows (other: SampleRows): void {
+    this.reserve(other.rows)
+    this.words.set(other.words.subarray(0, other.rows * (SAMPLE_BYTES / 4)), this.rows * (SAMPLE_BYTES / 4))
+    this.rows += other.rows
+  }
+
   /** The body (a view, valid until the next append or reset). */
   bytes (): Uint8Array { return new Uint8Array(this.words.buffer, 0, this.rows * SAMPLE_BYTES) }
 
@@ -69,94 +86,205 @@ export type LabelColumns = 'arrays' | 'map'
 
 const NAME = new TextEncoder().encode('__name__')
 
-/** The series body: rows of varying length in a growing byte buffer. */
-export class SeriesRows {
-  private b = new Uint8Array(4096)
-  private at = 0
+/** A body of rows of varying length in a growing byte buffer. */
+class ByteRows {
+  protected b = new Uint8Array(4096)
+  protected at = 0
+  /** Rows written. */
   rows = 0
-  // Scratch: where each label's name and value are in the canonical bytes being written.
-  private starts = new Uint32Array(64)
 
-  constructor (private readonly labelColumns: LabelColumns) {}
+  /** The body (a view, valid until the next append or reset). */
+  bytes (): Uint8Array { return this.b.subarray(0, this.at) }
 
-  /**
-   * Appends one series row: fingerprint (lo, hi), the label set from its canonical bytes (see
-   * src/series/labels.ts; `__name__` becomes metric_name, the others the label columns, in order),
-   * the tenant's UTF-8 bytes and the day (days since 1970-01-01).
-   */
-  append (fpLo: number, fpHi: number, labels: Uint8Array, tenant: Uint8Array, day: number): void {
-    // Find each label's name and value: [nameStart, nameLength, valueStart, valueLength] per label.
-    let count = 0
-    let metric = -1
-    for (let p = 0; p < labels.length;) {
-      const inner = readVarint(labels, p + 1)
-      p = skip(labels, p + 1)
-      const end = p + inner
-      const nameLength = readVarint(labels, p + 1)
-      const nameStart = skip(labels, p + 1)
-      let valueStart = nameStart + nameLength
-      let valueLength = 0
-      if (valueStart < end) { valueLength = readVarint(labels, valueStart + 1); valueStart = skip(labels, valueStart + 1) }
-      if (4 * count + 4 > this.starts.length) { const s = new Uint32Array(this.starts.length * 2); s.set(this.starts); this.starts = s }
-      const s = this.starts
-      s[4 * count] = nameStart; s[4 * count + 1] = nameLength; s[4 * count + 2] = valueStart; s[4 * count + 3] = valueLength
-      if (metric < 0 && equalsName(labels, nameStart, nameLength)) metric = count
-      count++
-      p = end
-    }
-    const s = this.starts
-    const others = metric < 0 ? count : count - 1
-    this.reserve(8 + 10 + 2 * labels.length + 3 * 10 + 10 + tenant.length + 2 + 10 * count)
-    const b = this.b
-    let o = this.at
-    o = u32(b, o, fpLo); o = u32(b, o, fpHi)
-    if (metric >= 0) o = this.bytesAt(o, labels, s[4 * metric + 2]!, s[4 * metric + 3]!)
-    else b[o++] = 0
-    if (this.labelColumns === 'map') {
-      o = writeVarint(b, o, others)
-      for (let i = 0; i < count; i++) {
-        if (i === metric) continue
-        o = this.bytesAt(o, labels, s[4 * i]!, s[4 * i + 1]!)
-        o = this.bytesAt(o, labels, s[4 * i + 2]!, s[4 * i + 3]!)
-      }
-    } else {
-      for (let part = 0; part < 2; part++) {
-        o = writeVarint(b, o, others)
-        for (let i = 0; i < count; i++) if (i !== metric) o = this.bytesAt(o, labels, s[4 * i + 2 * part]!, s[4 * i + 2 * part + 1]!)
-      }
-    }
-    o = this.bytesAt(o, tenant, 0, tenant.length)
-    b[o++] = day & 0xff
-    b[o++] = (day >>> 8) & 0xff
-    this.at = o
-    this.rows++
-  }
+  reset (): void { this.at = 0; this.rows = 0 }
 
-  /** Appends another body's rows (series rows of a failed flush, carried into the next one). */
-  appendRows (other: SeriesRows): void {
+  /** Appends another body's rows (a flush's rows merged into another, or carried into the next one). */
+  appendRows (other: ByteRows): void {
     this.reserve(other.at)
     this.b.set(other.b.subarray(0, other.at), this.at)
     this.at += other.at
     this.rows += other.rows
   }
 
-  bytes (): Uint8Array { return this.b.subarray(0, this.at) }
-
-  reset (): void { this.at = 0; this.rows = 0 }
-
-  private bytesAt (o: number, from: Uint8Array, start: number, length: number): number {
+  /** A String: varint(length) then bytes [start, start + length) of `from`. */
+  protected bytesAt (o: number, from: Uint8Array, start: number, length: number): number {
     o = writeVarint(this.b, o, length)
     this.b.set(from.subarray(start, start + length), o)
     return o + length
   }
 
-  private reserve (n: number): void {
+  /** An Array of fixed-size elements: varint(count) then `count * size` bytes of `raw` from `start` as they are. */
+  protected rawArray (o: number, raw: Uint8Array, start: number, count: number, size: number): number {
+    o = writeVarint(this.b, o, count)
+    const n = count * size
+    const b = this.b
+    for (let k = 0; k < n; k++) b[o + k] = raw[start + k]!
+    return o + n
+  }
+
+  protected reserve (n: number): void {
     if (this.at + n <= this.b.length) return
     let size = this.b.length * 2
     while (size < this.at + n) size *= 2
     const grown = new Uint8Array(size)
     grown.set(this.b.subarray(0, this.at))
     this.b = grown
+  }
+}
+
+/**
+ * Where each label's name and value are in a canonical label encoding (src/series/labels.ts):
+ * [nameStart, nameLength, valueStart, valueLength] per label in `spans`; `labelCount` and `metricAt`
+ * (the index of `__name__`, -1 when none) after `findLabels`. Module state: nothing allocated per call.
+ */
+let spans = new Uint32Array(64)
+let labelCount = 0
+let metricAt = -1
+
+function findLabels (labels: Uint8Array): void {
+  labelCount = 0
+  metricAt = -1
+  for (let p = 0; p < labels.length;) {
+    const inner = readVarint(labels, p + 1)
+    p = skip(labels, p + 1)
+    const end = p + inner
+    const nameLength = readVarint(labels, p + 1)
+    const nameStart = skip(labels, p + 1)
+    let valueStart = nameStart + nameLength
+    let valueLength = 0
+    if (valueStart < end) { valueLength = readVarint(labels, valueStart + 1); valueStart = skip(labels, valueStart + 1) }
+    if (4 * labelCount + 4 > spans.length) { const grown = new Uint32Array(spans.length * 2); grown.set(spans); spans = grown }
+    const i = 4 * labelCount
+    spans[i] = nameStart; spans[i + 1] = nameLength; spans[i + 2] = valueStart; spans[i + 3] = valueLength
+    if (metricAt < 0 && equalsName(labels, nameStart, nameLength)) metricAt = labelCount
+    labelCount++
+    p = end
+  }
+}
+
+/** Label rows: the label set found by `findLabels`, but for label `skipAt`, as two arrays or a Map. */
+class LabelRows extends ByteRows {
+  constructor (protected readonly labelColumns: LabelColumns) { super() }
+
+  protected labelsAt (o: number, labels: Uint8Array, skipAt: number): number {
+    const others = skipAt < 0 ? labelCount : labelCount - 1
+    if (this.labelColumns === 'map') {
+      o = writeVarint(this.b, o, others)
+      for (let i = 0; i < labelCount; i++) {
+        if (i === skipAt) continue
+        o = this.bytesAt(o, labels, spans[4 * i]!, spans[4 * i + 1]!)
+        o = this.bytesAt(o, labels, spans[4 * i + 2]!, spans[4 * i + 3]!)
+      }
+    } else {
+      for (let part = 0; part < 2; part++) {
+        o = writeVarint(this.b, o, others)
+        for (let i = 0; i < labelCount; i++) if (i !== skipAt) o = this.bytesAt(o, labels, spans[4 * i + 2 * part]!, spans[4 * i + 2 * part + 1]!)
+      }
+    }
+    return o
+  }
+
+  /** Room for the labels of `labels` written by labelsAt. */
+  protected static labelsBound (labels: Uint8Array): number { return 2 * labels.length + 20 + 10 * labelCount }
+}
+
+/** The series body. */
+export class SeriesRows extends LabelRows {
+  /**
+   * Appends one series row: fingerprint (lo, hi), the label set from its canonical bytes (see
+   * src/series/labels.ts; `__name__` becomes metric_name, the others the label columns, in order),
+   * the tenant's UTF-8 bytes and the day (days since 1970-01-01).
+   */
+  append (fpLo: number, fpHi: number, labels: Uint8Array, tenant: Uint8Array, day: number): void {
+    findLabels(labels)
+    this.reserve(8 + 10 + LabelRows.labelsBound(labels) + 10 + tenant.length + 2)
+    const b = this.b
+    let o = this.at
+    o = u32(b, o, fpLo); o = u32(b, o, fpHi)
+    if (metricAt >= 0) o = this.bytesAt(o, labels, spans[4 * metricAt + 2]!, spans[4 * metricAt + 3]!)
+    else b[o++] = 0
+    o = this.labelsAt(o, labels, metricAt)
+    o = this.bytesAt(o, tenant, 0, tenant.length)
+    b[o++] = day & 0xff
+    b[o++] = (day >>> 8) & 0xff
+    this.at = o
+    this.rows++
+  }
+}
+
+/** The exemplars body. */
+export class ExemplarRows extends LabelRows {
+  /** Appends exemplar i of the batch (raw: the batch's buffer as bytes) for the series fingerprint (lo, hi). */
+  append (batch: RowBatch, raw: Uint8Array, i: number, fpLo: number, fpHi: number): void {
+    const o0 = batch.exemplarLabelOffsets[i]!
+    const labels = batch.exemplarLabelBytes.subarray(o0, batch.exemplarLabelOffsets[i + 1])
+    findLabels(labels)
+    this.reserve(24 + LabelRows.labelsBound(labels))
+    const b = this.b
+    let o = this.at
+    o = u32(b, o, fpLo); o = u32(b, o, fpHi)
+    o = i64(b, o, batch.exemplarTimestamps[i]!)
+    o = copy8(b, o, raw, batch.exemplarValues.byteOffset + 8 * i)
+    o = this.labelsAt(o, labels, -1)
+    this.at = o
+    this.rows++
+  }
+}
+
+/** The native histograms body. */
+export class HistogramRows extends ByteRows {
+  /** Appends histogram i of the batch (raw: the batch's buffer as bytes) for the series fingerprint (lo, hi). */
+  append (batch: RowBatch, raw: Uint8Array, i: number, fpLo: number, fpHi: number): void {
+    const ss = batch.spanStarts
+    const bs = batch.bucketStarts
+    const cs = batch.customValueStarts
+    const spanCount = ss[2 * i + 2]! - ss[2 * i]!
+    const bucketCount = bs[2 * i + 2]! - bs[2 * i]!
+    const customCount = cs[i + 1]! - cs[i]!
+    this.reserve(8 * 7 + 4 + 2 + 7 * 5 + 8 * spanCount + 8 * bucketCount + 8 * customCount)
+    const b = this.b
+    let o = this.at
+    o = u32(b, o, fpLo); o = u32(b, o, fpHi)
+    o = i64(b, o, batch.histogramTimestamps[i]!)
+    o = i64(b, o, batch.histogramStartTimestamps[i]!)
+    b[o++] = batch.histogramKinds[i]!
+    o = copy8(b, o, raw, batch.histogramCounts.byteOffset + 8 * i)
+    o = copy8(b, o, raw, batch.histogramSums.byteOffset + 8 * i)
+    o = u32(b, o, batch.histogramSchemas[i]! >>> 0)
+    o = copy8(b, o, raw, batch.histogramZeroThresholds.byteOffset + 8 * i)
+    o = copy8(b, o, raw, batch.histogramZeroCounts.byteOffset + 8 * i)
+    b[o++] = batch.histogramResetHints[i]!
+    for (let side = 0; side < 2; side++) {
+      const s0 = ss[2 * i + side]!
+      const sn = ss[2 * i + side + 1]! - s0
+      o = this.rawArray(o, raw, batch.spanOffsets.byteOffset + 4 * s0, sn, 4)
+      o = this.rawArray(o, raw, batch.spanLengths.byteOffset + 4 * s0, sn, 4)
+      const b0 = bs[2 * i + side]!
+      o = this.rawArray(o, raw, batch.buckets.byteOffset + 8 * b0, bs[2 * i + side + 1]! - b0, 8)
+    }
+    o = this.rawArray(o, raw, batch.customValues.byteOffset + 8 * cs[i]!, customCount, 8)
+    this.at = o
+    this.rows++
+  }
+}
+
+/** The metadata body. */
+export class MetadataRows extends ByteRows {
+  /** Appends metadata entry i of the batch, for the tenant (UTF-8), last seen at `seenSeconds`. */
+  append (batch: RowBatch, i: number, tenant: Uint8Array, seenSeconds: number): void {
+    const mo = batch.metadataOffsets
+    const bytes = batch.metadataBytes
+    this.reserve(tenant.length + (mo[3 * i + 3]! - mo[3 * i]!) + 4 * 5 + 1 + 4)
+    let o = this.bytesAt(this.at, tenant, 0, tenant.length)
+    for (let part = 0; part < 3; part++) {
+      const start = mo[3 * i + part]!
+      o = this.bytesAt(o, bytes, start, mo[3 * i + part + 1]! - start)
+      // type goes after the family name
+      if (part === 0) this.b[o++] = batch.metadataTypes[i]!
+    }
+    o = u32(this.b, o, seenSeconds)
+    this.at = o
+    this.rows++
   }
 }
 
@@ -174,4 +302,17 @@ function equalsName (b: Uint8Array, start: number, length: number): boolean {
 function u32 (b: Uint8Array, o: number, v: number): number {
   b[o] = v & 0xff; b[o + 1] = (v >>> 8) & 0xff; b[o + 2] = (v >>> 16) & 0xff; b[o + 3] = v >>> 24
   return o + 4
+}
+
+/** Int64 from an integral double: high word by floor division (right for negative times too). */
+function i64 (b: Uint8Array, o: number, v: number): number {
+  const hi = Math.floor(v / TWO_32)
+  o = u32(b, o, (v - hi * TWO_32) >>> 0)
+  return u32(b, o, hi >>> 0)
+}
+
+/** The 8 bytes at `at` of `raw`, as they are (a Float64's bits). */
+function copy8 (b: Uint8Array, o: number, raw: Uint8Array, at: number): number {
+  for (let k = 0; k < 8; k++) b[o + k] = raw[at + k]!
+  return o + 8
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Service } from '../../../src/main.js'
 import { encodeLabels } from '../../../src/series/labels.js'
 import { fingerprintBigInt, tenantPrefix } from '../../../src/sinks/clickhouse/fingerprint.js'
-import { compressBody, encode1, encodeRequest2, floatBits, staleMarker, STALE_NAN_BITS, type Float, type LabelPair } from '../../fixtures/encode.js'
+import { compressBody, encode1, encodeRequest2, floatBits, staleMarker, STALE_NAN_BITS, type Float, type Histogram, type LabelPair } from '../../fixtures/encode.js'
 import { CLICKHOUSE_SERVER, clickhouseAvailable, startClickHouse, type ClickHouse } from '../../helpers/clickhouse.js'
 import { postWrite, type RemoteWriteVersion } from '../../helpers/remote-write.js'
 import { startInProcess } from '../../helpers/service-in-process.js'
@@ -26,6 +26,16 @@ async function metricValue (service: Service, name: string, labels: Record<strin
   if (metric === undefined) throw new Error(`no metric ${name}`)
   const { values } = await metric.get()
   return values.filter(v => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0)
+}
+
+/**
+ * A Float64's bytes as ClickHouse's hex(reinterpretAsString(x)) prints them: little-endian, upper
+ * case, trailing zero bytes left out (reinterpretAsString drops them; the width is fixed, so this
+ * still names the bits exactly: 0.0 is '').
+ */
+function hexOf (v: Float): string {
+  const b = floatBits(v)
+  return Array.from({ length: 8 }, (_, i) => Number((b >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0')).join('').toUpperCase().replace(/(00)+$/, '')
 }
 
 describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
@@ -56,11 +66,6 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
         groupArray(hex(reinterpretAsString(value))) FROM (SELECT * FROM ${db}.prom_samples ORDER BY timestamp_ms) ANY INNER JOIN
         (SELECT DISTINCT fingerprint, label_names, label_values FROM ${db}.prom_series) AS s USING fingerprint GROUP BY series ORDER BY toUInt32(series)`)
       expect(got.length).toBe(20)
-      const hexOf = (v: Float): string => {
-        const b = floatBits(v)
-        // reinterpretAsString gives the little-endian bytes; hex() prints them in that order.
-        return Array.from({ length: 8 }, (_, i) => Number((b >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0')).join('').toUpperCase()
-      }
       for (const [s, count, sum, bits] of got) {
         const n = Number(s)
         expect(Number(count)).toBe(values.length)
@@ -80,21 +85,104 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
     }
   }, 60_000)
 
-  it('a request with exemplars: its float samples are stored, and the answer is 400 sink_unsupported, never a 2xx', async () => {
-    const db = 'unsupported'
-    const service = await startInProcess(flags(db))
+  it.each(['1.0', '2.0'] as RemoteWriteVersion[])('round trip in Remote Write %s: native histograms (both kinds, stale too), exemplars with their labels, metadata', async version => {
+    const db = `rt_more_${version.replace('.', '_')}`
+    const service = await startInProcess(flags(db, ['--tenant-header', 'X-Scope-OrgID']))
     try {
-      const series = [{
-        labels: [['__name__', 'with_exemplar'], ['job', 'j']] as LabelPair[],
-        samples: [{ value: 1, timestamp: BASE }, { value: 2, timestamp: BASE + 1 }],
-        exemplars: [{ labels: [['trace_id', 'abc']] as LabelPair[], value: 1, timestamp: BASE }]
-      }]
-      const answer = await postWrite(service.url, compressBody(encode1({ timeseries: series }).body))
-      expect(answer.status).toBe(400)
-      expect(answer.headers['x-prom-ingest-error']).toBe('sink_unsupported')
-      expect(answer.headers['retry-after']).toBeUndefined()
-      expect(answer.body).toContain('1 exemplars')
-      expect(await rows(`SELECT count() FROM ${db}.prom_samples`)).toEqual([['2']])
+      const T = BASE + 5000
+      const intHistogram: Histogram = {
+        kind: 'int', count: 9, sum: 12.5, schema: 1, zeroThreshold: 0.001, zeroCount: 1,
+        negativeSpans: [{ offset: -1, length: 1 }], negativeBuckets: [2],
+        positiveSpans: [{ offset: 0, length: 2 }, { offset: 1, length: 1 }], positiveBuckets: [1, 2, -1],
+        resetHint: 2, timestamp: T, customValues: []
+      }
+      const floatHistogram: Histogram = {
+        kind: 'float', count: 2.5, sum: 0.75, schema: 3, zeroThreshold: 0, zeroCount: 0.5,
+        negativeSpans: [], negativeBuckets: [], positiveSpans: [{ offset: 2, length: 2 }], positiveBuckets: [0.5, 1.5],
+        resetHint: 3, timestamp: T + 1000, customValues: []
+      }
+      const staleHistogram: Histogram = {
+        kind: 'int', count: 0, sum: staleMarker, schema: 1, zeroThreshold: 0.001, zeroCount: 0,
+        negativeSpans: [], negativeBuckets: [], positiveSpans: [], positiveBuckets: [], resetHint: 0, timestamp: T + 2000, customValues: []
+      }
+      const customHistogram: Histogram = {
+        kind: 'float', count: 6, sum: 100, schema: -53, zeroThreshold: 0, zeroCount: 0,
+        negativeSpans: [], negativeBuckets: [], positiveSpans: [{ offset: 0, length: 3 }], positiveBuckets: [1, 2, 3],
+        resetHint: 0, timestamp: T, customValues: [10, 50]
+      }
+      const histograms = [intHistogram, floatHistogram, staleHistogram]
+      const exemplars = [
+        { labels: [['span_id', 's1'], ['trace_id', 'abc']] as LabelPair[], value: 1.5, timestamp: T },
+        { labels: [['trace_id', 'def']] as LabelPair[], value: staleMarker, timestamp: T + 1 }
+      ]
+      const histSeries = { labels: [['__name__', 'rt_hist'], ['job', 'j']] as LabelPair[], histograms }
+      const customSeries = { labels: [['__name__', 'rt_custom'], ['job', 'j']] as LabelPair[], histograms: [customHistogram] }
+      const exemplarSeries = { labels: [['__name__', 'rt_requests_total'], ['job', 'j']] as LabelPair[], samples: [{ value: 7, timestamp: T }, { value: 8, timestamp: T + 1 }], exemplars }
+      const body = version === '2.0'
+        ? encodeRequest2({
+          timeseries: [
+            { ...histSeries, metadata: { type: 3, help: 'a native histogram', unit: 'seconds' } },
+            customSeries,
+            { ...exemplarSeries, metadata: { type: 1, help: 'requests', unit: '' } }
+          ]
+        })
+        : encode1({
+          timeseries: [histSeries, customSeries, exemplarSeries],
+          metadata: [{ type: 3, family: 'rt_hist', help: 'a native histogram', unit: 'seconds' }, { type: 1, family: 'rt_requests_total', help: 'requests', unit: '' }]
+        }).body
+      const answer = await postWrite(service.url, compressBody(body), { version, headers: { 'x-scope-orgid': 'team-b' } })
+      expect(answer.status).toBe(204)
+
+      const fp = (labels: LabelPair[]): string => fingerprintBigInt(tenantPrefix('team-b'), encodeLabels(labels.map(([n, v]) => [String(n), String(v)]))).toString()
+      // Every histogram, each field as sent: Float64 fields as their bits, arrays as sent (int: deltas).
+      const got = await rows(`SELECT toString(fingerprint), timestamp_ms, start_timestamp_ms, kind, hex(reinterpretAsString(count)), hex(reinterpretAsString(sum)), schema,
+        hex(reinterpretAsString(zero_threshold)), hex(reinterpretAsString(zero_count)), reset_hint, negative_span_offsets, negative_span_lengths, negative_buckets,
+        positive_span_offsets, positive_span_lengths, positive_buckets, custom_values FROM ${db}.prom_histograms ORDER BY timestamp_ms, schema`)
+      const arr = (xs: readonly unknown[]): string => `[${xs.map(x => String(x)).join(',')}]`
+      const expected = (h: Histogram, labels: LabelPair[]): string[] => [
+        fp(labels), String(h.timestamp), '0', h.kind, hexOf(h.count), hexOf(h.sum), String(h.schema), hexOf(h.zeroThreshold), hexOf(h.zeroCount),
+        ['unknown', 'yes', 'no', 'gauge'][h.resetHint]!, arr(h.negativeSpans.map(x => x.offset)), arr(h.negativeSpans.map(x => x.length)), arr(h.negativeBuckets),
+        arr(h.positiveSpans.map(x => x.offset)), arr(h.positiveSpans.map(x => x.length)), arr(h.positiveBuckets), arr(h.customValues)
+      ]
+      expect(got).toEqual([
+        expected(customHistogram, customSeries.labels), expected(intHistogram, histSeries.labels),
+        expected(floatHistogram, histSeries.labels), expected(staleHistogram, histSeries.labels)
+      ].sort((a, b) => Number(a[1]) - Number(b[1]) || Number(a[6]) - Number(b[6])))
+      expect(got.some(r => r[5] === hexOf(staleMarker))).toBe(true)
+      expect(await rows(`SELECT count(), sum(timestamp_ms) FROM ${db}.prom_histograms`)).toEqual([['4', String(3 * T + 1000 + 2000 + T)]])
+      // docs/clickhouse.md's histogram query: absolute counts of an int histogram from its deltas.
+      expect(await rows(`SELECT s.metric_name, kind, if(kind = 'int', arrayCumSum(positive_buckets), positive_buckets) AS positive_counts
+        FROM ${db}.prom_histograms ANY INNER JOIN (SELECT DISTINCT fingerprint, metric_name, label_names, label_values FROM ${db}.prom_series) AS s
+        USING fingerprint WHERE timestamp_ms <= ${T + 1000} ORDER BY timestamp_ms, schema`)).toEqual([
+        ['rt_custom', 'float', '[1,2,3]'], ['rt_hist', 'int', '[1,3,2]'], ['rt_hist', 'float', '[0.5,1.5]']
+      ])
+
+      // Exemplars with their own labels and value bits, under the series' fingerprint.
+      expect(await rows(`SELECT toString(fingerprint), timestamp_ms, hex(reinterpretAsString(value)), label_names, label_values FROM ${db}.prom_exemplars ORDER BY timestamp_ms`)).toEqual([
+        [fp(exemplarSeries.labels), String(T), hexOf(1.5), "['span_id','trace_id']", "['s1','abc']"],
+        [fp(exemplarSeries.labels), String(T + 1), hexOf(staleMarker), "['trace_id']", "['def']"]
+      ])
+      expect(await rows(`SELECT count(), sum(timestamp_ms) FROM ${db}.prom_samples`)).toEqual([['2', String(2 * T + 1)]])
+
+      // Metadata by family, and a series row for every series (histogram-only ones too).
+      expect(await rows(`SELECT tenant, metric_family, type, help, unit FROM ${db}.prom_metadata FINAL ORDER BY metric_family`)).toEqual([
+        ['team-b', 'rt_hist', 'histogram', 'a native histogram', 'seconds'],
+        ['team-b', 'rt_requests_total', 'counter', 'requests', '']
+      ])
+      expect(await rows(`SELECT metric_name, toString(fingerprint) FROM ${db}.prom_series FINAL ORDER BY metric_name`)).toEqual([
+        ['rt_custom', fp(customSeries.labels)], ['rt_hist', fp(histSeries.labels)], ['rt_requests_total', fp(exemplarSeries.labels)]
+      ])
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'histograms' })).toBe(4)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'exemplars' })).toBe(2)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'metadata' })).toBe(2)
+
+      // The same metadata again, confirmed already: not written again (an hour later it would be).
+      const again = version === '2.0'
+        ? encodeRequest2({ timeseries: [{ labels: exemplarSeries.labels, samples: [{ value: 9, timestamp: T + 2 }], metadata: { type: 1, help: 'requests', unit: '' } }] })
+        : encode1({ timeseries: [{ labels: exemplarSeries.labels, samples: [{ value: 9, timestamp: T + 2 }] }], metadata: [{ type: 1, family: 'rt_requests_total', help: 'requests', unit: '' }] }).body
+      expect((await postWrite(service.url, compressBody(again), { version, headers: { 'x-scope-orgid': 'team-b' } })).status).toBe(204)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_rows_inserted_total', { table: 'metadata' })).toBe(2)
+      expect(await rows(`SELECT count() FROM ${db}.prom_samples`)).toEqual([['3']])
     } finally {
       await service.close()
     }
@@ -240,4 +328,67 @@ describe.runIf(present)('ClickHouse sink on a real ClickHouse 18.16', () => {
       await service.close()
     }
   }, 120_000)
+})
+
+describe.runIf(present)('ClickHouse sink started before ClickHouse', () => {
+  it('waits for ClickHouse: not ready and 503 meanwhile, then ready and storing once the server is up', async () => {
+    const late = await startClickHouse({ deferStart: true })
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', late.url, '--clickhouse-database', 'late', '--clickhouse-flush-interval', '50ms'])
+    try {
+      const body = compressBody(encode1({ timeseries: [{ labels: [['__name__', 'late_metric']], samples: [{ value: 1, timestamp: BASE }] }] }).body)
+      // The service started although ClickHouse is not there: it listens, says not ready, refuses writes with a retryable 503.
+      expect(service.ready()).toBe(false)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
+      const refused = await postWrite(service.url, body)
+      expect(refused.status).toBe(503)
+      expect(refused.headers['retry-after']).toBeDefined()
+      await late.restart()
+      // Bounded wait for the sink's next connection attempt (its backoff is at most 10 s).
+      for (let i = 0; i < 400 && !service.ready(); i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(service.ready()).toBe(true)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
+      expect((await postWrite(service.url, body)).status).toBe(204)
+      expect((await late.query('SELECT metric_name, count() FROM late.prom_samples ANY INNER JOIN late.prom_series USING fingerprint GROUP BY metric_name FORMAT TabSeparated')).trim()).toBe('late_metric\t1')
+    } finally {
+      await service.close()
+      await late.stop()
+    }
+  }, 90_000)
+})
+
+describe.runIf(present)('ClickHouse sink and Too many parts', () => {
+  it('Too many parts: the flush backs off and takes in the rows waiting behind it; nothing is dropped, every request 204 once stored', async () => {
+    // ClickHouse refuses an INSERT into a partition that has 4 active parts; merges are stopped until the test starts them.
+    const ch = await startClickHouse({ extraConfig: '<merge_tree><parts_to_delay_insert>4</parts_to_delay_insert><parts_to_throw_insert>4</parts_to_throw_insert></merge_tree>' })
+    const db = 'parts'
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '20ms'])
+    const PER_REQUEST = 20
+    const send = (k: number): Promise<number> => postWrite(service.url, compressBody(encode1({
+      timeseries: Array.from({ length: PER_REQUEST }, (_, i) => ({ labels: [['__name__', 'parts_test'], ['i', String(i)]] as LabelPair[], samples: [{ value: k, timestamp: BASE + k }] }))
+    }).body)).then(r => r.status)
+    const until = async (what: () => Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 600 && !(await what()); i++) await new Promise(resolve => setTimeout(resolve, 20)) // bounded: 12 s
+    }
+    try {
+      await ch.query('SYSTEM STOP MERGES')
+      // One request at a time: one samples part each, up to the limit.
+      for (let k = 0; k < 4; k++) expect(await send(k)).toBe(204)
+      // The next INSERT is refused (Too many parts): its flush backs off and tries again.
+      const stuck = send(4)
+      await until(async () => await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total') > 0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_insert_failures_total')).toBeGreaterThan(0)
+      // Requests arriving meanwhile join the flush being retried (one part for all of them, later).
+      const behind = [5, 6, 7].map(send)
+      await until(async () => await metricValue(service, 'prom_ingest_clickhouse_flushes_merged_total') > 0)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_merged_total')).toBeGreaterThan(0)
+      await ch.query('SYSTEM START MERGES')
+      await ch.query(`OPTIMIZE TABLE ${db}.prom_samples FINAL`)
+      expect(await Promise.all([stuck, ...behind])).toEqual([204, 204, 204, 204])
+      expect((await ch.query(`SELECT count(), count(DISTINCT timestamp_ms) FROM ${db}.prom_samples FORMAT TabSeparated`)).trim()).toBe(`${8 * PER_REQUEST}\t8`)
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_total', { result: 'failed' })).toBe(0)
+    } finally {
+      await service.close()
+      await ch.stop()
+    }
+  }, 90_000)
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { encodeLabels } from '../../../src/series/labels.js'
-import { SampleRows, SeriesRows } from '../../../src/sinks/clickhouse/row-binary.js'
+import { decodeWriteRequest } from '../../../src/decode/decode-write-request.js'
+import { ExemplarRows, HistogramRows, MetadataRows, SampleRows, SeriesRows } from '../../../src/sinks/clickhouse/row-binary.js'
+import { encodeWriteRequest1, staleMarker } from '../../fixtures/encode.js'
 
 const utf8 = new TextEncoder()
 const str = (s: string): number[] => { const b = utf8.encode(s); return [b.length, ...b] }
@@ -52,5 +54,51 @@ describe('RowBinary bodies', () => {
     expect(rows.rows).toBe(2 * n)
     expect(d.getBigInt64(24 * 4999 + 8, true)).toBe(4999n)
     expect(d.getBigInt64(24 * 9999 + 8, true)).toBe(4999n)
+  })
+
+  it('histogram, exemplar and metadata rows, from a decoded batch: Float64 bits and arrays as sent', () => {
+    const batch = decodeWriteRequest(encodeWriteRequest1({
+      timeseries: [{
+        labels: [['__name__', 'h']],
+        histograms: [{
+          kind: 'int', count: 3, sum: staleMarker, schema: -2, zeroThreshold: 0.5, zeroCount: 1,
+          negativeSpans: [{ offset: -3, length: 1 }], negativeBuckets: [1],
+          positiveSpans: [{ offset: 1, length: 1 }], positiveBuckets: [1], resetHint: 2, timestamp: -5, customValues: []
+        }],
+        exemplars: [{ labels: [['trace_id', 'x']], value: 2, timestamp: 7 }]
+      }],
+      metadata: [{ type: 2, family: 'g', help: 'hi', unit: 'u' }]
+    }), { compressed: false })
+    const raw = new Uint8Array(batch.buffer)
+    const f64 = (v: number): number[] => [...new Uint8Array(new Float64Array([v]).buffer)]
+    const i64 = (v: number): number[] => [...new Uint8Array(new BigInt64Array([BigInt(v)]).buffer)]
+    const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24]
+
+    const h = new HistogramRows()
+    h.append(batch, raw, 0, 1, 2)
+    expect([...h.bytes()]).toEqual([
+      ...u32(1), ...u32(2), ...i64(-5), ...i64(0), 0, ...f64(3), 2, 0, 0, 0, 0, 0, 0xf0, 0x7f, ...u32(-2 >>> 0), ...f64(0.5), ...f64(1), 2,
+      1, ...u32(-3 >>> 0), 1, ...u32(1), 1, ...f64(1),
+      1, ...u32(1), 1, ...u32(1), 1, ...f64(1),
+      0
+    ])
+
+    const e = new ExemplarRows('arrays')
+    e.append(batch, raw, 0, 1, 2)
+    expect([...e.bytes()]).toEqual([...u32(1), ...u32(2), ...i64(7), ...f64(2), 1, ...str('trace_id'), 1, ...str('x')])
+    const m = new ExemplarRows('map')
+    m.append(batch, raw, 0, 1, 2)
+    expect([...m.bytes()].slice(24)).toEqual([1, ...str('trace_id'), ...str('x')])
+
+    const meta = new MetadataRows()
+    meta.append(batch, 0, utf8.encode('t'), 1_700_000_000)
+    expect([...meta.bytes()]).toEqual([...str('t'), ...str('g'), 2, ...str('hi'), ...str('u'), ...u32(1_700_000_000)])
+
+    // Rows of one body appended to another (a flush merged into the one being retried).
+    const both = new HistogramRows()
+    both.appendRows(h)
+    both.appendRows(h)
+    expect(both.rows).toBe(2)
+    expect([...both.bytes()]).toEqual([...h.bytes(), ...h.bytes()])
   })
 })
