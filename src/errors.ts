@@ -74,6 +74,8 @@ export const CODES = {
   query_failed: { status: 400, retryable: false, description: 'the query could not be run' },
   query_too_large: { status: 400, retryable: false, description: 'the query\'s answer is larger than query-max-answer-bytes; select fewer rows or columns (past query-hold-bytes the answer is cut instead: its last line names this code and the connection closes)' },
   query_queue_full: { status: 503, retryable: true, description: 'query-concurrency queries are running and query-queue more are waiting, or a waiting query found no free turn within query-timeout; retry after the Retry-After delay' },
+  status_parameter_invalid: { status: 400, retryable: false, description: 'a parameter of a status route is not valid: topN, focusLabel, match[] (a series selector), date (YYYY-MM-DD) or tenant of /api/v1/status/tsdb' },
+  status_unavailable: { status: 503, retryable: true, description: 'the cardinality figures could not be computed now: the status worker failed (it is started again on the next request)' },
 
   // Start-up.
   config_invalid: { status: 500, retryable: false, description: 'a setting has a value that is not allowed' },
