@@ -116,7 +116,7 @@
 
   function drawBars (node, points) {
     clear(node)
-    const h = 120
+    const h = 160
     let max = 0
     for (const p of points) if (p.value > max) max = p.value
     const top = max > 0 ? niceCeil(max) : 1
@@ -295,7 +295,7 @@
       } else {
         nameCell.appendChild(document.createTextNode(label))
       }
-      const bar = el('div', { class: 'bar' }, [])
+      const bar = el('div', { class: 'meter' }, [])
       bar.style.width = (max > 0 ? (100 * r.value / max) : 0).toFixed(1) + '%'
       nameCell.appendChild(bar)
       body.appendChild(el('tr', {}, [nameCell, el('td', { class: 'num' }, [String(r.value)])]))
