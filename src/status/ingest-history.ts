@@ -37,6 +37,8 @@ interface Reading {
 export interface IngestSeries {
   /** Seconds between readings. */
   readonly intervalSeconds: number
+  /** Start of the first interval (ms since the epoch). */
+  readonly from: number
   /** End of each interval (ms since the epoch). */
   readonly times: number[]
   readonly samplesPerSecond: number[]
@@ -152,7 +154,7 @@ export class IngestHistory {
   }
 
   series (): IngestSeries {
-    const out: IngestSeries = { intervalSeconds: this.intervalMs / 1000, times: [], samplesPerSecond: [], bytesPerSecond: [], requestsPerSecond: {} }
+    const out: IngestSeries = { intervalSeconds: this.intervalMs / 1000, from: this.readings[0]?.t ?? Date.now(), times: [], samplesPerSecond: [], bytesPerSecond: [], requestsPerSecond: {} }
     const codes = new Set<string>()
     for (const r of this.readings) for (const c of r.codes.keys()) codes.add(c)
     for (const c of [...codes].sort()) out.requestsPerSecond[c] = []
