@@ -1,14 +1,13 @@
 /**
- * The status page's files (index.html, app.js, app.css in this folder), read once at start-up and
- * served from memory. The build copies them beside the compiled code (scripts/copy-ui.mjs); run from
- * the sources, or from a dist/ built by tsc alone, they are read from src/ui/.
+ * The status page's files, served from memory. Their sources are index.html, app.js and app.css in
+ * this folder; scripts/embed-ui.mjs embeds them in embedded-assets.ts, so the compiled service carries
+ * them and reads nothing at run time (test/ui/assets.test.ts keeps the two in step).
  *
  * The page loads nothing from elsewhere: no CDN, no fonts; its script and style are these two files,
  * same-origin, as the Content-Security-Policy below demands.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { EMBEDDED_UI } from './embedded-assets.js'
 
 export interface Asset {
   readonly body: Buffer
@@ -28,23 +27,16 @@ const TYPES: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8'
 }
 
-function fileOf (name: string): string {
-  const beside = fileURLToPath(new URL('./' + name, import.meta.url))
-  if (existsSync(beside)) return beside
-  // dist/src/ui/ built by tsc alone (the test helpers' build): the sources are two levels up.
-  return fileURLToPath(new URL('../../../src/ui/' + name, import.meta.url))
-}
-
-let loaded: Map<string, Asset> | undefined
+let made: Map<string, Asset> | undefined
 
 /** The page's files by name (index.html, app.js, app.css). */
 export function uiAssets (): Map<string, Asset> {
-  if (loaded !== undefined) return loaded
+  if (made !== undefined) return made
   const out = new Map<string, Asset>()
   for (const [name, contentType] of Object.entries(TYPES)) {
-    const body = readFileSync(fileOf(name))
+    const body = Buffer.from(EMBEDDED_UI[name]!, 'utf8')
     out.set(name, { body, contentType, etag: '"' + createHash('sha256').update(body).digest('base64url').slice(0, 22) + '"' })
   }
-  loaded = out
+  made = out
   return out
 }

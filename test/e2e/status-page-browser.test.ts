@@ -18,6 +18,12 @@ import { postWrite } from '../helpers/remote-write.js'
 import { PROJECT_ROOT, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { asTimeSeries, figuresOf, HOSTILE_IMG, HOSTILE_SCRIPT, statusSeries, topList } from '../helpers/status-series.js'
 
+// The callbacks given to waitForFunction run in the page; the tests' type check has no DOM library.
+declare const document: {
+  querySelector(selector: string): { textContent: string | null, getAttribute(name: string): string | null } | null
+  querySelectorAll(selector: string): { length: number }
+}
+
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium) console.warn(`status-page-browser: ${CHROMIUM} is missing, the browser tests are skipped (apt-get install chromium)`)
@@ -119,12 +125,12 @@ describe.runIf(hasChromium)('the status page in Chromium', () => {
 
   it('moves the ingest chart when more samples arrive, and saves a screenshot', async () => {
     // Points above the chart's zero line (y of a zero value: 144 in the 160-high viewBox).
-    const nonZero = (): Promise<number> => page.$eval('#chart-samples polyline', l => (l.getAttribute('points') ?? '').split(' ').filter(p => p !== '' && Number(p.split(',')[1]) < 143.9).length)
+    const nonZero = (): Promise<number> => page.$eval('#chart-samples polyline', l => (l.getAttribute('points') ?? '').split(' ').filter((p: string) => p !== '' && Number(p.split(',')[1]) < 143.9).length)
     await page.waitForFunction(() => (document.querySelector('#chart-samples polyline')?.getAttribute('points') ?? '') !== '', undefined, { timeout: 30_000 })
     const before = await nonZero()
     const reading = await page.getAttribute('#chart-samples polyline', 'points')
     expect(await send(asTimeSeries(NO_TENANT, Date.now() + 1000, 2))).toBe(204)
-    await page.waitForFunction(n => (document.querySelector('#chart-samples polyline')?.getAttribute('points') ?? '').split(' ').filter(p => p !== '' && Number(p.split(',')[1]) < 143.9).length > n, before, { timeout: 30_000 })
+    await page.waitForFunction(n => (document.querySelector('#chart-samples polyline')?.getAttribute('points') ?? '').split(' ').filter((p: string) => p !== '' && Number(p.split(',')[1]) < 143.9).length > n, before, { timeout: 30_000 })
     expect(await page.getAttribute('#chart-samples polyline', 'points')).not.toBe(reading)
     expect(await page.$$eval('#chart-requests polyline', ls => ls.map(l => l.getAttribute('data-series')))).toEqual(['204', '400'])
     const dir = join(PROJECT_ROOT, 'test-artifacts')
