@@ -128,7 +128,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   let poolUp = true
   const ready = (): boolean => poolUp && sink.ready()
   const parts: readonly Sink[] = sink instanceof FanOutSink ? sink.sinks : [sink]
-  const status = new StatusPage({ metrics, registry, pool: decodePool, index, admission, sinks: parts, tenantHeader: config.tenantHeader.toLowerCase() })
+  const status = new StatusPage({ metrics, registry, pool: decodePool, index, admission, sinks: parts, sinkName: sink.name, tenantHeader: config.tenantHeader.toLowerCase() })
   const routes = [...(options.routes ?? []), ...parts.flatMap(p => (p as SinkWithRoutes).routes ?? []), ...status.routes]
 
   const server = new IngestServer({

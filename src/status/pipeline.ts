@@ -1,7 +1,7 @@
 /**
  * The pipeline panel of the status page, read when asked (GET /api/v1/status/pipeline): the decode
  * pool and its slots, admission, the series index's fill, each sink with its readiness and its write
- * latency over the last minute (and DuckDB's commit latency), and each forward queue with its
+ * write latency over the last minute (and DuckDB's commit latency), and each forward queue with its
  * destination. Queue figures come from the forwarder's own gauges (src/forward/metrics.ts), read
  * through the registry, so this file knows nothing of the forwarder's insides.
  */
@@ -17,6 +17,8 @@ export interface PipelineSources {
   readonly admission: { readonly admitted: number, readonly waiting: number, readonly capacity: number }
   /** Each configured sink (the parts of a fan-out). */
   readonly sinks: readonly Sink[]
+  /** The name the write path counts its sink writes under (the fan-out's 'duckdb+forward'). */
+  readonly sinkName: string
   readonly history: IngestHistory
   readonly registry: Registry
 }
@@ -36,7 +38,10 @@ export interface PipelineFigures {
   slots: { inUse: number, total: number, waiting: number }
   admission: { admitted: number, waiting: number, capacity: number }
   series: { known: number, maxSeries: number, arenaBytesUsed: number, arenaBytes: number }
-  sinks: Array<{ name: string, ready: boolean, latencySeconds: number | null, writes: number }>
+  /** Each configured sink and whether it takes writes now. */
+  sinks: Array<{ name: string, ready: boolean }>
+  /** Batches handed to the sinks (all of them: a request waits for every one) over the last minute, and their mean time until stored. */
+  writes: { sink: string, latencySeconds: number | null, count: number } | null
   commit: { latencySeconds: number | null, commits: number } | null
   forwardQueues: ForwardQueueFigures[]
 }
@@ -47,13 +52,15 @@ export async function pipelineFigures (s: PipelineSources): Promise<PipelineFigu
   const p = s.pool.stats()
   const latency = new Map(s.history.latency(60).map(l => [l.name, l]))
   const commit = latency.get('duckdb commit')
+  const writes = latency.get(s.sinkName)
   return {
     time: Date.now(),
     pool: { threads: p.threads, utilization: p.utilization, queueSize: p.queueSize, completed: p.completed, workerRestarts: p.workerRestarts },
     slots: { inUse: p.slotsInUse, total: p.slotsTotal, waiting: p.waiting },
     admission: { admitted: s.admission.admitted, waiting: s.admission.waiting, capacity: s.admission.capacity },
     series: { known: s.index.size, maxSeries: s.index.maxSeries, arenaBytesUsed: s.index.arenaBytesUsed, arenaBytes: s.index.arenaBytes },
-    sinks: s.sinks.map(k => ({ name: k.name, ready: k.ready(), latencySeconds: latency.get(k.name)?.meanSeconds ?? null, writes: latency.get(k.name)?.count ?? 0 })),
+    sinks: s.sinks.map(k => ({ name: k.name, ready: k.ready() })),
+    writes: writes === undefined ? null : { sink: writes.name, latencySeconds: writes.meanSeconds, count: writes.count },
     commit: commit === undefined ? null : { latencySeconds: commit.meanSeconds, commits: commit.count },
     forwardQueues: await forwardQueues(s.registry)
   }

@@ -35,6 +35,8 @@ export interface StatusPageDeps {
   readonly admission: { readonly admitted: number, readonly waiting: number, readonly capacity: number }
   /** Each configured sink (the parts of a fan-out). */
   readonly sinks: readonly Sink[]
+  /** The service's sink name as the write path counts it (a fan-out's is 'duckdb+forward'). */
+  readonly sinkName: string
   /** The tenant header, lower-case ('' when tenants are off). */
   readonly tenantHeader: string
   /** How long cardinality answers are reused, ms (default 5000). */

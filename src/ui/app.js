@@ -187,19 +187,18 @@
       ['key arena', bytes(data.series.arenaBytesUsed) + ' of ' + bytes(data.series.arenaBytes)]
     ]))
     const sinkRows = data.sinks.map((s) => el('tr', {}, [
-      el('td', { class: 'text' }, [s.name]),
-      el('td', { class: s.ready ? 'ready' : 'unready' }, [s.ready ? 'ready' : 'not ready']),
-      el('td', { class: 'num' }, [seconds(s.latencySeconds)]),
-      el('td', { class: 'num' }, [String(s.writes)])
+      el('th', {}, [s.name]),
+      el('td', { class: 'num ' + (s.ready ? 'ready' : 'unready') }, [s.ready ? 'ready' : 'not ready'])
     ]))
-    if (data.commit) {
-      sinkRows.push(el('tr', {}, [el('td', {}, ['duckdb commit']), el('td', {}, ['']), el('td', { class: 'num' }, [seconds(data.commit.latencySeconds)]), el('td', { class: 'num' }, [String(data.commit.commits)])]))
+    if (data.writes) {
+      sinkRows.push(el('tr', {}, [el('th', {}, ['write latency (' + data.writes.sink + ')']), el('td', { class: 'num' }, [seconds(data.writes.latencySeconds)])]))
+      sinkRows.push(el('tr', {}, [el('th', {}, ['writes']), el('td', { class: 'num' }, [String(data.writes.count)])]))
     }
-    parts.push(el('table', { id: 'sinks-table' }, [
-      el('caption', {}, ['sinks (latency and writes over the last minute)']),
-      el('thead', {}, [el('tr', {}, [el('th', {}, ['sink']), el('th', {}, ['health']), el('th', { class: 'num' }, ['write latency']), el('th', { class: 'num' }, ['writes'])])]),
-      el('tbody', {}, sinkRows)
-    ]))
+    if (data.commit) {
+      sinkRows.push(el('tr', {}, [el('th', {}, ['duckdb commit latency']), el('td', { class: 'num' }, [seconds(data.commit.latencySeconds)])]))
+      sinkRows.push(el('tr', {}, [el('th', {}, ['duckdb commits']), el('td', { class: 'num' }, [String(data.commit.commits)])]))
+    }
+    parts.push(el('table', { id: 'sinks-table' }, [el('caption', {}, ['sinks (over the last minute)']), el('tbody', {}, sinkRows)]))
     if (data.forwardQueues.length > 0) {
       parts.push(el('table', { id: 'queues-table' }, [
         el('caption', {}, ['forward queues']),

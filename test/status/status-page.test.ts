@@ -4,7 +4,9 @@
  * script and no HTML sink, the cardinality answer equal to what was sent, bad parameters refused,
  * the last rejected write requests, and the ingest readings.
  */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Service } from '../../src/main.js'
@@ -14,10 +16,19 @@ import { startInProcess } from '../helpers/service-in-process.js'
 import { asTimeSeries, figuresOf, HOSTILE_IMG, statusSeries, topList } from '../helpers/status-series.js'
 
 let services: Service[] = []
+let dirs: string[] = []
 afterEach(async () => {
   await Promise.all(services.map(s => s.close(5000)))
   services = []
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  dirs = []
 })
+
+function tempDir (): string {
+  const d = mkdtempSync(join(tmpdir(), 'prom-ingest-status-'))
+  dirs.push(d)
+  return d
+}
 
 const BASIC = 'Basic ' + Buffer.from('admin:s3cret').toString('base64')
 
@@ -146,8 +157,34 @@ describe('status routes', () => {
     expect(Math.round(total(d!, d!.requestsPerSecond['400']!))).toBe(1)
     expect(total(d!, d!.bytesPerSecond)).toBeGreaterThan(0)
     const pipeline = JSON.parse((await get(s.url + '/api/v1/status/pipeline')).text) as { data: { slots: { total: number }, sinks: Array<{ name: string, ready: boolean }>, series: { known: number } } }
-    expect(pipeline.data.sinks).toEqual([expect.objectContaining({ name: 'discard', ready: true })])
+    expect(pipeline.data.sinks).toEqual([{ name: 'discard', ready: true }])
     expect(pipeline.data.series.known).toBe(78)
     expect(pipeline.data.slots.total).toBeGreaterThan(0)
+  })
+
+  it('show each sink with its health, DuckDB\'s commit latency, and each forward queue with its destination', async () => {
+    // Depends on time by design: the latency figures come from the per-second readings; the test
+    // waits for readings (at most 10) until the commit shows.
+    const dir = tempDir()
+    // A destination that is not listening: what was acknowledged stays in its queue.
+    const s = await start(['--sink', 'duckdb,forward', '--data-dir', dir, '--forward-url', 'http://127.0.0.1:9/api/v1/write'])
+    expect((await postWrite(s.url, compressBody(encodeWriteRequest1({ timeseries: asTimeSeries(statusSeries(), Date.now()) })), { headers: { authorization: BASIC } })).status).toBe(204)
+    type Pipeline = { data: { sinks: Array<{ name: string, ready: boolean }>, writes: { sink: string, count: number, latencySeconds: number | null } | null, commit: { commits: number, latencySeconds: number | null } | null, forwardQueues: Array<{ destination: string, records: number, bytes: number, oldestAgeSeconds: number }> } }
+    let p: Pipeline['data'] | undefined
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>(resolve => { const off = s.status.history.onReading(() => { off(); resolve() }) })
+      p = (JSON.parse((await get(s.url + '/api/v1/status/pipeline')).text) as Pipeline).data
+      if ((p.commit?.commits ?? 0) > 0 && (p.writes?.count ?? 0) > 0) break
+    }
+    expect(p!.sinks.map(k => k.name).sort()).toEqual(['duckdb', 'forward'])
+    for (const k of p!.sinks) expect(k.ready, k.name).toBe(true)
+    expect(p!.writes).toMatchObject({ sink: 'duckdb+forward', count: 1 })
+    expect(p!.writes!.latencySeconds).toBeGreaterThanOrEqual(0)
+    expect(p!.commit!.commits).toBe(1)
+    expect(p!.commit!.latencySeconds).toBeGreaterThanOrEqual(0)
+    expect(p!.forwardQueues).toHaveLength(1)
+    expect(p!.forwardQueues[0]!.destination).toContain('127.0.0.1')
+    expect(p!.forwardQueues[0]!.records).toBe(1)
+    expect(p!.forwardQueues[0]!.bytes).toBeGreaterThan(0)
   })
 })
