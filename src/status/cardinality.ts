@@ -19,7 +19,7 @@
  *   headStats.numLabelPairs       distinct (name, value) pairs
  * Lists are sorted by value, largest first, then by name, and cut to topN.
  */
-import { decodeLabels } from '../series/labels.js'
+import { readVarint, skipVarint } from '../series/varint.js'
 import { matcherFor, type CompiledMatcher, type Selector } from './series-selector.js'
 
 /** What the catalog reads from the series index (SeriesIndex's public API). */
@@ -94,7 +94,6 @@ export class SeriesCatalog {
   private readThrough = 0
   /** Ids found without labels at the last update: read again once (see update). */
   private retry: number[] = []
-  private readonly encoder = new TextEncoder()
 
   /**
    * Reads the ids added to the index since the last call. An id is taken before its labels are
@@ -117,12 +116,6 @@ export class SeriesCatalog {
       return
     }
     const tenant = index.tenantOf(id) ?? ''
-    let labels: Array<[string, string]>
-    try {
-      labels = decodeLabels(bytes)
-    } catch {
-      return // not readable: left out rather than failing the whole page
-    }
     const n = this.count
     if (n + 1 >= this.ids.length) {
       this.ids = grow(this.ids, this.ids.length * 2)
@@ -132,8 +125,26 @@ export class SeriesCatalog {
     this.ids[n] = id
     this.tenantOfSeries[n] = this.internTenant(tenant)
     this.starts[n] = this.pairCount
-    if (this.pairCount + labels.length > this.pairs.length) this.pairs = grow(this.pairs, Math.max(this.pairs.length * 2, this.pairCount + labels.length))
-    for (const [name, value] of labels) this.pairs[this.pairCount++] = this.internPair(name, value)
+    // The canonical form (src/series/labels.ts), read in place: per label
+    //   0x0a varint(len) 0x0a varint(nameLength) name [0x12 varint(valueLength) value]
+    let pos = 0
+    while (pos < bytes.length) {
+      const end = skipVarint(bytes, pos + 1) + readVarint(bytes, pos + 1)
+      pos = skipVarint(bytes, pos + 1)
+      let nameStart = 0
+      let nameEnd = 0
+      let valueStart = 0
+      let valueEnd = 0
+      while (pos < end) {
+        const tag = bytes[pos]!
+        const length = readVarint(bytes, pos + 1)
+        pos = skipVarint(bytes, pos + 1)
+        if (tag === 0x0a) { nameStart = pos; nameEnd = pos + length } else { valueStart = pos; valueEnd = pos + length }
+        pos += length
+      }
+      if (this.pairCount === this.pairs.length) this.pairs = grow(this.pairs, this.pairs.length * 2)
+      this.pairs[this.pairCount++] = this.internPair(text(bytes, nameStart, nameEnd), text(bytes, valueStart, valueEnd), valueEnd - valueStart)
+    }
     this.starts[n + 1] = this.pairCount
     this.count = n + 1
   }
@@ -144,7 +155,7 @@ export class SeriesCatalog {
     return t
   }
 
-  private internPair (name: string, value: string): number {
+  private internPair (name: string, value: string, valueBytes: number): number {
     let n = this.nameIds.get(name)
     if (n === undefined) { n = this.names.length; this.names.push(name); this.nameIds.set(name, n); this.pairIds.push(new Map()) }
     const byValue = this.pairIds[n]!
@@ -153,7 +164,7 @@ export class SeriesCatalog {
       p = this.pairName.length
       this.pairName.push(n)
       this.pairValue.push(value)
-      this.pairValueBytes.push(this.encoder.encode(value).length)
+      this.pairValueBytes.push(valueBytes)
       byValue.set(value, p)
     }
     return p
@@ -193,9 +204,9 @@ export class SeriesCatalog {
     const valuesPerName = new Int32Array(names.length)
     const bytesPerName = new Float64Array(names.length)
     const seriesPerName = new Float64Array(names.length)
-    const metricPairs: NameValue[] = []
-    const pairList: NameValue[] = []
-    const focus: NameValue[] = []
+    const metricTop = new TopN(q.topN)
+    const pairTop = new TopN(q.topN)
+    const focusTop = new TopN(q.topN)
     const metricName = this.nameIds.get('__name__') ?? -1
     const focusName = q.focusLabel === '' ? -2 : (this.nameIds.get(q.focusLabel) ?? -3)
     let numLabelPairs = 0
@@ -207,9 +218,9 @@ export class SeriesCatalog {
       valuesPerName[n]!++
       bytesPerName[n]! += this.pairValueBytes[p]!
       seriesPerName[n]! += c
-      if (n === metricName) metricPairs.push({ name: this.pairValue[p]!, value: c })
-      if (n === focusName) focus.push({ name: this.pairValue[p]!, value: c })
-      pairList.push({ name: names[n]! + '=' + this.pairValue[p]!, value: c })
+      if (n === metricName) metricTop.offer(c, () => this.pairValue[p]!)
+      if (n === focusName) focusTop.offer(c, () => this.pairValue[p]!)
+      pairTop.offer(c, () => names[n]! + '=' + this.pairValue[p]!)
     }
     const byName = (counts: ArrayLike<number>): NameValue[] => {
       const out: NameValue[] = []
@@ -221,17 +232,17 @@ export class SeriesCatalog {
     const top = q.topN
     const status: TsdbStatus = {
       headStats: { numSeries, numLabelPairs, chunkCount: 0, minTime: headTimes.minTime, maxTime: headTimes.maxTime },
-      seriesCountByMetricName: topOf(metricPairs, top),
+      seriesCountByMetricName: metricTop.list(),
       labelValueCountByLabelName: topOf(byName(valuesPerName), top),
       memoryInBytesByLabelName: topOf(byName(bytesPerName), top),
-      seriesCountByLabelValuePair: topOf(pairList, top),
+      seriesCountByLabelValuePair: pairTop.list(),
       totalSeries: numSeries,
       totalLabelValuePairs: numLabelPairs,
       seriesCountByLabelName: topOf(byName(seriesPerName), top),
       seriesCountByTenant: topOf(tenants, top),
       newSeriesPerMinute: Array.from(perMinute, (value, m) => ({ time: minuteStart + m * 60_000, value }))
     }
-    if (q.focusLabel !== '') status.seriesCountByFocusLabelValue = topOf(focus, top)
+    if (q.focusLabel !== '') status.seriesCountByFocusLabelValue = focusTop.list()
     return status
   }
 
@@ -256,6 +267,22 @@ export class SeriesCatalog {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+
+/**
+ * Bytes [start, end) as a string. Label text is short and nearly always ASCII: char codes then,
+ * because a TextDecoder call costs more than the whole of a short label.
+ */
+function text (b: Uint8Array, start: number, end: number): string {
+  let s = ''
+  for (let i = start; i < end; i++) {
+    const c = b[i]!
+    if (c >= 0x80) return utf8.decode(b.subarray(start, end))
+    s += String.fromCharCode(c)
+  }
+  return s
+}
+
 function grow (a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(length)
   b.set(a)
@@ -264,8 +291,41 @@ function grow (a: Int32Array, length: number): Int32Array<ArrayBuffer> {
 
 /** Largest first, then by name; the first `n`. */
 export function topOf (list: NameValue[], n: number): NameValue[] {
-  list.sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  list.sort(before)
   return list.length > n ? list.slice(0, n) : list
+}
+
+function before (a: NameValue, b: NameValue): number {
+  return b.value - a.value || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
+
+/**
+ * The first `n` of `count` entries in topOf's order, without sorting them all (label pairs can be
+ * millions, n at most 1000): a sorted list of the best n so far, which most entries do not enter
+ * (their value is below its last). `nameOf` is asked only for entries that may enter it.
+ */
+export class TopN {
+  private readonly best: NameValue[] = []
+  constructor (private readonly n: number) {}
+
+  offer (value: number, nameOf: () => string): void {
+    const best = this.best
+    const last = best[best.length - 1]
+    if (best.length >= this.n && last !== undefined && value < last.value) return
+    const e = { name: nameOf(), value }
+    if (best.length >= this.n && last !== undefined && before(e, last) >= 0) return
+    let lo = 0
+    let hi = best.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (before(best[mid]!, e) <= 0) lo = mid + 1
+      else hi = mid
+    }
+    best.splice(lo, 0, e)
+    if (best.length > this.n) best.pop()
+  }
+
+  list (): NameValue[] { return this.best }
 }
 
 /**

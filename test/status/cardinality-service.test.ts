@@ -3,6 +3,8 @@
  * index): answers reused within the cache time, recomputed after it, one computation shared by
  * callers of the same query, and a dead worker answered 503 then replaced.
  */
+import { readdirSync, readFileSync } from 'node:fs'
+import { getPriority } from 'node:os'
 import type { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeLabels } from '../../src/series/labels.js'
@@ -61,5 +63,15 @@ describe('CardinalityService', () => {
     await stopped
     await expect(pending).rejects.toMatchObject({ code: 'status_unavailable' })
     expect((await service.status(Q)).status.headStats.numSeries).toBe(10)
+  })
+
+  it.runIf(process.platform === 'linux')('runs the worker at the lowest CPU priority, the rest of the process at its own', async () => {
+    const own = getPriority()
+    const { service } = setUp(0)
+    await service.status(Q)
+    // /proc/self/task/<tid>/stat: field 19 is the thread's nice value.
+    const nice = readdirSync('/proc/self/task').map(t => Number(readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]))
+    expect(nice).toContain(19)
+    expect(getPriority()).toBe(own)
   })
 })
