@@ -2,6 +2,7 @@
  * The cardinality figures over a real series index (SeriesIndex with its shared arena), checked against
  * the figures computed the plain way from the same label sets (test/helpers/status-series.ts).
  */
+import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
 import { encodeLabels } from '../../src/series/labels.js'
 import { SeriesIndex } from '../../src/series/series-index.js'
@@ -110,5 +111,24 @@ describe('SeriesCatalog', () => {
     expect(catalog.compute(query({ date: '2026-12-03' }), marks, HEAD).headStats.numSeries).toBe(25)
     expect(catalog.compute(query({ date: '2026-12-04' }), marks, HEAD).headStats.numSeries).toBe(5)
     expect(catalog.compute(query({ date: '2026-12-01' }), marks, HEAD).headStats.numSeries).toBe(0)
+  })
+
+  // Any set of series, any topN: the lists are the plain computation's, cut the same way.
+  const labelSets = fc.uniqueArray(
+    fc.uniqueArray(fc.tuple(fc.constantFrom('__name__', 'a', 'b', 'job', 'ü'), fc.stringMatching(/^[a-cé<>"]{1,3}$/)), { selector: l => l[0], minLength: 1, maxLength: 4 })
+      .map(ls => ls.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)) as LabelSet),
+    { selector: ls => JSON.stringify(ls), maxLength: 60 })
+  test.prop([labelSets, fc.integer({ min: 1, max: 12 })])('equals the plain computation for any series set and topN', (sets, topN) => {
+    const catalog = new SeriesCatalog()
+    catalog.update(indexOf(sets))
+    const s = catalog.compute(query({ topN }), NO_MARKS, HEAD)
+    const want = figuresOf(sets)
+    expect(s.headStats.numSeries).toBe(sets.length)
+    expect(s.headStats.numLabelPairs).toBe(want.numLabelPairs)
+    expect(s.seriesCountByMetricName).toEqual(topList(want.seriesCountByMetricName, topN))
+    expect(s.labelValueCountByLabelName).toEqual(topList(want.labelValueCountByLabelName, topN))
+    expect(s.memoryInBytesByLabelName).toEqual(topList(want.memoryInBytesByLabelName, topN))
+    expect(s.seriesCountByLabelValuePair).toEqual(topList(want.seriesCountByLabelValuePair, topN))
+    expect(s.seriesCountByLabelName).toEqual(topList(want.seriesCountByLabelName, topN))
   })
 })
