@@ -75,6 +75,8 @@ export const CODES = {
   query_queue_full: { status: 503, retryable: true, description: 'query-concurrency queries are running and query-queue more are waiting, or a waiting query found no free turn within query-timeout; retry after the Retry-After delay' },
   compaction_failed: { status: 503, retryable: true, description: 'compacting the head into blocks failed; the head keeps its rows, and the next pass tries again' },
   parameter_invalid: { status: 400, retryable: false, description: 'a URL parameter of a request has a value that is not allowed (the message names it)' },
+  status_parameter_invalid: { status: 400, retryable: false, description: 'a parameter of a status route is not valid: topN, focusLabel, match[] (a series selector), date (YYYY-MM-DD) or tenant of /api/v1/status/tsdb' },
+  status_unavailable: { status: 503, retryable: true, description: 'the cardinality figures could not be computed now: the status worker failed (it is started again on the next request)' },
 
   // Start-up.
   config_invalid: { status: 500, retryable: false, description: 'a setting has a value that is not allowed' },

@@ -29,6 +29,7 @@ import { serviceRules, type ServiceRules } from './relabel/service-rules.js'
 import { createDiscardSink } from './sinks/discard-sink.js'
 import { FanOutSink } from './sinks/fan-out.js'
 import type { Sink } from './sinks/sink.js'
+import { StatusPage } from './status/status-page.js'
 
 export interface ServiceOptions {
   /** Logger (default: a pino logger at config.logLevel on stdout). */
@@ -54,6 +55,8 @@ export interface Service {
   readonly registry: Registry
   readonly logger: Logger
   readonly server: IngestServer
+  /** The status page at / and its JSON routes (src/status/). */
+  readonly status: StatusPage
   /** Pool and sink up, not shutting down. */
   ready(): boolean
   /**
@@ -131,7 +134,8 @@ export async function startService (config: Config, options: ServiceOptions = {}
   let poolUp = true
   const ready = (): boolean => poolUp && sink.ready()
   const parts: readonly Sink[] = sink instanceof FanOutSink ? sink.sinks : [sink]
-  const routes = [...(options.routes ?? []), ...parts.flatMap(p => (p as SinkWithRoutes).routes ?? [])]
+  const status = new StatusPage({ metrics, registry, pool: decodePool, index, admission, sinks: parts, sinkName: sink.name, tenantHeader: config.tenantHeader.toLowerCase() })
+  const routes = [...(options.routes ?? []), ...parts.flatMap(p => (p as SinkWithRoutes).routes ?? []), ...status.routes]
 
   const server = new IngestServer({
     pool: decodePool,
@@ -145,7 +149,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     readAuth,
     ready,
     routes,
-    policy: { retryAfterSeconds: config.retryAfter, authenticate: auth.challenges },
+    policy: { retryAfterSeconds: config.retryAfter, authenticate: auth.challenges, onAnswer: (res, err, code) => status.rejections.record(res, err, code) },
     settings: {
       slotBytes: Math.min(config.slotBytes, config.maxBodyBytes),
       maxBodyBytes: config.largeSlotCount > 0 ? config.maxBodyBytes : Math.min(config.slotBytes, config.maxBodyBytes),
@@ -172,6 +176,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
   // Local clients reach a wildcard address on loopback.
   serviceInfo.listening(bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address, bound.port)
+  status.start()
   lifecycle.info({ port: bound.port, address: bound.address, sink: sink.name, threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
 
   let closing: Promise<boolean> | undefined
@@ -187,6 +192,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       admission.rejectWaiting(new IngestError('shutting_down', 'the service is shutting down'))
       server.destroyConnections()
       poolUp = false
+      await status.close()
       try {
         await sink.close()
       } catch (err) {
@@ -216,6 +222,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     registry,
     logger,
     server,
+    status,
     ready: () => !server.closing && ready(),
     close
   }

@@ -15,6 +15,8 @@ export interface ErrorAnswerPolicy {
   readonly retryAfterSeconds: number
   /** WWW-Authenticate challenges sent with 401 (one header value per scheme). */
   readonly authenticate: readonly string[]
+  /** Told of every error answer once it is sent (the status page's last rejected requests). */
+  readonly onAnswer?: (res: ServerResponse, err: IngestError, status: number) => void
 }
 
 /**
@@ -39,6 +41,7 @@ export function sendError (res: ServerResponse, err: IngestError, policy: ErrorA
   res.setHeader('X-Prom-Ingest-Error', err.code)
   res.statusCode = status
   res.end(oneLine(err.message) + '\n')
+  policy.onAnswer?.(res, err, status)
   return status
 }
 
