@@ -21,6 +21,7 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
     case 'probe': return await store.probe()
+    case 'read': return await store.remoteRead(c.request)
   }
 }
 
@@ -54,7 +55,8 @@ async function main (): Promise<void> {
         break
       case 'call':
         call(running, m.call).then(
-          value => post({ t: 'reply', id: m.id, value }),
+          // A remote-read answer's body is moved, not copied.
+          value => m.call.kind === 'read' ? port.postMessage({ t: 'reply', id: m.id, value } satisfies FromWorker, [(value as { body: Uint8Array }).body.buffer as ArrayBuffer]) : post({ t: 'reply', id: m.id, value }),
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
       case 'query': {

@@ -65,6 +65,7 @@ export class InProcessHost implements StoreHost {
       case 'retention': return await store.retention(call.nowMs) as CallResult[K]
       case 'stats': return store.stats() as CallResult[K]
       case 'probe': return await store.probe() as CallResult[K]
+      case 'read': return await store.remoteRead(call.request) as CallResult[K]
     }
   }
 

@@ -9,6 +9,7 @@ import type { SeriesIndexShared } from '../../series/series-index.js'
 import type { StoreOptions, StoreStats } from './duckdb-store.js'
 import type { QuerySummary } from './query-guard.js'
 import type { QueryFormat } from './result-format.js'
+import type { StoreReadAnswer, StoreReadRequest } from './remote-read.js'
 import type { RetentionResult } from './retention.js'
 import type { LoadedSeries } from './series-loader.js'
 
@@ -22,11 +23,13 @@ export type Call =
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
   | { readonly kind: 'probe' }
+  | { readonly kind: 'read', readonly request: StoreReadRequest }
 
 export interface CallResult {
   retention: RetentionResult
   stats: StoreStats
   probe: undefined
+  read: StoreReadAnswer
 }
 
 export type ToWorker =

@@ -1,0 +1,204 @@
+/**
+ * Remote read on the store's thread: the series a query's matchers select, their samples in the time
+ * range (read through the `series` and `samples` views, so whatever those views cover is read), and
+ * the answer encoded (src/read/read-response.ts). Runs on a reader connection inside a READ ONLY
+ * transaction, so every query of a request sees the same snapshot.
+ *
+ *   1. series: `SELECT id, labels FROM series WHERE tenant = ? [AND metric = ?] [AND labels[n] = ?]`:
+ *      equality matchers with a value are pushed down; every matcher is then applied to the label
+ *      sets that came back (Prometheus' semantics, Go regexes: src/read/label-matcher.ts).
+ *   2. samples: `SELECT series_id, ts, value FROM samples WHERE series_id IN (...) AND ts BETWEEN ...
+ *      ORDER BY series_id, ts LIMIT max + 1`: more than `maxSamples` is read_too_large.
+ *   3. the columns are ordered by label set (as Prometheus orders series) and encoded.
+ *
+ * Values are copied from DuckDB's result vectors as bytes, never through a JavaScript number, so stale
+ * markers keep their bits. Like the query route, the statements run task by task (no libuv thread is
+ * held for a whole query), bounded in time (the connection is interrupted).
+ */
+import { DuckDBPendingResultState, type DuckDBConnection, type DuckDBMapValue, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api'
+import duckdb from '@duckdb/node-bindings'
+import { IngestError } from '../../errors.js'
+import { snappyCompress } from '../../encode/snappy-encode.js'
+import { compareLabelSets, LabelMatcher, selectsAll, seriesConditions, sqlString } from '../../read/label-matcher.js'
+import type { ReadQuery } from '../../read/read-request.js'
+import { encodeChunkedSeries, encodeReadResponse, type LabelPairs, type SeriesColumns } from '../../read/read-response.js'
+
+export interface StoreReadRequest {
+  readonly tenant: string
+  readonly queries: readonly ReadQuery[]
+  /** 0 SAMPLES, 1 STREAMED_XOR_CHUNKS. */
+  readonly responseType: number
+  /** Most samples one query may return (read-max-samples); more is read_too_large. */
+  readonly maxSamples: number
+  readonly timeoutMs: number
+}
+
+export interface StoreReadAnswer {
+  /** The body as sent: a snappy block (SAMPLES) or the frames one after the other (streamed). */
+  readonly body: Uint8Array
+  readonly series: number
+  readonly samples: number
+}
+
+/** Timestamps DuckDB's TIMESTAMP can hold, in ms (about ±285,000 years); query bounds are clamped to them. */
+const MAX_MS = 9_000_000_000_000_000 / 1000
+
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+/** Runs a statement task by task (see query-guard.ts for why), then streams its result. */
+async function runStreaming (connection: DuckDBConnection, sql: string, deadline: number, signal?: AbortSignal): Promise<DuckDBResult> {
+  const pending = await connection.startStream(sql)
+  for (;;) {
+    const state = pending.runTask()
+    if (state === DuckDBPendingResultState.RESULT_READY) break
+    if (Date.now() > deadline || signal?.aborted === true) connection.interrupt()
+    await sleep(state === DuckDBPendingResultState.NO_TASKS_AVAILABLE ? 1 : 0)
+  }
+  return await pending.getResult()
+}
+
+function failed (err: unknown, deadline: number, timeoutMs: number): IngestError {
+  if (err instanceof IngestError) return err
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/^Failure running pending result task: /, '')
+  if (/INTERRUPT/i.test(message) && Date.now() > deadline) return new IngestError('query_failed', `the remote read was stopped: it ran longer than ${timeoutMs} ms (query-timeout)`)
+  return new IngestError('query_failed', `the remote read failed: ${message}`)
+}
+
+/** Growable columns of the samples read (series id, ms, value words). */
+class SampleBuffer {
+  ids = new Uint32Array(1024)
+  ts = new Float64Array(1024)
+  words = new Uint32Array(2048)
+  length = 0
+
+  reserve (n: number): void {
+    if (this.length + n <= this.ids.length) return
+    let size = this.ids.length * 2
+    while (size < this.length + n) size *= 2
+    const ids = new Uint32Array(size); ids.set(this.ids.subarray(0, this.length)); this.ids = ids
+    const ts = new Float64Array(size); ts.set(this.ts.subarray(0, this.length)); this.ts = ts
+    const words = new Uint32Array(2 * size); words.set(this.words.subarray(0, 2 * this.length)); this.words = words
+  }
+}
+
+interface SelectedSeries { readonly id: number, readonly labels: LabelPairs }
+
+async function selectSeries (connection: DuckDBConnection, tenant: string, matchers: readonly LabelMatcher[], deadline: number, signal?: AbortSignal): Promise<SelectedSeries[]> {
+  const where = [`tenant = ${sqlString(tenant)!}`, ...seriesConditions(matchers)]
+  const result = await runStreaming(connection, `SELECT id, labels FROM series WHERE ${where.join(' AND ')}`, deadline, signal)
+  const out: SelectedSeries[] = []
+  for (;;) {
+    const chunk = await result.fetchChunk()
+    if (chunk === null || chunk.rowCount === 0) break
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const row = chunk.getRowValues(r) as DuckDBValue[]
+      const map = row[1] as DuckDBMapValue
+      const labels: Array<[string, string]> = map.entries.map(e => [String(e.key), String(e.value)])
+      const byName = new Map(labels)
+      if (selectsAll(matchers, byName)) out.push({ id: Number(row[0]), labels })
+    }
+    if (Date.now() > deadline) connection.interrupt()
+  }
+  return out
+}
+
+async function readSamples (connection: DuckDBConnection, ids: readonly number[], q: ReadQuery, maxSamples: number, deadline: number, signal?: AbortSignal): Promise<SampleBuffer> {
+  const buf = new SampleBuffer()
+  if (ids.length === 0) return buf
+  const start = Math.max(-MAX_MS, Math.min(MAX_MS, q.startMs))
+  const end = Math.max(-MAX_MS, Math.min(MAX_MS, q.endMs))
+  const sql = `SELECT series_id, ts, value FROM samples
+    WHERE series_id IN (${ids.join(',')}) AND ts >= epoch_ms(${start}::BIGINT) AND ts <= epoch_ms(${end}::BIGINT)
+    ORDER BY series_id, ts LIMIT ${maxSamples + 1}`
+  const result = await runStreaming(connection, sql, deadline, signal)
+  for (;;) {
+    const chunk = await result.fetchChunk()
+    if (chunk === null || chunk.rowCount === 0) break
+    const n = chunk.rowCount
+    if (buf.length + n > maxSamples) {
+      throw new IngestError('read_too_large', `the remote read query selects more than ${maxSamples} samples (read-max-samples): narrow its matchers or its time range`)
+    }
+    buf.reserve(n)
+    // Raw vectors: UINTEGER ids, TIMESTAMP microseconds (int64), DOUBLE values as their bytes.
+    const idBytes = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 0), 4 * n)
+    const tsBytes = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 1), 8 * n)
+    const valueBytes = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 2), 8 * n)
+    const idView = new DataView(idBytes.buffer, idBytes.byteOffset, idBytes.byteLength)
+    const tsView = new DataView(tsBytes.buffer, tsBytes.byteOffset, tsBytes.byteLength)
+    const valueView = new DataView(valueBytes.buffer, valueBytes.byteOffset, valueBytes.byteLength)
+    const at = buf.length
+    for (let i = 0; i < n; i++) {
+      buf.ids[at + i] = idView.getUint32(4 * i, true)
+      // Microseconds as two words: exact (below 2^53), no BigInt per sample.
+      const micros = tsView.getInt32(8 * i + 4, true) * 4294967296 + tsView.getUint32(8 * i, true)
+      buf.ts[at + i] = Math.floor(micros / 1000)
+      buf.words[2 * (at + i)] = valueView.getUint32(8 * i, true)
+      buf.words[2 * (at + i) + 1] = valueView.getUint32(8 * i + 4, true)
+    }
+    buf.length += n
+    if (Date.now() > deadline || signal?.aborted === true) connection.interrupt()
+  }
+  return buf
+}
+
+/** The columns of one query: its selected series with samples, in label order. */
+function columnsOf (selected: readonly SelectedSeries[], buf: SampleBuffer): SeriesColumns {
+  // Where each series' samples are in the buffer (it is ordered by series id).
+  const ranges = new Map<number, [number, number]>()
+  for (let i = 0; i < buf.length;) {
+    const id = buf.ids[i]!
+    let j = i + 1
+    while (j < buf.length && buf.ids[j] === id) j++
+    ranges.set(id, [i, j])
+    i = j
+  }
+  const kept = selected.filter(s => ranges.has(s.id)).sort((a, b) => compareLabelSets(a.labels, b.labels))
+  const offsets = new Uint32Array(kept.length + 1)
+  const ts = new Float64Array(buf.length)
+  const words = new Uint32Array(2 * buf.length)
+  let at = 0
+  for (let s = 0; s < kept.length; s++) {
+    const [from, to] = ranges.get(kept[s]!.id)!
+    ts.set(buf.ts.subarray(from, to), at)
+    words.set(buf.words.subarray(2 * from, 2 * to), 2 * at)
+    at += to - from
+    offsets[s + 1] = at
+  }
+  return { labels: kept.map(s => s.labels), offsets, ts, words }
+}
+
+/** Answers a remote-read request on `connection` (a reader the caller holds). */
+export async function remoteRead (connection: DuckDBConnection, req: StoreReadRequest, signal?: AbortSignal): Promise<StoreReadAnswer> {
+  const deadline = Date.now() + req.timeoutMs
+  // Compiled before anything runs: a bad regex is the client's error (400), whatever the store holds.
+  const matchers = req.queries.map(q => q.matchers.map(m => LabelMatcher.of(m)))
+  await connection.run('BEGIN TRANSACTION READ ONLY')
+  const timer = setTimeout(() => connection.interrupt(), req.timeoutMs)
+  try {
+    const results: SeriesColumns[] = []
+    for (let i = 0; i < req.queries.length; i++) {
+      const q = req.queries[i]!
+      const selected = await selectSeries(connection, req.tenant, matchers[i]!, deadline, signal)
+      const buf = await readSamples(connection, selected.map(s => s.id), q, req.maxSamples, deadline, signal)
+      results.push(columnsOf(selected, buf))
+    }
+    let series = 0
+    let samples = 0
+    for (const r of results) { series += r.labels.length; samples += r.offsets[r.labels.length]! }
+    if (req.responseType === 1) {
+      const frames: Uint8Array[] = []
+      let size = 0
+      for (let i = 0; i < results.length; i++) encodeChunkedSeries(i, results[i]!, f => { frames.push(f); size += f.length })
+      const body = new Uint8Array(size)
+      let at = 0
+      for (const f of frames) { body.set(f, at); at += f.length }
+      return { body, series, samples }
+    }
+    return { body: snappyCompress(encodeReadResponse(results)), series, samples }
+  } catch (err) {
+    throw failed(err, deadline, req.timeoutMs)
+  } finally {
+    clearTimeout(timer)
+    try { await connection.run('ROLLBACK') } catch { /* nothing to roll back */ }
+  }
+}
