@@ -60,7 +60,7 @@ export function readData (t0: number, steps: number, stepMs = 15_000): ReadData 
       const base = [3 * i * k, 5 * i * k, 6 * i * k, 6 * i * k + (i % 4)]
       return base
     }
-    BUCKETS.forEach((le, b) => add([['__name__', 'request_duration_seconds_bucket'], ['instance', instance], ['job', 'api'], ['le', le]], i => counts(i)[b]!))
+    BUCKETS.forEach((le, b) => { add([['__name__', 'request_duration_seconds_bucket'], ['instance', instance], ['job', 'api'], ['le', le]], i => counts(i)[b]!) })
     add([['__name__', 'request_duration_seconds_count'], ['instance', instance], ['job', 'api']], i => counts(i)[3]!)
     add([['__name__', 'request_duration_seconds_sum'], ['instance', instance], ['job', 'api']], i => 0.05 * counts(i)[0]! + 0.3 * (counts(i)[1]! - counts(i)[0]!) + 0.8 * (counts(i)[2]! - counts(i)[1]!) + 2 * (counts(i)[3]! - counts(i)[2]!))
   }

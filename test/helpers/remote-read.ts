@@ -83,7 +83,8 @@ export function decodeStreamed (body: Uint8Array): Pick<ReadAnswer, 'results' | 
     frames++
     const m = ChunkedReadResponse.toObject(ChunkedReadResponse.decode(message), { longs: String, defaults: true }) as { chunked_series: Array<{ labels: Array<{ name: string, value: string }>, chunks: Array<{ min_time_ms: string, max_time_ms: string, type: number, data: Uint8Array }> }>, query_index: string }
     const q = Number(m.query_index)
-    const list = (results[q] ??= [])
+    if (results[q] === undefined) results[q] = []
+    const list = results[q]
     for (const s of m.chunked_series) {
       const labels = labelsOf(s.labels)
       const key = JSON.stringify(labels)
@@ -93,7 +94,7 @@ export function decodeStreamed (body: Uint8Array): Pick<ReadAnswer, 'results' | 
         if (c.type !== 1) throw new Error(`chunk type ${c.type}, not XOR`)
         const d = decodeXorChunk(c.data)
         chunks.push({ min: Number(c.min_time_ms), max: Number(c.max_time_ms), count: d.ts.length, first: d.ts[0]!, last: d.ts[d.ts.length - 1]! })
-        d.ts.forEach((t, i) => series.samples.push([t, (BigInt(d.words[2 * i + 1]!) << 32n) | BigInt(d.words[2 * i]!)]))
+        d.ts.forEach((t, i) => { series.samples.push([t, (BigInt(d.words[2 * i + 1]!) << 32n) | BigInt(d.words[2 * i]!)]) })
       }
     }
   }
