@@ -262,7 +262,10 @@ class DuckDbSinkImpl implements DuckDbSink {
     const leave = await this.readGate.enter()
     try {
       const limits = this.o.queryLimits ?? DEFAULT_QUERY_LIMITS
-      return await this.runningHost().call({ kind: 'read', request: { ...request, maxSamples: this.o.readMaxSamples ?? 5_000_000, timeoutMs: limits.timeoutMs } })
+      const answer = await this.runningHost().call({ kind: 'read', request: { ...request, maxSamples: this.o.readMaxSamples ?? 5_000_000, timeoutMs: limits.timeoutMs } })
+      this.metrics.readRequests.inc({ response_type: request.responseType === 1 ? 'streamed' : 'samples' })
+      this.metrics.readSamples.inc(answer.samples)
+      return answer
     } finally {
       leave()
     }
