@@ -88,7 +88,7 @@ function scopeOf (req: IncomingMessage, p: URLSearchParams, tenantHeader: string
   const end = p.get('end')
   const startMs = start === null || start === '' ? undefined : parseTime(start, 'start')
   const endMs = end === null || end === '' ? undefined : parseTime(end, 'end')
-  if (startMs !== undefined && endMs !== undefined && endMs < startMs) throw new IngestError('read_request_invalid', 'invalid parameter "end": end timestamp must not be before start time')
+  // end before start is no error (Prometheus 2.42 answers it): nothing is in that range.
   return { tenant, selectors, startMs, endMs }
 }
 
