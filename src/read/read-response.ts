@@ -44,6 +44,14 @@ function writeLabels (w: ProtoWriter, field: number, labels: LabelPairs, scratch
   }
 }
 
+/** Bytes of a timestamp's int64 varint (negative: 10, two's complement). */
+function varintLength (v: number): number {
+  if (v < 0) return 10
+  let n = 1
+  while (v >= 0x80) { v = Math.floor(v / 128); n++ }
+  return n
+}
+
 /** One ReadResponse (uncompressed) holding a QueryResult per query. */
 export function encodeReadResponse (results: readonly SeriesColumns[]): Uint8Array {
   const out = new ProtoWriter(1 << 16)
@@ -58,14 +66,17 @@ export function encodeReadResponse (results: readonly SeriesColumns[]): Uint8Arr
       series.reset()
       writeLabels(series, 1, r.labels[s]!, small)
       for (let i = r.offsets[s]!; i < r.offsets[s + 1]!; i++) {
-        small.reset()
-        small.tag(1, 1)
+        // Sample { double value = 1; int64 timestamp = 2; } written in place: tag 0x09, the value's
+        // 8 bytes as stored (little endian on the wire and here), tag 0x10, the timestamp varint.
+        const t = r.ts[i]!
+        series.tag(2, 2)
+        series.varint(10 + varintLength(t))
         words[0] = r.words[2 * i]!
         words[1] = r.words[2 * i + 1]!
-        small.raw8(bytes, 0) // the value's bytes as stored (little endian on the wire and here)
-        small.tag(2, 0)
-        small.int64(r.ts[i]!)
-        series.message(2, small)
+        series.varint(0x09)
+        series.raw8(bytes, 0)
+        series.varint(0x10)
+        series.int64(t)
       }
       for (const h of r.histograms?.[s] ?? []) series.bytesField(4, h)
       result.message(1, series)

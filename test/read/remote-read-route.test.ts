@@ -106,6 +106,21 @@ describe('remote read: answers', () => {
     }
   })
 
+  it('samples stored out of time order come back in order, each series in label order', async () => {
+    const { compressBody, encodeWriteRequest1 } = await import('../fixtures/encode.js')
+    const times = Array.from({ length: 500 }, (_, i) => END + 1_000_000 + ((i * 7919) % 500) * 1000) // a permutation
+    for (let i = 0; i < times.length; i += 50) {
+      const timeseries = ['b', 'a'].map(v => ({ labels: [['__name__', 'shuffled'], ['k', v]] as Array<[string, string]>, samples: times.slice(i, i + 50).map(t => ({ value: t / 1000, timestamp: t })) }))
+      expect((await postWrite(service.url, compressBody(encodeWriteRequest1({ timeseries })), { headers: WRITE })).status).toBe(204)
+    }
+    const sortedTimes = [...times].sort((x, y) => x - y)
+    for (const type of [0, 1]) {
+      const answer = await remoteRead(service.url, [{ startMs: 0, endMs: END + 10_000_000, matchers: [['=', '__name__', 'shuffled']] }], [type], WRITE)
+      expect(answer.results[0]!.map(s => s.labels[1]![1])).toEqual(['a', 'b'])
+      for (const s of answer.results[0]!) expect(s.samples).toEqual(sortedTimes.map(t => [t, floatBits(t / 1000)]))
+    }
+  })
+
   it('a tenant reads its own series only', async () => {
     const answer = await remoteRead(service.url, [{ startMs: T0, endMs: END, matchers: [['=', '__name__', 'build_info']] }], [0], { ...WRITE, 'x-scope-orgid': 'other' })
     expect(answer.results[0]!.map(s => s.samples.length)).toEqual([10])

@@ -8,8 +8,11 @@
  *      equality matchers with a value are pushed down; every matcher is then applied to the label
  *      sets that came back (Prometheus' semantics, Go regexes: src/read/label-matcher.ts).
  *   2. samples: `SELECT series_id, ts, value FROM samples WHERE series_id IN (...) AND ts BETWEEN ...
- *      ORDER BY series_id, ts LIMIT max + 1`: more than `maxSamples` is read_too_large.
- *   3. the columns are ordered by label set (as Prometheus orders series) and encoded.
+ *      LIMIT max + 1`: more than `maxSamples` is read_too_large.
+ *   3. the samples are put in order here, series by label set (as Prometheus orders them) and each
+ *      series' samples by time: a counting sort by series, then a check (and a sort where needed) per
+ *      series. Measured on 240,000 samples: ORDER BY series_id, ts in DuckDB cost 250 ms of a 350 ms
+ *      query; this costs a few ms. Then the answer is encoded.
  *
  * Values are copied from DuckDB's result vectors as bytes, never through a JavaScript number, so stale
  * markers keep their bits. Like the query route, the statements run task by task (no libuv thread is
@@ -52,7 +55,10 @@ async function runStreaming (connection: DuckDBConnection, sql: string, deadline
     const state = pending.runTask()
     if (state === DuckDBPendingResultState.RESULT_READY) break
     if (Date.now() > deadline || signal?.aborted === true) connection.interrupt()
-    await sleep(state === DuckDBPendingResultState.NO_TASKS_AVAILABLE ? 1 : 0)
+    // Between tasks the thread's event loop runs (the writer's work): setImmediate, as setTimeout(0)
+    // waits a whole millisecond each time, which added up to hundreds of ms on a large read.
+    if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await sleep(1)
+    else await new Promise(resolve => setImmediate(resolve))
   }
   return await pending.getResult()
 }
@@ -109,7 +115,7 @@ async function readSamples (connection: DuckDBConnection, ids: readonly number[]
   const end = Math.max(-MAX_MS, Math.min(MAX_MS, q.endMs))
   const sql = `SELECT series_id, ts, value FROM samples
     WHERE series_id IN (${ids.join(',')}) AND ts >= epoch_ms(${start}::BIGINT) AND ts <= epoch_ms(${end}::BIGINT)
-    ORDER BY series_id, ts LIMIT ${maxSamples + 1}`
+    LIMIT ${maxSamples + 1}`
   const result = await runStreaming(connection, sql, deadline, signal)
   for (;;) {
     const chunk = await result.fetchChunk()
@@ -141,30 +147,103 @@ async function readSamples (connection: DuckDBConnection, ids: readonly number[]
   return buf
 }
 
-/** The columns of one query: its selected series with samples, in label order. */
+/** Series ids below this are ranked through a typed array (one load a sample), above through a Map. */
+const DENSE_IDS = 1 << 24
+
+/** The columns of one query: its selected series that have samples, in label order, each in time order. */
 function columnsOf (selected: readonly SelectedSeries[], buf: SampleBuffer): SeriesColumns {
-  // Where each series' samples are in the buffer (it is ordered by series id).
-  const ranges = new Map<number, [number, number]>()
-  for (let i = 0; i < buf.length;) {
-    const id = buf.ids[i]!
-    let j = i + 1
-    while (j < buf.length && buf.ids[j] === id) j++
-    ranges.set(id, [i, j])
-    i = j
+  const sorted = [...selected].sort((a, b) => compareLabelSets(a.labels, b.labels))
+  let maxId = 0
+  for (const s of sorted) if (s.id > maxId) maxId = s.id
+  const n = buf.length
+  // Each sample's series rank (its place in label order).
+  const ranks = new Uint32Array(n)
+  if (maxId < DENSE_IDS) {
+    const rankOf = new Int32Array(maxId + 1)
+    sorted.forEach((s, i) => { rankOf[s.id] = i })
+    for (let i = 0; i < n; i++) ranks[i] = rankOf[buf.ids[i]!]!
+  } else {
+    const rankOf = new Map<number, number>()
+    sorted.forEach((s, i) => { rankOf.set(s.id, i) })
+    for (let i = 0; i < n; i++) ranks[i] = rankOf.get(buf.ids[i]!)!
   }
-  const kept = selected.filter(s => ranges.has(s.id)).sort((a, b) => compareLabelSets(a.labels, b.labels))
-  const offsets = new Uint32Array(kept.length + 1)
-  const ts = new Float64Array(buf.length)
-  const words = new Uint32Array(2 * buf.length)
-  let at = 0
-  for (let s = 0; s < kept.length; s++) {
-    const [from, to] = ranges.get(kept[s]!.id)!
-    ts.set(buf.ts.subarray(from, to), at)
-    words.set(buf.words.subarray(2 * from, 2 * to), 2 * at)
-    at += to - from
-    offsets[s + 1] = at
+  // Counting sort by rank: counts, then where each series starts, then every sample to its place.
+  const starts = new Uint32Array(sorted.length + 1)
+  for (let i = 0; i < n; i++) starts[ranks[i]! + 1]++
+  for (let r = 0; r < sorted.length; r++) starts[r + 1] += starts[r]!
+  const fill = starts.slice(0, sorted.length)
+  const ts = new Float64Array(n)
+  const words = new Uint32Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    const at = fill[ranks[i]!]!++
+    ts[at] = buf.ts[i]!
+    words[2 * at] = buf.words[2 * i]!
+    words[2 * at + 1] = buf.words[2 * i + 1]!
   }
-  return { labels: kept.map(s => s.labels), offsets, ts, words }
+  // Each series in time order (the view's GROUP BY gives no order): sorted only where it is not.
+  const scratch = new SortScratch()
+  for (let r = 0; r < sorted.length; r++) sortByTime(ts, words, starts[r]!, starts[r + 1]!, scratch)
+  // Series without samples in the range are left out, as Prometheus leaves them out.
+  const labels: LabelPairs[] = []
+  const offsets: number[] = [0]
+  for (let r = 0; r < sorted.length; r++) {
+    if (starts[r + 1] === starts[r]) continue
+    labels.push(sorted[r]!.labels)
+    offsets.push(starts[r + 1]!)
+  }
+  return { labels, offsets: Uint32Array.from(offsets), ts, words }
+}
+
+/** Buffers sortByTime reuses from series to series. */
+class SortScratch {
+  keys = new Float64Array(256)
+  ts = new Float64Array(256)
+  words = new Uint32Array(512)
+  fit (n: number): void {
+    if (n <= this.keys.length) return
+    this.keys = new Float64Array(2 * n)
+    this.ts = new Float64Array(2 * n)
+    this.words = new Uint32Array(4 * n)
+  }
+}
+
+/**
+ * Sorts samples [from, to) by timestamp, carrying their value words; a sorted run costs one pass.
+ * Each sample becomes one number, (ts - min) * 2^bits + its index, sorted by the typed array's own
+ * numeric sort (no comparator call per pair); when that would pass 2^53, a comparator sort does it.
+ */
+function sortByTime (ts: Float64Array, words: Uint32Array, from: number, to: number, scratch: SortScratch): void {
+  let ordered = true
+  let min = ts[from]!
+  let max = min
+  for (let i = from + 1; i < to; i++) {
+    const t = ts[i]!
+    if (t < ts[i - 1]!) ordered = false
+    if (t < min) min = t
+    if (t > max) max = t
+  }
+  if (ordered) return
+  const n = to - from
+  scratch.fit(n)
+  const scale = 2 ** Math.ceil(Math.log2(n + 1))
+  const keys = scratch.keys.subarray(0, n)
+  if ((max - min + 1) * scale < 2 ** 53) {
+    for (let k = 0; k < n; k++) keys[k] = (ts[from + k]! - min) * scale + k
+    keys.sort()
+  } else {
+    const order = Array.from({ length: n }, (_, k) => k).sort((x, y) => ts[from + x]! - ts[from + y]!)
+    for (let k = 0; k < n; k++) keys[k] = order[k]!
+  }
+  const t = scratch.ts
+  const w = scratch.words
+  for (let k = 0; k < n; k++) {
+    const i = from + (keys[k]! % scale) // the index carried in the key's low bits (or the index itself)
+    t[k] = ts[i]!
+    w[2 * k] = words[2 * i]!
+    w[2 * k + 1] = words[2 * i + 1]!
+  }
+  ts.set(t.subarray(0, n), from)
+  words.set(w.subarray(0, 2 * n), 2 * from)
 }
 
 /** Answers a remote-read request on `connection` (a reader the caller holds). */
