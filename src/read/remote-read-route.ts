@@ -7,7 +7,7 @@
  *             STREAMED_XOR_CHUNKS: frames of ChunkedReadResponse,
  *             `Content-Type: application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse`
  *             The first type in accepted_response_types that is one of these two is used (none listed:
- *             SAMPLES); a list with neither gets 501, as from Prometheus.
+ *             SAMPLES); a list with neither gets 406 (Prometheus: 501, but here every 5xx means retry).
  *   auth      the write credentials (the server checks them before this route; `access: 'write'`)
  *   tenant    the tenant header, as for writes: a request reads its own tenant's series only
  *

@@ -147,7 +147,7 @@ describe('remote read: refusals', () => {
     expect([bad.status, bad.headers['x-prom-ingest-error']]).toEqual([400, 'read_request_invalid'])
     expect(bad.text).toMatch(/invalid regex/)
     const types = await remoteRead(service.url, [{ startMs: T0, endMs: END, matchers: [['=', 'job', 'api']] }], [5, 9], WRITE)
-    expect([types.status, types.headers['x-prom-ingest-error']]).toEqual([501, 'read_response_type_unsupported'])
+    expect([types.status, types.headers['x-prom-ingest-error']]).toEqual([406, 'read_response_type_unsupported'])
     const { request } = await import('undici')
     const res = await request(`${service.url}/api/v1/read`, { method: 'POST', headers: { ...WRITE, 'content-encoding': 'snappy' }, body: 'not snappy at all' })
     expect([res.statusCode, res.headers['x-prom-ingest-error']]).toEqual([400, 'snappy_malformed'])

@@ -89,13 +89,21 @@ class SampleBuffer {
 
 interface SelectedSeries { readonly id: number, readonly labels: LabelPairs }
 
-async function selectSeries (connection: DuckDBConnection, tenant: string, matchers: readonly LabelMatcher[], deadline: number, signal?: AbortSignal): Promise<SelectedSeries[]> {
-  const where = [`tenant = ${sqlString(tenant)!}`, ...seriesConditions(matchers)]
-  const result = await runStreaming(connection, `SELECT id, labels FROM series WHERE ${where.join(' AND ')}`, deadline, signal)
+/**
+ * The series the matchers select. `where` is the SQL that found the candidates; `all` says that every
+ * candidate was selected, so that the samples query can name them by that SQL instead of by a list.
+ */
+interface Selection { readonly series: SelectedSeries[], readonly where: string, readonly all: boolean }
+
+async function selectSeries (connection: DuckDBConnection, tenant: string, matchers: readonly LabelMatcher[], deadline: number, signal?: AbortSignal): Promise<Selection> {
+  const where = [`tenant = ${sqlString(tenant)!}`, ...seriesConditions(matchers)].join(' AND ')
+  const result = await runStreaming(connection, `SELECT id, labels FROM series WHERE ${where}`, deadline, signal)
   const out: SelectedSeries[] = []
+  let candidates = 0
   for (;;) {
     const chunk = await result.fetchChunk()
     if (chunk === null || chunk.rowCount === 0) break
+    candidates += chunk.rowCount
     for (let r = 0; r < chunk.rowCount; r++) {
       const row = chunk.getRowValues(r) as DuckDBValue[]
       const map = row[1] as DuckDBMapValue
@@ -105,16 +113,18 @@ async function selectSeries (connection: DuckDBConnection, tenant: string, match
     }
     if (Date.now() > deadline) connection.interrupt()
   }
-  return out
+  return { series: out, where, all: out.length === candidates }
 }
 
-async function readSamples (connection: DuckDBConnection, ids: readonly number[], q: ReadQuery, maxSamples: number, deadline: number, signal?: AbortSignal): Promise<SampleBuffer> {
+async function readSamples (connection: DuckDBConnection, selection: Selection, q: ReadQuery, maxSamples: number, deadline: number, signal?: AbortSignal): Promise<SampleBuffer> {
   const buf = new SampleBuffer()
-  if (ids.length === 0) return buf
+  if (selection.series.length === 0) return buf
+  // Every candidate selected: named by the query that found them (no list of ids in the SQL text).
+  const ids = selection.all ? `SELECT id FROM series WHERE ${selection.where}` : selection.series.map(s => s.id).join(',')
   const start = Math.max(-MAX_MS, Math.min(MAX_MS, q.startMs))
   const end = Math.max(-MAX_MS, Math.min(MAX_MS, q.endMs))
   const sql = `SELECT series_id, ts, value FROM samples
-    WHERE series_id IN (${ids.join(',')}) AND ts >= epoch_ms(${start}::BIGINT) AND ts <= epoch_ms(${end}::BIGINT)
+    WHERE series_id IN (${ids}) AND ts >= epoch_ms(${start}::BIGINT) AND ts <= epoch_ms(${end}::BIGINT)
     LIMIT ${maxSamples + 1}`
   const result = await runStreaming(connection, sql, deadline, signal)
   for (;;) {
@@ -257,9 +267,9 @@ export async function remoteRead (connection: DuckDBConnection, req: StoreReadRe
     const results: SeriesColumns[] = []
     for (let i = 0; i < req.queries.length; i++) {
       const q = req.queries[i]!
-      const selected = await selectSeries(connection, req.tenant, matchers[i]!, deadline, signal)
-      const buf = await readSamples(connection, selected.map(s => s.id), q, req.maxSamples, deadline, signal)
-      results.push(columnsOf(selected, buf))
+      const selection = await selectSeries(connection, req.tenant, matchers[i]!, deadline, signal)
+      const buf = await readSamples(connection, selection, q, req.maxSamples, deadline, signal)
+      results.push(columnsOf(selection.series, buf))
     }
     let series = 0
     let samples = 0
