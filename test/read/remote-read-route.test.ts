@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDuckDbSink } from '../../src/sinks/duckdb/index.js'
 import { compareLabelSets, LabelMatcher } from '../../src/read/label-matcher.js'
 import type { Service } from '../../src/main.js'
-import { floatBits, STALE_NAN_BITS } from '../fixtures/encode.js'
+import { encodeWriteRequest1, floatBits, STALE_NAN_BITS } from '../fixtures/encode.js'
 import { readData, readDataBodies, STALE_AT_STEP, type ReadData } from '../helpers/read-data.js'
-import { remoteRead, type Matcher, type ReadSeries } from '../helpers/remote-read.js'
+import { decodeSamples, remoteRead, type Matcher, type ReadSeries } from '../helpers/remote-read.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
-import { ensureWorkerBuilt } from '../sinks/duckdb/helpers.js'
+import { ensureWorkerBuilt, openSink, TestDecoder } from '../sinks/duckdb/helpers.js'
 
 const T0 = Date.UTC(2026, 0, 1)
 const STEPS = 300 // 300 samples a series: three chunks (120, 120, 60)
@@ -175,6 +175,20 @@ describe('remote read: concurrency', () => {
       const err = (settled[2] as PromiseRejectedResult).reason as { code: string, status: number, retryable: boolean, message: string }
       expect([err.code, err.status, err.retryable]).toEqual(['read_queue_full', 503, true])
       expect(err.message).toMatch(/1 remote reads are running and 1 are waiting \(read-max-concurrency 1/)
+    } finally {
+      await sink.close()
+    }
+  })
+
+  it('the store on the calling thread (thread: main) answers reads too', async () => {
+    const d = new TestDecoder()
+    const sink = await openSink(mkdtempSync(join(tmpdir(), 'prom-ingest-read-main-')), { index: d.index, thread: 'main' })
+    try {
+      const small = readData(T0, 5)
+      await sink.write(d.batch(encodeWriteRequest1({ timeseries: small.series })))
+      const answer = await sink.remoteRead({ tenant: '', queries: [{ startMs: T0, endMs: END, matchers: [{ type: 'EQ', name: 'job', value: 'batch' }], hints: undefined }], responseType: 0 })
+      expect([answer.series, answer.samples]).toEqual([1, 5])
+      expect(decodeSamples(answer.body)[0]).toEqual(expected(small, [['=', 'job', 'batch']], T0, END))
     } finally {
       await sink.close()
     }
