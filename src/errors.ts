@@ -77,6 +77,10 @@ export const CODES = {
   parameter_invalid: { status: 400, retryable: false, description: 'a URL parameter of a request has a value that is not allowed (the message names it)' },
   status_parameter_invalid: { status: 400, retryable: false, description: 'a parameter of a status route is not valid: topN, focusLabel, match[] (a series selector), date (YYYY-MM-DD) or tenant of /api/v1/status/tsdb' },
   status_unavailable: { status: 503, retryable: true, description: 'the cardinality figures could not be computed now: the status worker failed (it is started again on the next request)' },
+  read_request_invalid: { status: 400, retryable: false, description: 'a remote-read request (or a Prometheus API parameter) is not valid: an unknown matcher type, a regex Go refuses, a time that is not a number or RFC 3339' },
+  read_too_large: { status: 400, retryable: false, description: 'a remote-read query selects more samples than read-max-samples (400, as Prometheus answers its own read-sample-limit); narrow its matchers or time range' },
+  read_queue_full: { status: 503, retryable: true, description: 'read-max-concurrency remote reads are running and as many more are waiting, or a waiting read got no turn within query-timeout; retry after the Retry-After delay' },
+  read_response_type_unsupported: { status: 406, retryable: false, description: 'a remote-read request accepts none of the answers this service gives (SAMPLES, STREAMED_XOR_CHUNKS): 406, not retryable (Prometheus answers 501; here every 5xx means retry)' },
 
   // Start-up.
   config_invalid: { status: 500, retryable: false, description: 'a setting has a value that is not allowed' },

@@ -84,6 +84,8 @@ export interface Config {
   queryHoldBytes: number
   queryConcurrency: number
   queryQueue: number
+  readMaxSamples: number
+  readMaxConcurrency: number
   duckdbMemoryLimit: number
   sinkUnreadyAfter: number
   forwardUrl: string[]
@@ -236,6 +238,9 @@ export const SETTINGS: Schema = {
   // is why a short query does not wait behind two long ones (docs/query.md has the reasoning).
   queryConcurrency: { kind: 'int', min: 1, max: 64, default: 3, help: 'queries that run at once (each on its own DuckDB connection); more wait in the query queue' },
   queryQueue: { kind: 'int', min: 0, max: 10_000, default: 16, help: 'queries that may wait for a turn; beyond them a query gets 503 query_queue_full with Retry-After' },
+  // Remote read (docs/remote-read.md): a query's samples are held whole while its answer is encoded (16 bytes each, plus the answer).
+  readMaxSamples: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 5_000_000, help: 'most samples one remote-read query may return; more gets 400 read_too_large (Prometheus\' read-sample-limit)' },
+  readMaxConcurrency: { kind: 'int', min: 1, max: 64, default: 2, help: 'remote reads that run at once (each on its own DuckDB connection); as many more may wait, beyond them 503 read_queue_full with Retry-After' },
   duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
   sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
   forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },

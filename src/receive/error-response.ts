@@ -50,3 +50,31 @@ function oneLine (message: string): string {
   const s = message.replace(/[\r\n]+/g, ' ')
   return s.length > 1024 ? s.slice(0, 1021) + '...' : s
 }
+
+/** Prometheus' errorType for a status (web/api/v1: bad_data, execution, unavailable, internal, ...). */
+function apiErrorType (status: number): string {
+  if (status === 503) return 'unavailable'
+  if (status === 422) return 'execution'
+  if (status === 404) return 'not_found'
+  if (status === 401 || status === 403) return 'unauthorized'
+  if (status >= 500) return 'internal'
+  return 'bad_data'
+}
+
+/**
+ * Answers `err` as the Prometheus HTTP API does, `{"status":"error","errorType":...,"error":...}`,
+ * with the same status, Retry-After and X-Prom-Ingest-Error as `sendError` (the metadata routes, whose
+ * clients read Prometheus' JSON).
+ */
+export function sendApiError (res: ServerResponse, err: IngestError, policy: ErrorAnswerPolicy, close = false): number {
+  const status = err.status
+  if (res.headersSent) { res.destroy(); return status }
+  const own = err.detail?.retryAfterSeconds
+  if (CODES[err.code].retryable || status === 429) res.setHeader('Retry-After', String(typeof own === 'number' ? own : policy.retryAfterSeconds))
+  if (close) res.setHeader('Connection', 'close')
+  res.setHeader('Content-Type', 'application/json')
+  res.setHeader('X-Prom-Ingest-Error', err.code)
+  res.statusCode = status
+  res.end(JSON.stringify({ status: 'error', errorType: apiErrorType(status), error: oneLine(err.message) }))
+  return status
+}

@@ -22,6 +22,8 @@ export interface HttpRoute {
   readonly path: string
   /** Which credential opens it (auth.ts): 'write' (default, the write credentials) or 'read' (the read credential only). */
   readonly access?: 'read' | 'write'
+  /** The route takes every path under `path` (which ends with '/'), such as /api/v1/label/<name>/values. */
+  readonly prefix?: boolean
   handle(req: IncomingMessage, res: ServerResponse): void | Promise<void>
 }
 
@@ -163,7 +165,7 @@ export class IngestServer implements ExchangeTracker {
       void this.metrics(res, path)
       return
     }
-    const extra = this.routes.get(`${method} ${path}`)
+    const extra = this.routes.get(`${method} ${path}`) ?? this.prefixRoute(method, path)
     if (extra !== undefined) {
       if (extra.access === 'read' && this.deps.readAuth !== undefined) {
         const refused = this.deps.readAuth.check(req)
@@ -171,10 +173,15 @@ export class IngestServer implements ExchangeTracker {
       } else if (!this.deps.auth.check(req)) {
         return this.refuse(req, res, path, new IngestError('unauthorized', 'missing or wrong credentials'))
       }
-      void this.extra(extra, req, res, path)
+      void this.extra(extra, req, res)
       return
     }
     this.refuse(req, res, path, new IngestError('not_found', `no such path: ${path}`))
+  }
+
+  private prefixRoute (method: string, path: string): HttpRoute | undefined {
+    for (const r of this.routes.values()) if (r.prefix === true && r.method === method && path.startsWith(r.path)) return r
+    return undefined
   }
 
   private health (req: IncomingMessage, res: ServerResponse, path: string, method: string, ok: boolean, text: string): void {
@@ -205,14 +212,14 @@ export class IngestServer implements ExchangeTracker {
     }
   }
 
-  private async extra (route: HttpRoute, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  private async extra (route: HttpRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.begin()
     try {
       await route.handle(req, res)
-      this.count(path, res.statusCode)
+      this.count(route.path, res.statusCode)
     } catch (err) {
       // An answer before the whole body was read closes the connection: the rest of the body is never read.
-      this.count(path, sendError(res, toIngestError(err), this.deps.policy, this.shuttingDown || !req.complete))
+      this.count(route.path, sendError(res, toIngestError(err), this.deps.policy, this.shuttingDown || !req.complete))
     } finally {
       this.end()
     }

@@ -23,6 +23,10 @@ import { duckDbMetrics, type DuckDbMetrics, type SinkFigures } from './metrics.j
 import { QueryGate } from './query-gate.js'
 import { DEFAULT_QUERY_LIMITS, type PartWriter, type QueryLimits, type QuerySummary } from './query-guard.js'
 import { queryRoutes } from './query-handler.js'
+import { remoteReadRoutes } from '../../read/remote-read-route.js'
+import { prometheusApiRoutes } from '../../read/prometheus-api.js'
+import type { ReadQuery } from '../../read/read-request.js'
+import type { StoreReadAnswer } from './remote-read.js'
 import type { HttpRoute } from '../../receive/server.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
 import type { RetentionResult } from './retention.js'
@@ -79,6 +83,13 @@ export interface DuckDbSinkOptions {
   queryQueue?: number
   /** Bytes of an answer held before its status is sent (default 1 MiB; see query-handler.ts). */
   queryHoldBytes?: number
+  /** Remote read (docs/remote-read.md): most samples per query (default 5,000,000), reads at once (default 2; as many may wait). */
+  readMaxSamples?: number
+  readMaxConcurrency?: number
+  /** The tenant header (lower case; '' disables tenants): remote reads and the metadata API read that tenant. Default x-scope-orgid. */
+  tenantHeader?: string
+  /** Retry-After seconds of the metadata API's retryable errors (default 5). */
+  retryAfterSeconds?: number
   /** Registry for the sink's metrics (default: the process registry). */
   registry?: Registry
   /** Failures on purpose (tests). */
@@ -102,6 +113,8 @@ export interface DuckDbSink extends Sink {
   streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
   /** Bytes of an answer the query route holds before it sends the status. */
   readonly queryHoldBytes: number
+  /** Answers a remote-read request (src/sinks/duckdb/remote-read.ts), at most read-max-concurrency at once. */
+  remoteRead(request: { tenant: string, queries: readonly ReadQuery[], responseType: number }): Promise<StoreReadAnswer>
   /** Runs retention now (normally on a schedule). */
   retention(nowMs?: number): Promise<RetentionResult>
   /** Compacts the head into blocks now (normally on a schedule; also POST /api/v1/admin/compact). */
@@ -117,7 +130,7 @@ export const DEFAULT_UNREADY_AFTER_MS = 30_000
 
 class DuckDbSinkImpl implements DuckDbSink {
   readonly name = 'duckdb'
-  readonly routes: readonly HttpRoute[] = [...queryRoutes(this), ...compactRoutes(this)]
+  readonly routes: readonly HttpRoute[]
   loaded: LoadedSeries | undefined
   private state: State = 'new'
   private host: StoreHost | undefined
@@ -126,6 +139,7 @@ class DuckDbSinkImpl implements DuckDbSink {
   private readonly metrics: DuckDbMetrics
   private readonly figures: SinkFigures
   private readonly gate: QueryGate
+  private readonly readGate: QueryGate
   private readonly log: LogFn
   private restarts = 0
   private restartTimer: NodeJS.Timeout | undefined
@@ -139,6 +153,19 @@ class DuckDbSinkImpl implements DuckDbSink {
     const timeoutMs = (o.queryLimits ?? DEFAULT_QUERY_LIMITS).timeoutMs
     const gate = new QueryGate({ concurrency: this.queryConcurrency, queue: o.queryQueue ?? 16, waitMs: timeoutMs })
     this.gate = gate
+    this.readGate = new QueryGate({
+      concurrency: this.readConcurrency,
+      queue: this.readConcurrency,
+      waitMs: timeoutMs,
+      refusal: { code: 'read_queue_full', one: 'remote read', many: 'remote reads', setting: 'read-max-concurrency', queueSetting: 'waiting' }
+    })
+    const tenantHeader = o.tenantHeader ?? 'x-scope-orgid'
+    this.routes = [
+      ...queryRoutes(this),
+      ...compactRoutes(this),
+      ...remoteReadRoutes(this, { tenantHeader }),
+      ...prometheusApiRoutes(this, { tenantHeader, retryAfterSeconds: o.retryAfterSeconds ?? 5 })
+    ]
     this.figures = {
       dataDir: o.dataDir,
       get waitingWrites () { return pending.size },
@@ -152,6 +179,7 @@ class DuckDbSinkImpl implements DuckDbSink {
   get dataDir (): string { return this.o.dataDir }
   get queryHoldBytes (): number { return this.o.queryHoldBytes ?? 1 << 20 }
   private get queryConcurrency (): number { return this.o.queryConcurrency ?? 3 }
+  private get readConcurrency (): number { return this.o.readMaxConcurrency ?? 2 }
 
   async start (): Promise<void> {
     if (this.state !== 'new') throw new IngestError('internal', `the DuckDB sink was already started (${this.state})`)
@@ -183,7 +211,8 @@ class DuckDbSinkImpl implements DuckDbSink {
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
         ...(o.checkpointThreshold !== undefined ? { checkpointThreshold: o.checkpointThreshold } : {}),
         ...(o.queryLimits !== undefined ? { queryLimits: o.queryLimits } : {}),
-        queryConcurrency: this.queryConcurrency,
+        // A reader connection for every query and every remote read that may run at once.
+        queryConcurrency: this.queryConcurrency + this.readConcurrency,
         ...(o.faults !== undefined ? { faults: o.faults } : {})
       },
       index: o.index,
@@ -235,6 +264,20 @@ class DuckDbSinkImpl implements DuckDbSink {
     const leave = await this.gate.enter(signal)
     try {
       return await this.runningHost().streamQuery(sql, format, write, signal)
+    } finally {
+      leave()
+    }
+  }
+
+  async remoteRead (request: { tenant: string, queries: readonly ReadQuery[], responseType: number }): Promise<StoreReadAnswer> {
+    this.runningHost()
+    const leave = await this.readGate.enter()
+    try {
+      const limits = this.o.queryLimits ?? DEFAULT_QUERY_LIMITS
+      const answer = await this.runningHost().call({ kind: 'read', request: { ...request, maxSamples: this.o.readMaxSamples ?? 5_000_000, timeoutMs: limits.timeoutMs } })
+      this.metrics.readRequests.inc({ response_type: request.responseType === 1 ? 'streamed' : 'samples' })
+      this.metrics.readSamples.inc(answer.samples)
+      return answer
     } finally {
       leave()
     }

@@ -17,6 +17,7 @@ import { MetadataUpsert } from './metadata-upsert.js'
 import { databaseFile, ensureSchema, openDatabase } from './open-database.js'
 import { streamReadOnlyQuery, DEFAULT_QUERY_LIMITS, type PartWriter, type QueryLimits, type QuerySummary } from './query-guard.js'
 import type { QueryFormat, QueryOutput } from './result-format.js'
+import { remoteRead, type StoreReadAnswer, type StoreReadRequest } from './remote-read.js'
 import { applyRetention, retentionInterval, type RetentionResult } from './retention.js'
 import { isOutOfMemory, loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
 import { StoredSeries } from './stored-series.js'
@@ -292,6 +293,31 @@ export class DuckDbStore implements TransactionWriter {
     } catch (err) {
       // A failed query: give its memory back now (see `noting`), not when the garbage collector runs.
       for (const statement of made) { try { statement.destroySync() } catch { /* already gone */ } }
+      throw this.busyReaders.get(reader) ?? err
+    } finally {
+      this.busyReaders.delete(reader)
+      if (this.busyReaders.size === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters
+        this.idleWaiters = []
+        for (const resolve of waiters) resolve()
+      }
+      const next = this.readerWaiters.shift()
+      if (next !== undefined) next(reader)
+      else this.freeReaders.push(reader)
+    }
+  }
+
+  /**
+   * Answers a remote-read request (remote-read.ts) on a free reader connection, waiting for one as a
+   * query does; like a query, it is stopped when a transaction needs its memory.
+   */
+  async remoteRead (req: StoreReadRequest): Promise<StoreReadAnswer> {
+    if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
+    const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
+    this.busyReaders.set(reader, undefined)
+    try {
+      return await remoteRead(reader, req)
+    } catch (err) {
       throw this.busyReaders.get(reader) ?? err
     } finally {
       this.busyReaders.delete(reader)

@@ -20,7 +20,9 @@ export const METRIC = {
   workerRestarts: 'prom_ingest_duckdb_worker_restarts_total',
   queriesRunning: 'prom_ingest_duckdb_queries_running',
   queriesWaiting: 'prom_ingest_duckdb_queries_waiting',
-  blockBytes: 'prom_ingest_duckdb_block_bytes'
+  blockBytes: 'prom_ingest_duckdb_block_bytes',
+  readRequests: 'prom_ingest_read_requests_total',
+  readSamples: 'prom_ingest_read_samples_total'
 } as const
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -40,6 +42,9 @@ export class DuckDbMetrics {
   readonly commitDuration: Histogram
   readonly rowsCommitted: Counter
   readonly workerRestarts: Counter
+  /** Remote reads answered, by response type (samples, streamed). */
+  readonly readRequests: Counter<'response_type'>
+  readonly readSamples: Counter
   readonly sinks = new Set<SinkFigures>()
 
   constructor (registry: Registry) {
@@ -50,6 +55,8 @@ export class DuckDbMetrics {
     this.commitDuration = new Histogram({ name: METRIC.commitDuration, help: 'Time COMMIT took (appender flush and metadata upsert included).', buckets: BUCKETS, registers })
     this.rowsCommitted = new Counter({ name: METRIC.rowsCommitted, help: 'Sample, histogram and exemplar rows committed to DuckDB.', registers })
     this.workerRestarts = new Counter({ name: METRIC.workerRestarts, help: 'Times the DuckDB sink worker died and was started again.', registers })
+    this.readRequests = new Counter({ name: METRIC.readRequests, help: 'Remote-read requests answered from the store, by response type (samples, streamed).', labelNames: ['response_type'] as const, registers })
+    this.readSamples = new Counter({ name: METRIC.readSamples, help: 'Samples sent in remote-read answers.', registers })
     new Gauge({ // eslint-disable-line no-new
       name: METRIC.writesWaiting,
       help: 'Writes handed to the DuckDB sink and not yet answered (waiting for their group commit).',

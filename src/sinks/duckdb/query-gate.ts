@@ -4,7 +4,7 @@
  * turn within `waitMs`: a client learns early that the store is busy, instead of waiting behind a
  * queue of slow queries for minutes.
  */
-import { IngestError } from '../../errors.js'
+import { IngestError, type ErrorCode } from '../../errors.js'
 
 export interface QueryGateOptions {
   /** Queries that run at once (the store has one reader connection for each). */
@@ -13,7 +13,11 @@ export interface QueryGateOptions {
   readonly queue: number
   /** Longest a query waits for a turn, ms. */
   readonly waitMs: number
+  /** The refusal (default query_queue_full, named by the query settings); remote reads have their own. */
+  readonly refusal?: { readonly code: ErrorCode, readonly one: string, readonly many: string, readonly setting: string, readonly queueSetting: string }
 }
+
+const QUERY_REFUSAL = { code: 'query_queue_full', one: 'query', many: 'queries', setting: 'query-concurrency', queueSetting: 'query-queue' } as const
 
 /** Leaves the gate: the next waiting query gets the turn. Call exactly once. */
 export type Leave = () => void
@@ -36,8 +40,9 @@ export class QueryGate {
       this.active++
       return this.leaver()
     }
+    const r = this.o.refusal ?? QUERY_REFUSAL
     if (this.waiters.length >= this.o.queue) {
-      throw new IngestError('query_queue_full', `the query was refused: ${this.active} queries are running and ${this.waiters.length} are waiting (query-concurrency ${this.o.concurrency}, query-queue ${this.o.queue}); retry later`)
+      throw new IngestError(r.code, `the ${r.one} was refused: ${this.active} ${r.many} are running and ${this.waiters.length} are waiting (${r.setting} ${this.o.concurrency}, ${r.queueSetting} ${this.o.queue}); retry later`)
     }
     return await new Promise<Leave>((resolve, reject) => {
       const out = (err: IngestError): void => {
@@ -50,7 +55,7 @@ export class QueryGate {
       const given = (): void => out(new IngestError('query_failed', 'the query was given up while it waited for a turn (the client went away)'))
       const waiter: Waiter = {
         admit: leave => { signal?.removeEventListener('abort', given); resolve(leave) },
-        timer: setTimeout(() => out(new IngestError('query_queue_full', `the query waited ${Math.round(this.o.waitMs / 1000)} s (query-timeout) for a turn and got none: ${this.active} queries are running; retry later`)), this.o.waitMs)
+        timer: setTimeout(() => out(new IngestError(r.code, `the ${r.one} waited ${Math.round(this.o.waitMs / 1000)} s (query-timeout) for a turn and got none: ${this.active} ${r.many} are running; retry later`)), this.o.waitMs)
       }
       signal?.addEventListener('abort', given)
       this.waiters.push(waiter)

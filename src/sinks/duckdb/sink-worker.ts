@@ -22,6 +22,7 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'stats': return store.stats()
     case 'probe': return await store.probe()
     case 'compact': return await store.compact(c.request)
+    case 'read': return await store.remoteRead(c.request)
   }
 }
 
@@ -55,7 +56,8 @@ async function main (): Promise<void> {
         break
       case 'call':
         call(running, m.call).then(
-          value => post({ t: 'reply', id: m.id, value }),
+          // A remote-read answer's body is moved, not copied.
+          value => m.call.kind === 'read' ? port.postMessage({ t: 'reply', id: m.id, value } satisfies FromWorker, [(value as { body: Uint8Array }).body.buffer as ArrayBuffer]) : post({ t: 'reply', id: m.id, value }),
           err => post({ t: 'reply', id: m.id, error: toIngestError(err).toWire() }))
         break
       case 'query': {

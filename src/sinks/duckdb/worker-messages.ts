@@ -11,6 +11,7 @@ import type { CompactionResult } from './blocks/compaction.js'
 import type { StoreOptions, StoreStats } from './duckdb-store.js'
 import type { QuerySummary } from './query-guard.js'
 import type { QueryFormat } from './result-format.js'
+import type { StoreReadAnswer, StoreReadRequest } from './remote-read.js'
 import type { RetentionResult } from './retention.js'
 import type { LoadedSeries } from './series-loader.js'
 
@@ -25,12 +26,14 @@ export type Call =
   | { readonly kind: 'stats' }
   | { readonly kind: 'probe' }
   | { readonly kind: 'compact', readonly request: CompactRequest }
+  | { readonly kind: 'read', readonly request: StoreReadRequest }
 
 export interface CallResult {
   retention: RetentionResult
   stats: StoreStats
   probe: undefined
   compact: CompactionResult
+  read: StoreReadAnswer
 }
 
 export type ToWorker =
