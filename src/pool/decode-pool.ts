@@ -118,9 +118,6 @@ export class DecodePool {
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: Infinity, // decode workers live as long as the service: their buffers stay warm
-      // A small nursery: V8's default lets each worker's grow to 48 MiB of RSS that is never given
-      // back; with 6 MiB the service's RSS on the e2e load fell by ~30 MiB, CPU per sample unchanged (bench/README.md).
-      resourceLimits: { maxYoungGenerationSizeMb: 6 },
       workerData
     })
     this.piscina.on('workerDestroy', () => { if (!this.closing) this.restarts++ })

@@ -60,7 +60,7 @@ export interface DuckDbSinkOptions {
   retentionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
-  /** DuckDB threads (default one fewer than the cores, at least one; see defaultDuckDbThreads). */
+  /** DuckDB threads (default one per core). */
   threads?: number
   /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
   checkpointThreshold?: string

@@ -5,7 +5,6 @@
  * query that may run at once).
  */
 import { statSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api'
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
@@ -46,7 +45,7 @@ export interface StoreOptions {
   retentionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
-  /** DuckDB threads (default: defaultDuckDbThreads(), one fewer than the cores). */
+  /** DuckDB threads (default: DuckDB's, one per core). */
   threads?: number
   /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
   checkpointThreshold?: string
@@ -108,17 +107,6 @@ export function duckDbBytes (text: string): number | undefined {
   const units: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 }
   const unit = units[m[2]!.toLowerCase()]
   return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit)
-}
-
-/**
- * DuckDB's threads when not set: one fewer than the cores, at least one. The writer's work (appends,
- * COMMIT with its log write, the checkpoints inside some commits) runs on the thread that asks for
- * it; DuckDB's extra threads only help queries and checkpoint compression, and compete with the
- * decode workers for the cores. On the 2-core e2e load one thread took less CPU per sample than two
- * (bench/README.md, store target).
- */
-export function defaultDuckDbThreads (): number {
-  return Math.max(1, availableParallelism() - 1)
 }
 
 /** Memory limits tried at start: the setting, then twice and four times it (see `open`). */
@@ -220,7 +208,7 @@ export class DuckDbStore implements TransactionWriter {
     const instance = await openDatabase(o.dataDir, {
       memoryLimit: o.memoryLimit,
       checkpointThreshold: o.checkpointThreshold ?? '16MB',
-      threads: o.threads ?? defaultDuckDbThreads()
+      ...(o.threads !== undefined ? { threads: o.threads } : {})
     })
     const connections: DuckDBConnection[] = []
     try {

@@ -18,13 +18,6 @@ import type { QueryFormat } from './result-format.js'
 import type { LoadedSeries } from './series-loader.js'
 import type { Call, CallResult, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
 
-/**
- * The sink worker's young generation, MiB (V8: three semi-spaces' worth; its default grows to 48).
- * With this and the decode workers' (src/pool/decode-pool.ts) the service's RSS on the e2e load fell
- * by about 30 MiB and the CPU per sample did not rise (bench/README.md, store target).
- */
-export const SINK_WORKER_YOUNG_GENERATION_MB = 6
-
 export interface StoreHost {
   start(): Promise<LoadedSeries>
   /** Takes the batch; for the worker host its buffer is moved (the caller's views are detached). */
@@ -108,9 +101,7 @@ export class WorkerHost implements StoreHost {
   async start (): Promise<LoadedSeries> {
     const data: SinkWorkerData = { options: this.o.store, index: this.o.index?.shared }
     // No inherited execArgv: the parent's flags (--input-type, -e, test-runner loaders) mean nothing to this file.
-    // A small young generation: the thread allocates little per batch (its rows live in DuckDB), and
-    // V8's default lets the nursery grow to 48 MiB of RSS that is never given back.
-    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb', execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: SINK_WORKER_YOUNG_GENERATION_MB } })
+    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb', execArgv: [] })
     this.worker = worker
     return await new Promise<LoadedSeries>((resolve, reject) => {
       let started = false
