@@ -4,7 +4,11 @@
  * holds them has committed or failed.
  *
  * A transaction commits when `commitInterval` ms have passed since its first batch, when it holds
- * `commitMaxRows` rows, when no batch arrived for `commitQuiet` ms, or at once when draining.
+ * `commitMaxRows` rows, when no batch arrived for `commitQuiet` ms, or at once when draining; but
+ * never before the previous transaction's commit has ended (short of being full or draining): until
+ * then it takes every batch that arrives, so that one commit (its log sync and fixed costs) serves
+ * all of them. Measured on the e2e load (bench/README.md, store target): with the interval and quiet
+ * rules alone, transactions held 1.16 requests on average and commits ran back to back.
  *
  * Commits are pipelined over the writer's lanes (two connections): while transaction k commits on
  * one lane (DuckDB works in its own threads), transaction k+1 takes the batches that arrive on the
@@ -249,7 +253,17 @@ export class GroupCommitter {
       this.appendOne(open, seq, batch)
     }
     const quiet = this.options.commitQuiet ?? DEFAULT_COMMIT_QUIET_MS
+    // The previous transaction, while it commits: this one cannot commit before it ends, so it keeps
+    // taking batches until then whatever the interval and quiet say (closing it would only make the
+    // batches that arrive meanwhile wait for a third commit).
+    let previous = this.inFlight
     while (open.spoiled === undefined && !this.urgent && !this.isFull(open)) {
+      if (previous !== undefined) {
+        const ended = await Promise.race([previous.then(() => true), new Promise<false>(resolve => { this.wake = () => resolve(false) })])
+        this.wake = undefined
+        if (ended) previous = undefined
+        continue
+      }
       const now = performance.now()
       const left = began + this.options.commitInterval - now
       if (left <= 0) break

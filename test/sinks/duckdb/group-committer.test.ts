@@ -115,6 +115,26 @@ describe('GroupCommitter', () => {
     expect(w.log.indexOf('committed 1')).toBeLessThan(w.log.indexOf('commit 2'))
   })
 
+  it('keeps the next transaction open while the previous one commits, past commit-quiet', async () => {
+    const { w, c, outcome, answered } = setup()
+    c.submit(1, batch(10))
+    await w.reached('commit 1')
+    c.submit(2, batch(10))
+    await w.reached('append 2')
+    // This test depends on time by nature: it waits out commit-quiet (2 ms) several times over to
+    // show that the quiet timer does not close transaction 2 while transaction 1 still commits.
+    await new Promise(resolve => setTimeout(resolve, 30))
+    c.submit(3, batch(10))
+    expect(w.log.filter(e => e === 'append 2').length).toBe(2) // batch 3 joined transaction 2
+    expect(w.log).not.toContain('begin 3@1')
+    w.finish(1)
+    await w.reached('commit 2')
+    w.finish(2)
+    await answered(3)
+    expect([...outcome]).toEqual([[1, 'ok'], [2, 'ok'], [3, 'ok']])
+    expect(w.log.filter(e => e.startsWith('commit '))).toEqual(['commit 1', 'commit 2'])
+  })
+
   it('fails the transaction after a failed one, and starts clean after that', async () => {
     const { w, c, outcome, answered } = setup()
     c.submit(1, batch(10))
