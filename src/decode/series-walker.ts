@@ -13,6 +13,7 @@ import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
 import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
+import { SeriesOrder } from '../series/series-order.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
 import { fields, WireReader } from './wire-reader.js'
@@ -51,6 +52,10 @@ export class Walker extends WireReader {
   tenantLimitedSeries = 0
   /** Series per tenant, shared by every worker (src/limits/tenant-series.ts); set when the limit is on. */
   tenantSeries: Int32Array | undefined = undefined
+  /** The senders' series order as this thread saw it: the guess tried before any hash. */
+  readonly order = new SeriesOrder()
+  /** The id of the last series resolved in this walk (0 before the first). */
+  prevId = 0
   private haNames = ''
   private replicaName: Uint8Array | undefined
   private clusterName = new Uint8Array(0)
@@ -68,6 +73,7 @@ export class Walker extends WireReader {
     this.haReplica = ''
     this.labelsChanged = false
     this.tenantLimitedSeries = 0
+    this.prevId = 0
     if (opts.haReplicaLabel === '') {
       this.labels.dropName = undefined
     } else {
@@ -82,6 +88,15 @@ export class Walker extends WireReader {
   }
 
   // ---- series ----
+
+  /** The series that followed the last one resolved, the last time (0: no guess); check it with `index.keyMatches`. */
+  guess (): number { return this.order.guess(this.prevId) }
+
+  /** Records `id` (non-zero) as the series just resolved, after `prevId`, for the next body's guesses. */
+  resolved (id: number, guessed: number): void {
+    if (id !== guessed) this.order.follow(this.prevId, id)
+    this.prevId = id
+  }
 
   /**
    * The id of the series whose canonical labels are in `labels` (the scratch): found in the index,

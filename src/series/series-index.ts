@@ -178,6 +178,16 @@ export class SeriesIndex {
     return id
   }
 
+  /**
+   * True when series `id` (one this thread has seen published) has as its key the labels at bytes
+   * [start, end) of `d` (canonical encoding) for the tenant `tk`: the check of a guessed id
+   * (series-order.ts), so no hash is needed. Compares the stored key length first, then the bytes.
+   */
+  keyMatches (id: number, d: DataView, start: number, end: number, tk: TenantKey): boolean {
+    if (id <= 0 || id > this.maxSeries) return false
+    return this.keyEquals(this.offsets[id]!, d, start, end, tk, tk.prefix.length + (end - start))
+  }
+
   private findLocal (mix: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): number {
     const local = this.local
     const mask = this.localMask
