@@ -15,8 +15,6 @@
  */
 import { IngestError } from '../errors.js'
 import type { LabelProblem } from './label-scratch.js'
-import { SeriesSymbols } from './series-symbols.js'
-import { SymbolDictionary } from './symbol-dictionary.js'
 import { isValidUtf8 } from './utf8.js'
 import type { Walker } from './series-walker.js'
 import { fields } from './wire-reader.js'
@@ -57,8 +55,6 @@ let symbolIds = false
 let stillPacked = -1
 let stillPackedEnd = -1
 let tenantNumber = 0
-const dictionary = new SymbolDictionary()
-const spelled = new SeriesSymbols()
 
 /**
  * Each symbol of the request once through the thread's dictionary (ids[ref]), so that known series
@@ -68,6 +64,7 @@ function translateSymbols (w: Walker): void {
   symbolIds = false
   if (w.labels.dropName !== undefined) return
   if (ids.length < symbols.count) ids = new Int32Array(symbols.starts.length)
+  const dictionary = w.symbolDictionary
   for (let attempt = 0; attempt < 2; attempt++) {
     let i = 0
     for (; i < symbols.count; i++) {
@@ -77,12 +74,12 @@ function translateSymbols (w: Walker): void {
     }
     if (i === symbols.count) {
       symbolIds = true
-      tenantNumber = spelled.tenantNumber(w.tk)
+      tenantNumber = w.seriesSymbols.tenantNumber(w.tk)
       return
     }
     // The dictionary is full: start both over (the records hold ids that are about to change).
     dictionary.clear()
-    spelled.clear()
+    w.seriesSymbols.clear()
   }
 }
 
@@ -213,7 +210,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
   const guessing = refFields > 0 && !(samples > 0 && histograms > 0) && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))
   if (guessing) {
     guessed = w.guess()
-    if (guessed !== 0 && symbolIds && packedStart >= 0 && spelled.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids, symbols.count)) {
+    if (guessed !== 0 && symbolIds && packedStart >= 0 && w.seriesSymbols.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids, symbols.count)) {
       id = guessed
       // Left packed: read only if the labels are wanted after all (metadata, messages: fillScratch).
       stillPacked = packedStart
@@ -238,7 +235,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
       id = w.resolveScratch()
       if (id === 0) return
     }
-    if (symbolIds) spelled.record(id, tenantNumber, symbols.refs, symbols.refCount, ids)
+    if (symbolIds) w.seriesSymbols.record(id, tenantNumber, symbols.refs, symbols.refCount, ids)
   }
   w.resolved(id, guessed)
 

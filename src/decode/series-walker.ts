@@ -16,6 +16,8 @@ import type { SeriesIndex, TenantKey } from '../series/series-index.js'
 import { SeriesOrder } from '../series/series-order.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
+import { SeriesSymbols } from './series-symbols.js'
+import { SymbolDictionary } from './symbol-dictionary.js'
 import { fields, WireReader } from './wire-reader.js'
 
 const SAMPLE_FIELDS_V1 = fields(1, 2)
@@ -54,6 +56,9 @@ export class Walker extends WireReader {
   tenantSeries: Int32Array | undefined = undefined
   /** The senders' series order as this thread saw it: the guess tried before any hash. */
   readonly order = new SeriesOrder()
+  /** Remote Write 2.0 (rw2.ts): this walker's symbol ids, and how each series was spelled in them. Per walker: series ids are its index's. */
+  readonly symbolDictionary = new SymbolDictionary()
+  readonly seriesSymbols = new SeriesSymbols()
   /** The id of the last series resolved in this walk (0 before the first). */
   prevId = 0
   private haNames = ''
