@@ -50,6 +50,8 @@ class Symbols {
 const symbols = new Symbols()
 /** Per symbol of the request: its id in the thread's dictionary (valid when `symbolIds` is true). */
 let ids = new Int32Array(1024)
+/** ids[idsTop, ...) are 0 (what `matchesPacked` needs past the table). */
+let idsTop = 0
 let symbolIds = false
 /** The packed refs of the current series when it was found without reading them (-1: read, or none). */
 let stillPacked = -1
@@ -63,7 +65,7 @@ let tenantNumber = 0
 function translateSymbols (w: Walker): void {
   symbolIds = false
   if (w.labels.dropName !== undefined) return
-  if (ids.length < symbols.count) ids = new Int32Array(symbols.starts.length)
+  if (ids.length < symbols.count) { ids = new Int32Array(symbols.starts.length); idsTop = 0 }
   const dictionary = w.symbolDictionary
   for (let attempt = 0; attempt < 2; attempt++) {
     let i = 0
@@ -72,7 +74,10 @@ function translateSymbols (w: Walker): void {
       if (id === 0) break
       ids[i] = id
     }
+    if (idsTop < i) idsTop = i
     if (i === symbols.count) {
+      ids.fill(0, i, idsTop) // refs past this request's table must read 0
+      idsTop = i
       symbolIds = true
       tenantNumber = w.seriesSymbols.tenantNumber(w.tk)
       return
@@ -210,7 +215,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
   const guessing = refFields > 0 && !(samples > 0 && histograms > 0) && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))
   if (guessing) {
     guessed = w.guess()
-    if (guessed !== 0 && symbolIds && packedStart >= 0 && w.seriesSymbols.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids, symbols.count)) {
+    if (guessed !== 0 && symbolIds && packedStart >= 0 && w.seriesSymbols.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids)) {
       id = guessed
       // Left packed: read only if the labels are wanted after all (metadata, messages: fillScratch).
       stillPacked = packedStart

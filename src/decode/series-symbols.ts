@@ -48,17 +48,18 @@ export class SeriesSymbols {
 
   /**
    * `matches` for references still packed in the body (labels_refs, bytes [start, end) of `u8`), read
-   * as they are compared: the steady state decodes no reference into a scratch. A reference at or
-   * past `symbolCount`, or a varint that is too long or runs past `end`, answers false (the caller's
-   * general path then reports it).
+   * as they are compared: the steady state decodes no reference into a scratch. `ids` must hold 0 for
+   * every reference past the request's symbols table (symbol ids are never 0), so a reference outside
+   * the table is a mismatch without a check of its own; so is a varint too long or running past `end`
+   * (the caller's general path then reports what is wrong).
    */
-  matchesPacked (id: number, tenant: number, u8: Uint8Array, start: number, end: number, ids: Int32Array, symbolCount: number): boolean {
+  matchesPacked (id: number, tenant: number, u8: Uint8Array, start: number, end: number, ids: Int32Array): boolean {
     const r = id < this.at.length ? this.at[id]! : 0
     if (r === 0) return false
     const w = this.words
     if (w[r] !== tenant) return false
-    const n = w[r + 1]!
-    let i = 0
+    const n = w[r + 1]! + r + 2 // end of the record
+    let i = r + 2
     let p = start
     while (p < end) {
       // References are one or two bytes below 16,384 symbols: two unrolled steps, then a bounded loop.
@@ -68,15 +69,16 @@ export class SeriesSymbols {
         c = u8[p++]!
         ref |= (c & 0x7f) << 7
         for (let shift = 14; c > 0x7f; shift += 7) {
-          if (shift > 28) return false
+          if (shift > 21) return false
           c = u8[p++]!
           ref |= (c & 0x7f) << shift
         }
       }
-      if (p > end || i === n || ref >= symbolCount || ref < 0 || ids[ref] !== w[r + 2 + i]) return false
+      // One check per reference: a ref outside `ids` reads undefined, one outside the table reads 0.
+      if (i === n || ids[ref] !== w[i]) return false
       i++
     }
-    return i === n
+    return i === n && p === end // a varint that ran past `end` read bytes of the next field: no match
   }
 
   /** Records series `id` as spelled by `refs[0, n)` through `ids` (no symbol id may be 0). */

@@ -11,6 +11,7 @@ function packed (refs: readonly number[]): Uint8Array {
 
 describe('SeriesSymbols', () => {
   const ids = Int32Array.from({ length: 300 }, (_, i) => 1000 + i) // ref -> symbol id
+  const ids200 = Int32Array.from(ids, (id, ref) => ref < 200 ? id : 0) // a table of 200 symbols: 0 past it
 
   it('matches a series only with the same tenant, the same count and the same symbol ids', () => {
     const s = new SeriesSymbols()
@@ -25,11 +26,13 @@ describe('SeriesSymbols', () => {
     expect(s.matches(6, t, refs, 4, ids)).toBe(false)
     expect(s.matches(5, t, Uint32Array.from([1, 2, 201, 3]), 4, ids)).toBe(false)
     const body = packed([1, 2, 200, 3])
-    expect(s.matchesPacked(5, t, body, 0, body.length, ids, 300)).toBe(true)
-    expect(s.matchesPacked(5, t, body, 0, body.length - 1, ids, 300)).toBe(false) // one ref short
-    expect(s.matchesPacked(5, t, body, 0, body.length, ids, 200)).toBe(false) // ref 200 outside the table
+    expect(s.matchesPacked(5, t, body, 0, body.length, ids)).toBe(true)
+    expect(s.matchesPacked(5, t, body, 0, body.length - 1, ids)).toBe(false) // one ref short
+    expect(s.matchesPacked(5, t, body, 0, body.length, ids200)).toBe(false) // ref 200 outside the table
+    const beyond = packed([1, 2, 5000, 3])
+    expect(s.matchesPacked(5, t, beyond, 0, beyond.length, ids)).toBe(false) // outside the ids array
     const longer = packed([1, 2, 200, 3, 4, 5])
-    expect(s.matchesPacked(5, t, longer, 0, longer.length, ids, 300)).toBe(false)
+    expect(s.matchesPacked(5, t, longer, 0, longer.length, ids)).toBe(false)
   })
 
   it('reads references it cannot compare (too long, cut off) as a mismatch', () => {
@@ -37,9 +40,9 @@ describe('SeriesSymbols', () => {
     const t = s.tenantNumber(tenantKey(''))
     s.record(1, t, Uint32Array.from([1, 2]), 2, ids)
     const cut = Uint8Array.from([0x01, 0x82]) // the second varint runs past the end
-    expect(s.matchesPacked(1, t, cut, 0, cut.length, ids, 300)).toBe(false)
+    expect(s.matchesPacked(1, t, cut, 0, cut.length, ids)).toBe(false)
     const tooLong = Uint8Array.from([0x01, 0x82, 0x80, 0x80, 0x80, 0x80, 0x00])
-    expect(s.matchesPacked(1, t, tooLong, 0, tooLong.length, ids, 300)).toBe(false)
+    expect(s.matchesPacked(1, t, tooLong, 0, tooLong.length, ids)).toBe(false)
   })
 
   it('rewrites a record when a series is spelled another way, and forgets all on clear', () => {
