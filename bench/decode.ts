@@ -5,6 +5,7 @@
  * test/fixtures/node-exporter-body.ts) or any uncompressed RW 1.0 body given with --template, in one
  * process, rounds interleaved (A, B, C, A, B, C, ...) after a warm-up:
  *   - prom-ingest, body to row batch, every series already known (steady state) and every series new;
+ *   - the same series encoded as Remote Write 2.0 (bench/lib/write-bodies.ts `encodeV2`), series known;
  *   - protobufjs static code and @bufbuild/protobuf `fromBinary` on the same bytes (peers);
  *   - a bare walk that creates nothing (the floor);
  * then the snappy decode against snappyjs (bench/snappy.ts), and the pool round trip of a 500-series
@@ -12,6 +13,7 @@
  * Prints tables and one JSON line.
  */
 import { createRequire } from 'node:module'
+import { loadavg } from 'node:os'
 import { Decoder } from '../src/decode/decoder.js'
 import { resolveDecodeOptions } from '../src/decode/options.js'
 import { RowBatch } from '../src/batch/row-batch.js'
@@ -20,6 +22,8 @@ import { DecodePool } from '../src/pool/decode-pool.js'
 import { bareWalk } from './peers/bare-walk.js'
 import { benchSnappy } from './snappy.js'
 import { templateArg, templateBody } from './lib/template-body.js'
+import { readTemplate } from './lib/series-catalogue.js'
+import { encodeV2 } from './lib/write-bodies.js'
 import { fmt, interleave, printJson, printTable, summarize, type Case, type Summary } from './lib/stats.js'
 
 const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
@@ -65,6 +69,11 @@ async function main (): Promise<void> {
   // Steady state: every series known.
   const steady = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
   steady.decode(body, uncompressed)
+  // The same series as a Remote Write 2.0 body (symbols table, label refs), with its own index.
+  const body2 = encodeV2(readTemplate(templateArg())).body
+  const uncompressed2 = resolveDecodeOptions({ compressed: false, version: '2.0' })
+  const steady2 = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
+  steady2.decode(body2, uncompressed2)
   // All new: a fresh index per run, made before the clock starts.
   const warmup = Math.ceil(rounds / 5)
   const fresh = Array.from({ length: rounds + warmup }, () => new Decoder(SeriesIndex.create({ maxSeries: 16_384 })))
@@ -73,7 +82,8 @@ async function main (): Promise<void> {
   const cases: Case[] = [
     { name: 'prom-ingest, series known', run: () => new RowBatch(steady.decode(body, uncompressed).buffer, { tenant: '' }) },
     { name: 'prom-ingest, series new', run: () => new RowBatch(fresh[freshAt++]!.decode(body, uncompressed).buffer, { tenant: '' }) },
-    { name: 'bare walk (creates nothing)', run: () => bareWalk(body) }
+    { name: 'bare walk (creates nothing)', run: () => bareWalk(body) },
+    { name: 'prom-ingest 2.0, series known', run: () => new RowBatch(steady2.decode(body2, uncompressed2).buffer, { tenant: '' }) }
   ]
   const pbjs = await peer('./peers/protobufjs.js', 'decodeWithProtobufjs')
   if (pbjs !== undefined) cases.push({ name: 'protobufjs static code', run: () => pbjs(body) })
@@ -83,13 +93,18 @@ async function main (): Promise<void> {
   const times = interleave(cases, rounds, warmup)
   const summaries = cases.map(c => summarize(c.name, times.get(c.name)!))
   const base = summaries[0]!
-  console.log(`\nDecode of ${template.name} (${body.length} bytes, ${seriesInBody} series), uncompressed body to row batch, ${rounds} interleaved rounds\n`)
-  printTable(['case', 'median ms', 'p10', 'p90', 'x prom-ingest known'],
-    summaries.map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90), fmt(s.median / base.median, 2)]))
+  const walk = summaries[2]!
+  console.log(`\nDecode of ${template.name} (${body.length} bytes, ${seriesInBody} series; as 2.0: ${body2.length} bytes), uncompressed body to row batch, ${rounds} interleaved rounds, load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
+  printTable(['case', 'median ms', 'p10', 'p90', 'x prom-ingest known', 'x bare walk'],
+    summaries.map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90), fmt(s.median / base.median, 2), fmt(s.median / walk.median, 2)]))
+  const known2 = summaries[3]!
+  console.log(`\nknown-series decode / bare walk: ${fmt(base.median / walk.median, 2)} (target <= 2.5); 2.0 / 1.0, series known: ${fmt(known2.median / base.median, 2)} (target <= 1.2)`)
 
   // Snappy.
   console.log('')
   const snappy = benchSnappy(rounds, true, template)
+  const ourSnappy = snappy.cases[0]!
+  console.log(`snappy decode: ${fmt(ourSnappy.mbPerSec / 1000, 2)} GB/s at the median (target >= 2.5 GB/s), load average ${loadavg().map(l => l.toFixed(1)).join(' ')}`)
 
   // Pool round trip: a 500-series compressed body, one request at a time.
   const small = snappyjs.compress(firstSeries(body, 500))
@@ -137,10 +152,12 @@ async function main (): Promise<void> {
     cases: summaries,
     snappy,
     pool: { roundTrip: poolSummary, inThread: localSummary, inWorker: workerSummary, dispatch, overheadMs: overhead },
+    loadavg: loadavg(),
     ratios: {
       protobufjsOverKnown: pb === undefined ? null : pb.median / base.median,
       newOverKnown: summaries[1]!.median / base.median,
-      knownOverBareWalk: base.median / summaries[2]!.median
+      knownOverBareWalk: base.median / walk.median,
+      v2KnownOverV1Known: known2.median / base.median
     }
   })
 }

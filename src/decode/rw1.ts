@@ -86,13 +86,20 @@ function timeSeries (w: Walker, start: number, end: number): void {
 
   // The series: found in place (steady state), or through the scratch.
   let id = 0
+  let guessed = 0
   // With HA deduplication the first series goes through the scratch (its HA labels decide the
   // request), and so do the others when it had a replica label: senders put it on every series (an
   // external label), and the body's bytes with it are never a key of the index, so finding them in
   // place would only miss (docs/tenant-limits.md).
   if (contiguous && labelCount > 0 && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))) {
-    hashLabels(w.d, labelsStart, labelsEnd, w.tk.seed)
-    id = w.index.find(w.d, labelsStart, labelsEnd, w.tk)
+    // The series that came after the previous one last time, checked by its bytes: no hash, no probe.
+    guessed = w.guess()
+    if (guessed !== 0 && w.index.keyMatches(guessed, w.d, labelsStart, labelsEnd, w.tk)) {
+      id = guessed
+    } else {
+      hashLabels(w.d, labelsStart, labelsEnd, w.tk.seed)
+      id = w.index.find(w.d, labelsStart, labelsEnd, w.tk)
+    }
   }
   w.labels.reset()
   if (id === 0) {
@@ -110,6 +117,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
     id = w.resolveScratch()
     if (id === 0) return
   }
+  w.resolved(id, guessed)
   if (w.rules !== undefined) {
     id = w.rules.apply(w, id, samples + others)
     if (id === 0) return

@@ -48,6 +48,45 @@ class Symbols {
 }
 
 const symbols = new Symbols()
+/** Per symbol of the request: its id in the thread's dictionary (valid when `symbolIds` is true). */
+let ids = new Int32Array(1024)
+/** ids[idsTop, ...) are 0 (what `matchesPacked` needs past the table). */
+let idsTop = 0
+let symbolIds = false
+/** The packed refs of the current series when it was found without reading them (-1: read, or none). */
+let stillPacked = -1
+let stillPackedEnd = -1
+let tenantNumber = 0
+
+/**
+ * Each symbol of the request once through the thread's dictionary (ids[ref]), so that known series
+ * are recognised by integers (series-symbols.ts). Off while an HA replica label is left out.
+ */
+function translateSymbols (w: Walker): void {
+  symbolIds = false
+  if (w.labels.dropName !== undefined) return
+  if (ids.length < symbols.count) { ids = new Int32Array(symbols.starts.length); idsTop = 0 }
+  const dictionary = w.symbolDictionary
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let i = 0
+    for (; i < symbols.count; i++) {
+      const id = dictionary.idOf(w.d, symbols.starts[i]!, symbols.lengths[i]!)
+      if (id === 0) break
+      ids[i] = id
+    }
+    if (idsTop < i) idsTop = i
+    if (i === symbols.count) {
+      ids.fill(0, i, idsTop) // refs past this request's table must read 0
+      idsTop = i
+      symbolIds = true
+      tenantNumber = w.seriesSymbols.tenantNumber(w.tk)
+      return
+    }
+    // The dictionary is full: start both over (the records hold ids that are about to change).
+    dictionary.clear()
+    w.seriesSymbols.clear()
+  }
+}
 
 export function walkRequestV2 (w: Walker, start: number, end: number): void {
   // Pass 1: the symbols table (it may come after the series in the body).
@@ -68,6 +107,7 @@ export function walkRequestV2 (w: Walker, start: number, end: number): void {
   if (symbols.count > 0 && symbols.lengths[0] !== 0) {
     throw new IngestError('symbol_zero_not_empty', `the first symbol of the request must be the empty string, it is ${symbols.lengths[0]} bytes long`)
   }
+  translateSymbols(w)
 
   // Pass 2: the series.
   w.pos = start
@@ -93,6 +133,12 @@ function refs (w: Walker, tag: number, limit: number): void {
   }
 }
 
+/** Reads the packed refs in bytes [start, end) into symbols.refs; the cursor is left at `end`. */
+function unpack (w: Walker, start: number, end: number): void {
+  w.pos = start
+  while (w.pos < end) symbols.addRef(w.varint(end))
+}
+
 /** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns the problem or undefined. */
 function checkRefs (from: number): LabelProblem | undefined {
   const n = symbols.refCount - from
@@ -105,47 +151,98 @@ function checkRefs (from: number): LabelProblem | undefined {
 }
 
 function timeSeries (w: Walker, start: number, end: number): void {
-  // Pass 1: label refs, counts of rows, metadata, created timestamp.
+  // Pass 1: label refs, counts of rows, metadata, created timestamp. The usual one packed labels_refs
+  // field is only located here; other shapes are read into symbols.refs as they come.
   symbols.refCount = 0
+  stillPacked = -1
+  let packedStart = -1
+  let packedEnd = -1
+  let refFields = 0
+  let rowsFrom = start // where pass 2 starts: after the refs when they come first
   let samples = 0
   let histograms = 0
   let exemplars = 0
   meta.present = false
   meta.type = meta.helpRef = meta.unitRef = 0
   let createdTimestamp = 0
-  w.pos = start
-  while (w.pos < end) {
-    const tag = w.varint(end)
-    switch (tag) {
-      case 0x0a: case 0x08: refs(w, tag, end); break
+  const u8 = w.u8
+  let p = start
+  while (p < end) {
+    // Fast path: a one-byte tag and a one-byte length (refs, samples and empty metadata are short).
+    const tag = u8[p]!
+    if ((tag === 0x0a || tag === 0x12 || tag === 0x1a || tag === 0x22) && u8[p + 1]! < 0x80) {
+      const e = p + 2 + u8[p + 1]!
+      if (e > end) w.malformed(`field ${tag >>> 3} of ${u8[p + 1]} bytes overruns its message`, p)
+      if (tag === 0x12) samples++
+      else if (tag === 0x0a) {
+        if (refFields === 0) {
+          packedStart = p + 2; packedEnd = e
+          if (p === start) rowsFrom = e
+        } else {
+          if (packedStart >= 0) { unpack(w, packedStart, packedEnd); packedStart = -1 }
+          unpack(w, p + 2, e)
+        }
+        refFields++
+      } else if (tag === 0x1a) histograms++
+      else if (tag === 0x22) exemplars++
+      else w.ignoredFieldCount++
+      p = e
+      continue
+    }
+    w.pos = p
+    const t = w.varint(end)
+    switch (t) {
+      case 0x0a: case 0x08:
+        if (packedStart >= 0) { unpack(w, packedStart, packedEnd); packedStart = -1; w.pos = p; w.varint(end) }
+        refs(w, t, end); refFields++; break
       case 0x12: w.pos = w.lengthDelimited(end, 'sample'); samples++; break
       case 0x1a: w.pos = w.lengthDelimited(end, 'histogram'); histograms++; break
       case 0x22: w.pos = w.lengthDelimited(end, 'exemplar'); exemplars++; break
       case 0x2a: { const e = w.lengthDelimited(end, 'metadata'); readMetadata(w, w.pos, e); w.pos = e; break }
       case 0x30: createdTimestamp = w.int64(end); break
-      default: w.unknown(tag, end, TIME_SERIES_FIELDS)
+      default: w.unknown(t, end, TIME_SERIES_FIELDS)
     }
+    p = w.pos
   }
   w.seriesOrdinal++
   w.labels.reset()
 
-  const refProblem = checkRefs(0)
-  if (refProblem !== undefined) {
-    w.invalid(refProblem.code, refProblem.reason)
-    return
+  // The series that came after the previous one last time, checked by the thread's symbol ids of its
+  // references, read from the body as they are compared: no canonical copy, no hash, no probe.
+  // With HA deduplication the scratch path decides (rw1.ts).
+  let id = 0
+  let guessed = 0
+  const guessing = refFields > 0 && !(samples > 0 && histograms > 0) && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))
+  if (guessing) {
+    guessed = w.guess()
+    if (guessed !== 0 && symbolIds && packedStart >= 0 && w.seriesSymbols.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids)) {
+      id = guessed
+      // Left packed: read only if the labels are wanted after all (metadata, messages: fillScratch).
+      stillPacked = packedStart
+      stillPackedEnd = packedEnd
+    }
   }
-  const u8 = w.u8
-  for (let i = 0; i < symbols.refCount; i += 2) {
-    const n = symbols.refs[i]!
-    const v = symbols.refs[i + 1]!
-    w.labels.add(u8, w.d, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
+  if (id === 0) {
+    if (packedStart >= 0) unpack(w, packedStart, packedEnd)
+    const refProblem = checkRefs(0)
+    if (refProblem !== undefined) {
+      w.invalid(refProblem.code, refProblem.reason)
+      return
+    }
+    if (samples > 0 && histograms > 0) {
+      fillScratch(w)
+      w.invalid('series_samples_and_histograms', `${w.labels.describe()}: has ${samples} samples and ${histograms} histograms; a 2.0 series carries one kind`)
+      return
+    }
+    if (guessing && guessed !== 0 && refsMatch(w, guessed)) id = guessed
+    else {
+      fillScratch(w)
+      id = w.resolveScratch()
+      if (id === 0) return
+    }
+    if (symbolIds) w.seriesSymbols.record(id, tenantNumber, symbols.refs, symbols.refCount, ids)
   }
-  if (samples > 0 && histograms > 0) {
-    w.invalid('series_samples_and_histograms', `${w.labels.describe()}: has ${samples} samples and ${histograms} histograms; a 2.0 series carries one kind`)
-    return
-  }
-  let id = w.resolveScratch()
-  if (id === 0) return
+  w.resolved(id, guessed)
   if (w.rules !== undefined) {
     id = w.rules.apply(w, id, samples + histograms + exemplars)
     if (id === 0) return
@@ -158,7 +255,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
   if (meta.present && !metadata(w, id)) { b.seriesRefs.n--; return } // checked before any row is written
   if (samples > 0) b.ensureSamples(samples)
   if (samples + histograms + exemplars > 0) {
-    w.pos = start
+    w.pos = rowsFrom
     while (w.pos < end) {
       const tag = w.varint(end)
       if (tag === 0x12) {
@@ -180,6 +277,73 @@ function timeSeries (w: Walker, start: number, end: number): void {
   }
 }
 
+/** The series' labels, from its refs, in canonical form in the label scratch (for new series, misses and messages). */
+function fillScratch (w: Walker): void {
+  const u8 = w.u8
+  const s = w.labels
+  if (s.count > 0) return
+  if (stillPacked >= 0) {
+    // Called before any exemplar's refs are read (metadata comes before the rows): the series' refs start the scratch.
+    const at = w.pos
+    symbols.refCount = 0
+    unpack(w, stillPacked, stillPackedEnd)
+    stillPacked = -1
+    w.pos = at
+  }
+  for (let i = 0; i < symbols.refCount; i += 2) {
+    const n = symbols.refs[i]!
+    const v = symbols.refs[i + 1]!
+    s.add(u8, w.d, symbols.starts[n]!, symbols.lengths[n]!, symbols.starts[v]!, symbols.lengths[v]!)
+  }
+}
+
+/**
+ * True when the label refs of the series (symbols.refs) spell the stored key of series `id`: each
+ * pair compared in place with the canonical label at the key's cursor (series/labels.ts). Labels of
+ * 120 bytes or more (multi-byte lengths) answer false and go through the scratch, as do refs out of
+ * name order: the key is sorted, the comparison is not.
+ */
+function refsMatch (w: Walker, id: number): boolean {
+  const index = w.index
+  let q = index.labelsAt(id, w.tk)
+  if (q < 0) return false
+  const end = index.labelsEnd
+  const a = index.arena
+  const av = index.arenaView
+  const d = w.d
+  const refs = symbols.refs
+  const starts = symbols.starts
+  const lengths = symbols.lengths
+  for (let i = 0; i < symbols.refCount; i += 2) {
+    const n = refs[i]!
+    const v = refs[i + 1]!
+    const nl = lengths[n]!
+    const vl = lengths[v]!
+    // One-byte lengths only (the label under 128 bytes): the header is four fixed bytes.
+    const inner = 2 + nl + (vl > 0 ? 2 + vl : 0)
+    if (inner > 127 || vl > 127 || q + 4 + inner - 2 > end) return false
+    if (a[q] !== 0x0a || a[q + 1] !== inner || a[q + 2] !== 0x0a || a[q + 3] !== nl) return false
+    q += 4
+    if (!sameBytes(av, q, d, starts[n]!, nl)) return false
+    q += nl
+    if (vl > 0) {
+      if (a[q] !== 0x12 || a[q + 1] !== vl) return false
+      q += 2
+      if (!sameBytes(av, q, d, starts[v]!, vl)) return false
+      q += vl
+    }
+  }
+  return q === end
+}
+
+/** Bytes [at, at + n) of `a` equal [bt, bt + n) of `b`; four at a time: label text is short. */
+function sameBytes (a: DataView, at: number, b: DataView, bt: number, n: number): boolean {
+  let i = 0
+  for (; i + 4 <= n; i += 4) if (a.getInt32(at + i, true) !== b.getInt32(bt + i, true)) return false
+  for (; i < n; i++) if (a.getUint8(at + i) !== b.getUint8(bt + i)) return false
+  return true
+}
+
 function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   let valueAt = -1
   let ts = 0
@@ -195,7 +359,7 @@ function exemplar (w: Walker, start: number, end: number, id: number): boolean {
   const problem = checkRefs(from)
   if (problem !== undefined) {
     symbols.refCount = from
-    w.invalid(problem.code, `${w.labels.describe()}: exemplar ${problem.reason}`)
+    w.invalid(problem.code, `${w.seriesText(id)}: exemplar ${problem.reason}`)
     return false
   }
   const s = w.exemplarLabels
@@ -229,7 +393,7 @@ function metadata (w: Walker, id: number): boolean {
   const { type, helpRef, unitRef } = meta
   if (type === 0 && helpRef === 0 && unitRef === 0) return true // all defaults: the sender had no metadata
   if (helpRef >= symbols.count || unitRef >= symbols.count) {
-    w.invalid('metadata_invalid', `${w.labels.describe()}: metadata ${helpRef >= symbols.count ? 'help' : 'unit'} reference is outside the symbols table of ${symbols.count} symbols`)
+    w.invalid('metadata_invalid', `${w.seriesText(id)}: metadata ${helpRef >= symbols.count ? 'help' : 'unit'} reference is outside the symbols table of ${symbols.count} symbols`)
     return false
   }
   const u8 = w.u8
@@ -239,9 +403,10 @@ function metadata (w: Walker, id: number): boolean {
   const ul = symbols.lengths[unitRef]!
   if (type === 0 && hl === 0 && ul === 0) return true // nothing said: the sender had no metadata
   if (w.opts.strictUtf8 && !(isValidUtf8(u8, hs, hs + hl) && isValidUtf8(u8, us, us + ul))) {
-    w.invalid('metadata_invalid', `${w.labels.describe()}: metadata help or unit is not valid UTF-8`)
+    w.invalid('metadata_invalid', `${w.seriesText(id)}: metadata help or unit is not valid UTF-8`)
     return false
   }
+  fillScratch(w) // the family is the series' metric name
   const [nameAt, nameLength] = w.labels.metricName()
   w.builder.addMetadata(id, type, w.labels.view, nameAt, nameLength, w.d, hs, hl, us, ul)
   return true

@@ -15,8 +15,11 @@ import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
 import type { SeriesRules } from '../relabel/apply-rules.js'
 import { labelLimitHint } from '../limits/limit-messages.js'
+import { SeriesOrder } from '../series/series-order.js'
 import { HistogramReader } from './histogram-reader.js'
 import { LabelScratch, type LabelRules } from './label-scratch.js'
+import { SeriesSymbols } from './series-symbols.js'
+import { SymbolDictionary } from './symbol-dictionary.js'
 import { fields, WireReader } from './wire-reader.js'
 
 const SAMPLE_FIELDS_V1 = fields(1, 2)
@@ -55,6 +58,13 @@ export class Walker extends WireReader {
   tenantSeries: Int32Array | undefined = undefined
   /** The global relabeling rules (src/relabel/apply-rules.ts), applied to each series once identified; undefined: none. */
   rules: SeriesRules | undefined = undefined
+  /** The senders' series order as this thread saw it: the guess tried before any hash. */
+  readonly order = new SeriesOrder()
+  /** Remote Write 2.0 (rw2.ts): this walker's symbol ids, and how each series was spelled in them. Per walker: series ids are its index's. */
+  readonly symbolDictionary = new SymbolDictionary()
+  readonly seriesSymbols = new SeriesSymbols()
+  /** The id of the last series resolved in this walk (0 before the first). */
+  prevId = 0
   private haNames = ''
   private replicaName: Uint8Array | undefined
   private clusterName = new Uint8Array(0)
@@ -72,6 +82,7 @@ export class Walker extends WireReader {
     this.haReplica = ''
     this.labelsChanged = false
     this.tenantLimitedSeries = 0
+    this.prevId = 0
     if (opts.haReplicaLabel === '') {
       this.labels.dropName = undefined
     } else {
@@ -86,6 +97,15 @@ export class Walker extends WireReader {
   }
 
   // ---- series ----
+
+  /** The series that followed the last one resolved, the last time (0: no guess); check it with `index.keyMatches`. */
+  guess (): number { return this.order.guess(this.prevId) }
+
+  /** Records `id` (non-zero) as the series just resolved, after `prevId`, for the next body's guesses. */
+  resolved (id: number, guessed: number): void {
+    if (id !== guessed) this.order.follow(this.prevId, id)
+    this.prevId = id
+  }
 
   /**
    * The id of the series whose canonical labels are in `labels` (the scratch): found in the index,

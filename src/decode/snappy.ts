@@ -19,17 +19,18 @@
  * Each tag byte is read once into a local, so even bytes changing under us in a shared slot could only
  * give wrong output, never a read or write out of bounds.
  *
- * Speed (bench/snappy.ts): literals are byte loops (long ones one `set`), copies move 8 bytes at a time
- * through a DataView; on the 10k-series body this is 3.4 to 4x snappyjs `uncompress` (about 1.1 ms, 1.5 GB/s).
+ * Speed (bench/snappy.ts): literals of up to 16 bytes are two 8-byte moves, longer ones byte loops (long
+ * ones one `set`); copies move 8 bytes at a time through a DataView, unrolled to 16, 32 or 64 bytes; on the
+ * 10k-series body this is about 4x snappyjs `uncompress` (bench/README.md, "speed (issue 16)").
  */
 import { IngestError } from '../errors.js'
 
 /** Literals shorter than this are copied by a byte loop: below it, `subarray` + `set` cost more than the bytes. */
 const LITERAL_SET_MIN = 64
 /**
- * Copies are moved 8 bytes at a time, 16 bytes a step, possibly past their own end (the next element
- * overwrites the excess), while at least this many bytes of declared output are left, so that the widest
- * step stays inside the output. Snappy copies are at most 64 bytes long.
+ * Copies are moved 8 bytes at a time, 16, 32 or 64 bytes in all, possibly past their own end (the next
+ * element overwrites the excess), while at least this many bytes of declared output are left, so that the
+ * widest move stays inside the output. Snappy copies are at most 64 bytes long.
  */
 const WIDE_COPY_ROOM = 64
 
@@ -79,14 +80,14 @@ export function snappyDecompressInto (src: Uint8Array, dst: Uint8Array, maxOutpu
   }
   // A DataView for 8-byte moves inside the output: the only unaligned wide access JavaScript has.
   const words = new DataView(dst.buffer, dst.byteOffset, dst.byteLength)
-  return decodeElements(src, headerEnd, dst, words, outLen)
+  return decodeElements(src, headerEnd, dst, words, outLen, new DataView(src.buffer, src.byteOffset, src.byteLength))
 }
 
 /**
  * The element loop. Kept apart from the header checks so that it stays small and monomorphic: it only
  * ever sees Uint8Arrays, one DataView and small integers, and every error leaves through a throw of a helper's result.
  */
-function decodeElements (src: Uint8Array, start: number, dst: Uint8Array, words: DataView, outLen: number): number {
+function decodeElements (src: Uint8Array, start: number, dst: Uint8Array, words: DataView, outLen: number, input: DataView): number {
   const srcLen = src.length
   let s = start
   let d = 0
@@ -111,7 +112,14 @@ function decodeElements (src: Uint8Array, start: number, dst: Uint8Array, words:
       len += 1
       if (len > srcLen - s) throw malformed(`a literal of ${len} bytes is longer than the ${srcLen - s} bytes of input left`, at, { length: len })
       if (len > outLen - d) throw malformed(`a literal of ${len} bytes makes the output longer than the declared ${outLen} bytes`, at, { length: len, declared: outLen, written: d })
-      if (len < LITERAL_SET_MIN) {
+      if (len <= 16 && srcLen - s >= 16 && outLen - d >= 16) {
+        // Most literals (1 to 16 bytes): two 8-byte moves, no loop. The bytes moved past the literal's end
+        // are inside both buffers and are overwritten by the next element.
+        words.setFloat64(d, input.getFloat64(s, true), true)
+        words.setFloat64(d + 8, input.getFloat64(s + 8, true), true)
+        s += len
+        d += len
+      } else if (len < LITERAL_SET_MIN) {
         // Short literal: a byte loop beats creating a subarray and calling set.
         for (const e = s + len; s < e; s++) dst[d++] = src[s]!
       } else {
@@ -124,25 +132,27 @@ function decodeElements (src: Uint8Array, start: number, dst: Uint8Array, words:
     // Copies.
     let len: number
     let offset: number
-    if (kind === 1) {
-      if (s + 2 > srcLen) throw malformed('a 1-byte-offset copy tag is truncated', at, { tag })
-      len = 4 + ((tag >>> 2) & 7)
-      offset = ((tag >>> 5) << 8) | src[s + 1]!
-      s += 2
-    } else if (kind === 2) {
+    if (kind === 2) { // the commonest form first: any length up to 64
       if (s + 3 > srcLen) throw malformed('a 2-byte-offset copy tag is truncated', at, { tag })
       len = 1 + (tag >>> 2)
       offset = src[s + 1]! | (src[s + 2]! << 8)
       s += 3
+    } else if (kind === 1) {
+      if (s + 2 > srcLen) throw malformed('a 1-byte-offset copy tag is truncated', at, { tag })
+      len = 4 + ((tag >>> 2) & 7)
+      offset = ((tag >>> 5) << 8) | src[s + 1]!
+      s += 2
     } else {
       if (s + 5 > srcLen) throw malformed('a 4-byte-offset copy tag is truncated', at, { tag })
       len = 1 + (tag >>> 2)
       offset = (src[s + 1]! | (src[s + 2]! << 8) | (src[s + 3]! << 16) | (src[s + 4]! << 24)) >>> 0 // >>> 0: keep it unsigned
       s += 5
     }
-    if (offset === 0) throw malformed('a copy has offset 0', at, { length: len })
-    if (offset > d) throw malformed(`a copy reaches ${offset} bytes back but only ${d} bytes have been written`, at, { offset, written: d })
-    if (len > outLen - d) throw malformed(`a copy of ${len} bytes makes the output longer than the declared ${outLen} bytes`, at, { length: len, declared: outLen, written: d })
+    if (offset === 0 || offset > d || len > outLen - d) { // one branch on the way of a good copy
+      if (offset === 0) throw malformed('a copy has offset 0', at, { length: len })
+      if (offset > d) throw malformed(`a copy reaches ${offset} bytes back but only ${d} bytes have been written`, at, { offset, written: d })
+      throw malformed(`a copy of ${len} bytes makes the output longer than the declared ${outLen} bytes`, at, { length: len, declared: outLen, written: d })
+    }
     let from = d - offset
     if (offset >= 8 && outLen - d >= WIDE_COPY_ROOM) {
       // Wide copy, 8 bytes a move: moves in order are right even when the copy overlaps itself, as long as
@@ -152,12 +162,20 @@ function decodeElements (src: Uint8Array, start: number, dst: Uint8Array, words:
       // getFloat64/setFloat64 carry the 8 bytes through a float register unchanged, signalling NaNs
       // (stale markers) included: V8 never canonicalizes a NaN on this path (a test pins this down).
       // Two getUint32/setUint32 pairs are the integer alternative, measured 20 to 25% slower overall.
-      const end = d + len
-      for (; d < end; d += 16, from += 16) {
-        words.setFloat64(d, words.getFloat64(from, true), true)
-        words.setFloat64(d + 8, words.getFloat64(from + 8, true), true)
+      // Unrolled by length class (copies are at most 64 bytes): 16, 32 or 64 bytes moved, no loop.
+      words.setFloat64(d, words.getFloat64(from, true), true)
+      words.setFloat64(d + 8, words.getFloat64(from + 8, true), true)
+      if (len > 16) {
+        words.setFloat64(d + 16, words.getFloat64(from + 16, true), true)
+        words.setFloat64(d + 24, words.getFloat64(from + 24, true), true)
+        if (len > 32) {
+          words.setFloat64(d + 32, words.getFloat64(from + 32, true), true)
+          words.setFloat64(d + 40, words.getFloat64(from + 40, true), true)
+          words.setFloat64(d + 48, words.getFloat64(from + 48, true), true)
+          words.setFloat64(d + 56, words.getFloat64(from + 56, true), true)
+        }
       }
-      d = end
+      d += len
     } else {
       // Offsets 1..7 (runs of a short pattern) and the last bytes of the output: a forward byte loop, which
       // repeats the last `offset` bytes when the copy overlaps itself.

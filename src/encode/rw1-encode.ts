@@ -88,8 +88,9 @@ export function encodeBatchRw1 (batch: RowBatch, options: EncodeOptions = {}): E
     return p
   }
   const labelsOf = (seriesId: number): Uint8Array => {
-    // The canonical label bytes are the 1.0 wire form of `repeated Label labels = 1`: written as they are.
-    const canonical = batch.labelBytesOf(seriesId)
+    // The canonical label bytes are the 1.0 wire form of `repeated Label labels = 1`: written as they are,
+    // unless the caller gives the labels (relabeling rules of a destination).
+    const canonical = options.labelsOf === undefined ? batch.labelBytesOf(seriesId) : undefined
     if (canonical !== undefined) return canonical
     let l = labelCache.get(seriesId)
     if (l === undefined) {

@@ -127,7 +127,8 @@ export function encodeBatchRw2 (batch: RowBatch, options: EncodeOptions = {}): E
   /** Writes the series' packed label refs (field 1) into `ts`. */
   const writeLabelRefs = (p: Pending, seriesId: number): void => {
     refs.reset()
-    const b = batch.labelBytesOf(seriesId)
+    // The batch's canonical bytes, unless the caller gives the labels (relabeling rules of a destination).
+    const b = options.labelsOf === undefined ? batch.labelBytesOf(seriesId) : undefined
     if (b !== undefined) {
       // Canonical form per label: 0x0a len  0x0a nameLen name  [0x12 valueLen value] (no value: "").
       let o = 0

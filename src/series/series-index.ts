@@ -110,8 +110,11 @@ export class SeriesIndex {
   private readonly mask: number
   private readonly offsets: Uint32Array
   private readonly lengths: Uint32Array
-  private readonly arena: Uint8Array
-  private readonly arenaView: DataView
+  /** The arena, for comparisons in place (`labelsAt`). Read only: an entry never changes once published. */
+  readonly arena: Uint8Array
+  readonly arenaView: DataView
+  /** Set by `labelsAt`: where the series' label bytes end in `arena`. */
+  labelsEnd = 0
   // This thread's own mirror of the table for the series it has resolved: plain memory, no Atomics
   // (an atomic load is a call, not an inlined move, in V8 here), sized to what this thread has seen
   // rather than to max-series. A series' key is immutable once published, and this thread saw it
@@ -176,6 +179,33 @@ export class SeriesIndex {
       if (id !== 0) this.remember(mix, id)
     }
     return id
+  }
+
+  /**
+   * True when series `id` (one this thread has seen published) has as its key the labels at bytes
+   * [start, end) of `d` (canonical encoding) for the tenant `tk`: the check of a guessed id
+   * (series-order.ts), so no hash is needed. Compares the stored key length first, then the bytes.
+   */
+  keyMatches (id: number, d: DataView, start: number, end: number, tk: TenantKey): boolean {
+    if (id <= 0 || id > this.maxSeries) return false
+    return this.keyEquals(this.offsets[id]!, d, start, end, tk, tk.prefix.length + (end - start))
+  }
+
+  /**
+   * Where the canonical label bytes of series `id` (one this thread has seen published) start in
+   * `arena` when it is a series of the tenant `tk`, or -1 when it is not (or there is no such id);
+   * `labelsEnd` is set to their end. For comparing a key with labels that are not contiguous bytes
+   * (Remote Write 2.0 symbol references) without building it.
+   */
+  labelsAt (id: number, tk: TenantKey): number {
+    if (id <= 0 || id > this.maxSeries) return -1
+    const entry = this.offsets[id]!
+    const length = this.lengths[id]!
+    const p = tk.prefix.length
+    if (length < p || length === 0) return -1
+    if (p > 0 ? !bytesEqual(this.arenaView, entry + 4, tk.prefixView, 0, p) : this.arena[entry + 4] === 0x7a) return -1
+    this.labelsEnd = entry + 4 + length
+    return entry + 4 + p
   }
 
   private findLocal (mix: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number): number {
