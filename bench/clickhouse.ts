@@ -18,10 +18,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { request } from 'undici'
+import { waitForHealth } from './lib/child-ready.js'
 import { clickhouseAvailable, CLICKHOUSE_SERVER, startClickHouse } from './lib/clickhouse-server.js'
 import { freePort } from './lib/free-port.js'
 import { cpuSeconds } from './lib/proc-stats.js'
@@ -55,11 +54,7 @@ async function startVictoriaMetrics (binary: string): Promise<VictoriaMetrics> {
   const port = await freePort()
   const child: ChildProcess = spawn(binary, [`-storageDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'inherit'] })
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try { const r = await request(`${url}/health`); await r.body.dump(); if (r.statusCode === 200) break } catch { /* starting */ }
-    if (i > 300 || child.exitCode !== null) throw new Error('victoria-metrics did not start')
-    await sleep(100)
-  }
+  await waitForHealth(url, child, 'victoria-metrics')
   return {
     url,
     pid: child.pid!,

@@ -35,7 +35,7 @@ import { catalogue, describeCatalogue, readTemplate, type Series } from './lib/s
 import { encodeV1, encodeV2, timestampBytes, TIMESTAMP_WIDTH, type BodyWithHoles } from './lib/write-bodies.js'
 import { compressWithHoles, patch, type PatchableBody } from './lib/patchable-snappy.js'
 import { ProcessSampler, type ProcessUsage } from './lib/proc-stats.js'
-import { forEachLine } from './lib/lines.js'
+import { listeningPort } from './lib/child-ready.js'
 
 const snappy = createRequire(import.meta.url)('snappyjs') as { uncompress (input: Uint8Array): Uint8Array }
 
@@ -214,20 +214,8 @@ async function startService (sink: string, extra: string[]): Promise<Started> {
   }
   args.push(...extra)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const tail: string[] = []
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the service printed no 'listening' line in 30 s:\n${tail.join('\n')}`)) }, 30_000)
-    forEachLine([child.stdout!, child.stderr!], line => {
-      tail.push(line)
-      if (tail.length > 50) tail.shift()
-      try {
-        const v = JSON.parse(line) as { msg?: unknown, port?: unknown }
-        if (v.msg === 'listening' && typeof v.port === 'number') { clearTimeout(timer); resolve(v.port) }
-      } catch { /* not a JSON line */ }
-    })
-    void exited.then(code => { clearTimeout(timer); reject(new Error(`the service exited (code ${String(code)}) before listening:\n${tail.join('\n')}`)) })
-  })
+  const port = await listeningPort(child)
   return {
     url: `http://127.0.0.1:${port}`,
     child,

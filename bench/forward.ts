@@ -24,8 +24,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
+import { listeningPort, waitForHealth } from './lib/child-ready.js'
 import { forEachLine } from './lib/lines.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
 import { freePort } from './lib/free-port.js'
@@ -103,15 +103,7 @@ async function startIngest (sink: 'forward' | 'discard', receiver: string): Prom
   const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', sink, '--log-level', 'warn', '--data-dir', dir]
   if (sink === 'forward') args.push('--forward-url', receiver)
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('prom-ingest did not start in 30 s')), 30_000)
-    forEachLine([child.stdout!, child.stderr!], line => {
-      try {
-        const v = JSON.parse(line) as { msg?: unknown, port?: unknown }
-        if (v.msg === 'listening' && typeof v.port === 'number') { clearTimeout(timer); resolve(v.port) }
-      } catch { /* not JSON */ }
-    })
-  })
+  const port = await listeningPort(child)
   const url = `http://127.0.0.1:${port}`
   return {
     url,
@@ -127,11 +119,7 @@ async function startVmagent (binary: string, receiver: string): Promise<Target> 
   const port = await freePort()
   const child = spawn(binary, [`-remoteWrite.url=${receiver}`, `-remoteWrite.tmpDataPath=${dir}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'pipe'] })
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    try { const r = await request(`${url}/health`); await r.body.dump(); if (r.statusCode === 200) break } catch { /* starting */ }
-    if (i > 300 || child.exitCode !== null) throw new Error('vmagent did not start')
-    await sleep(100)
-  }
+  await waitForHealth(url, child, 'vmagent')
   return {
     url,
     pid: child.pid!,

@@ -27,7 +27,7 @@ import { request } from 'undici'
 import { ProtoWriter } from '../src/encode/proto-writer.js'
 import { snappyCompress } from '../src/encode/snappy-encode.js'
 import { freePort } from './lib/free-port.js'
-import { forEachLine } from './lib/lines.js'
+import { listeningPort } from './lib/child-ready.js'
 import { fmt, printJson, printTable, summarize } from './lib/stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -69,15 +69,7 @@ async function waitReady (url: string, child: ChildProcess, what: string): Promi
 async function startIngest (): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-rr-'))
   const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', 'duckdb', '--threads', '1', '--log-level', 'warn', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('prom-ingest did not start in 60 s')), 60_000)
-    forEachLine([child.stdout!, child.stderr!], line => {
-      try {
-        const v = JSON.parse(line) as { msg?: unknown, port?: unknown }
-        if (v.msg === 'listening' && typeof v.port === 'number') { clearTimeout(timer); resolve(v.port) }
-      } catch { /* not JSON */ }
-    })
-  })
+  const port = await listeningPort(child, 60_000)
   return { url: `http://127.0.0.1:${port}`, child, dir }
 }
 

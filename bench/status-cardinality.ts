@@ -10,7 +10,7 @@
 import { encodeLabels } from '../src/series/labels.js'
 import { SeriesIndex } from '../src/series/series-index.js'
 import { SeriesCatalog, type TsdbQuery } from '../src/status/cardinality.js'
-import { parseSelector } from '../src/status/series-selector.js'
+import { parseSelector } from '../src/read/series-selector.js'
 
 const n = Number(process.argv[2] ?? 200_000)
 const rounds = Number(process.argv[3] ?? 5)
@@ -25,7 +25,7 @@ for (let i = 0; i < n; i++) {
 const marks = { times: [Date.now()], lastIds: [n] }
 const head = { minTime: 0, maxTime: 0 }
 const all: TsdbQuery = { topN: 10, focusLabel: '', match: [], date: '' }
-const matched: TsdbQuery = { topN: 10, focusLabel: 'mode', match: [parseSelector('{__name__=~"node_metric_1.*"}')], date: '' }
+const matched: TsdbQuery = { topN: 10, focusLabel: 'mode', match: [parseSelector('{__name__=~"node_metric_1.*"}', 'status_parameter_invalid')], date: '' }
 const times: Record<string, number[]> = { 'first read': [], 'compute, all series': [], 'compute, match[] regex + focusLabel': [] }
 for (let r = 0; r < rounds; r++) {
   const catalog = new SeriesCatalog()

@@ -9,7 +9,7 @@
  * anchored at both ends as Prometheus 2 anchors them, `^(?:…)$` (src/relabel/go-regexp.ts, which also
  * refuses what Go refuses: backreferences, lookaround).
  */
-import { IngestError } from '../errors.js'
+import { type ErrorCode, IngestError } from '../errors.js'
 import { GoRegexp } from '../relabel/go-regexp.js'
 import type { MatchType, WireMatcher } from './read-request.js'
 
@@ -22,14 +22,17 @@ export class LabelMatcher {
     this.re = re
   }
 
-  /** Compiles a matcher; an invalid regex is read_request_invalid (a 400) naming the matcher and Go's reason. */
-  static of (m: WireMatcher): LabelMatcher {
+  /**
+   * Compiles a matcher; an invalid regex is an IngestError(code) (read_request_invalid on the read
+   * routes, status_parameter_invalid on the status route: both a 400) naming the matcher and Go's reason.
+   */
+  static of (m: WireMatcher, code: ErrorCode = 'read_request_invalid'): LabelMatcher {
     let re: GoRegexp | undefined
     if (m.type === 'RE' || m.type === 'NRE') {
       try {
         re = GoRegexp.compile(m.value, 2)
       } catch (err) {
-        throw new IngestError('read_request_invalid', `the matcher ${m.name}${MATCH_OPERATORS[m.type]}${JSON.stringify(m.value)} has an invalid regex: ${(err as Error).message}`)
+        throw new IngestError(code, `the matcher ${m.name}${MATCH_OPERATORS[m.type]}${JSON.stringify(m.value)} has an invalid regex: ${(err as Error).message}`)
       }
     }
     return new LabelMatcher(m.type, m.name, m.value, re)

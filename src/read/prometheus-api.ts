@@ -83,7 +83,7 @@ interface Scope {
 function scopeOf (req: IncomingMessage, p: URLSearchParams, tenantHeader: string): Scope {
   const tenant = tenantOf(req, tenantHeader)
   if (tenant instanceof IngestError) throw tenant
-  const selectors = p.getAll('match[]').map(s => parseSelector(s).map(m => LabelMatcher.of(m)))
+  const selectors = p.getAll('match[]').map(s => parseSelector(s, 'read_request_invalid').map(m => LabelMatcher.of(m)))
   const start = p.get('start')
   const end = p.get('end')
   const startMs = start === null || start === '' ? undefined : parseTime(start, 'start')

@@ -20,7 +20,8 @@
  * Lists are sorted by value, largest first, then by name, and cut to topN.
  */
 import { readVarint, skipVarint } from '../series/varint.js'
-import { matcherFor, type CompiledMatcher, type Selector } from './series-selector.js'
+import { LabelMatcher } from '../read/label-matcher.js'
+import type { Selector } from '../read/series-selector.js'
 
 /** What the catalog reads from the series index (SeriesIndex's public API). */
 export interface IndexReader {
@@ -175,7 +176,7 @@ export class SeriesCatalog {
     const pairTotal = this.pairName.length
     const seriesPerPair = new Int32Array(pairTotal)
     const tenantSeries = new Int32Array(this.tenants.length)
-    const selectors = q.match.map(s => s.map(m => this.compileMatcher(m.name, matcherFor(m))))
+    const selectors = q.match.map(s => s.map(m => this.compileMatcher(m.name, LabelMatcher.of(m, 'status_parameter_invalid'))))
     const wantTenant = q.tenant === undefined ? -1 : (this.tenantIds.get(q.tenant) ?? -2)
     const [lo, hi] = q.date === '' ? [0, Infinity] : idRangeOfDay(q.date, marks)
     const minuteStart = Math.floor(now / 60_000) * 60_000 - (NEW_SERIES_MINUTES - 1) * 60_000
@@ -250,7 +251,7 @@ export class SeriesCatalog {
    * A matcher over a series' pair numbers: the value of its label, '' when the series lacks it. The
    * answer for each interned value is worked out once per computation, not once per series.
    */
-  private compileMatcher (name: string, m: CompiledMatcher): (pairs: Int32Array, start: number, end: number) => boolean {
+  private compileMatcher (name: string, m: LabelMatcher): (pairs: Int32Array, start: number, end: number) => boolean {
     const n = this.nameIds.get(name) ?? -1
     const absent = m.matches('')
     const memo = new Map<number, boolean>()

@@ -4,7 +4,7 @@
  *   topN        entries per list, 1 to 1000 (default 10, Prometheus' fixed number); `limit`, Prometheus'
  *               later name for it, is taken too
  *   focusLabel  a label name: adds seriesCountByFocusLabelValue
- *   match[]     series selectors (series-selector.ts), at most 16; their union is counted
+ *   match[]     series selectors (src/read/series-selector.ts), at most 16; their union is counted
  *   date        YYYY-MM-DD (UTC): series this process first saw on that day
  *   tenant      only this tenant's series (prom-ingest's own; absent: every tenant, empty: no tenant)
  *
@@ -12,7 +12,7 @@
  */
 import { IngestError } from '../errors.js'
 import type { TsdbQuery } from './cardinality.js'
-import { parseSelector } from './series-selector.js'
+import { parseSelector } from '../read/series-selector.js'
 
 export const DEFAULT_TOP_N = 10
 export const MAX_TOP_N = 1000
@@ -33,7 +33,7 @@ export function parseTsdbQuery (params: URLSearchParams): TsdbQuery {
   if (focusLabel.length > 1024) throw invalid('focusLabel is longer than 1024 characters')
   const selectors = params.getAll('match[]').filter(s => s.trim() !== '')
   if (selectors.length > MAX_SELECTORS) throw invalid(`at most ${MAX_SELECTORS} match[] selectors, got ${selectors.length}`)
-  const match = selectors.map(parseSelector)
+  const match = selectors.map(s => parseSelector(s, 'status_parameter_invalid'))
   const date = params.get('date') ?? ''
   if (date !== '' && (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(date) || Number.isNaN(Date.parse(date + 'T00:00:00Z')) || new Date(date + 'T00:00:00Z').toISOString().slice(0, 10) !== date)) {
     throw invalid(`date must be a day as YYYY-MM-DD, got ${JSON.stringify(date.slice(0, 40))}`)

@@ -14,11 +14,10 @@
  */
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Agent } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import { encode1, compressBody, mulberry32, type LabelPair } from '../fixtures/encode.js'
 import { jsonLogs, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
-import { postWrite } from '../helpers/remote-write.js'
+import { sendUntilKilled, type SentRequest } from '../helpers/kill-under-load.js'
 import { queryRows } from '../helpers/store-query.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
 
@@ -27,8 +26,6 @@ const SENDERS = 3
 const SERIES_PER_REQUEST = 50
 const BASE = Date.UTC(2025, 6, 1)
 const ARGS = ['--sink', 'duckdb', '--log-level', 'info', '--block-window', '1s', '--compaction-interval', '50ms']
-
-interface Sent { readonly id: string, status: number | 'no answer' }
 
 /** Request `k` of sender `s` in round `r`: its own series, one sample each, in window (r, s, k / 20). */
 function request (r: number, s: number, k: number): { id: string, body: Uint8Array } {
@@ -41,7 +38,7 @@ function request (r: number, s: number, k: number): { id: string, body: Uint8Arr
   return { id, body: compressBody(encode1({ timeseries }).body) }
 }
 
-async function check (service: ServiceProcess, dataDir: string, sent: Sent[]): Promise<{ acked: number, blocks: number }> {
+async function check (service: ServiceProcess, dataDir: string, sent: SentRequest[]): Promise<{ acked: number, blocks: number }> {
   const perRequest = new Map((await queryRows(service.url, "SELECT labels['request_id'] AS id, count(*) AS n FROM samples_with_labels WHERE metric = 'compaction_crash' GROUP BY 1"))
     .map(r => [String(r.id), Number(r.n)]))
   let acked = 0
@@ -72,36 +69,22 @@ describe('compaction crash safety (SIGKILL while compacting)', () => {
     ensureWorkerBuilt()
     const dataDir = join(tempDir('prom-ingest-compaction-crash-'), 'data')
     const random = mulberry32(0xb10c)
-    const sent: Sent[] = []
+    const sent: SentRequest[] = []
     let compactionsSeen = 0
     for (let round = 0; round < ROUNDS; round++) {
       const service = await startServiceProcess([...ARGS, '--data-dir', dataDir])
-      const dispatcher = new Agent({ connections: SENDERS })
-      let killed = false
       let compacted = false
       let ackedAfter = 0
       const killAfter = 1 + Math.floor(random() * 40) // acknowledgements after the first blocks of this round
-      const kill = (): void => { if (!killed) { killed = true; service.child.kill('SIGKILL') } }
       void service.waitForLog('compaction wrote blocks', 120_000).then(() => { compacted = true }, () => {})
-      const senders = Array.from({ length: SENDERS }, async (_, s) => {
-        for (let k = 0; !killed && k < 20_000; k++) {
-          const req = request(round, s, k)
-          const x: Sent = { id: req.id, status: 'no answer' }
-          sent.push(x)
-          try {
-            x.status = (await postWrite(service.url, req.body, { dispatcher })).status
-          } catch {
-            return // the service is gone
-          }
-          if (x.status !== 204) throw new Error(`round ${round}: ${req.id} answered ${x.status}`)
-          if (compacted && ++ackedAfter === killAfter) kill()
-        }
+      await sendUntilKilled(service, {
+        senders: SENDERS,
+        perSender: 20_000,
+        next: (s, k) => { const req = request(round, s, k); return { sent: { id: req.id, status: 'no answer' }, body: req.body } },
+        sent,
+        killNow: () => compacted && ++ackedAfter === killAfter,
+        round: `round ${round}`
       })
-      const outcome = await Promise.allSettled(senders)
-      kill() // a safety net: a sender that failed, or ran out of requests, ends the round
-      await service.exited
-      await dispatcher.destroy()
-      for (const o of outcome) if (o.status === 'rejected') throw o.reason
       compactionsSeen += jsonLogs(service.logs).filter(l => l.msg === 'compaction wrote blocks').length
       expect(compacted, `round ${round}: compaction ran before the kill`).toBe(true)
 

@@ -11,12 +11,12 @@
  */
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { Agent } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import { databaseFile } from '../../src/sinks/duckdb/open-database.js'
 import { encode1, compressBody, mulberry32, type LabelPair } from '../fixtures/encode.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { postWrite } from '../helpers/remote-write.js'
+import { sendUntilKilled } from '../helpers/kill-under-load.js'
 import { ensureWorkerBuilt, removeTempDirs, tempDir } from '../sinks/duckdb/helpers.js'
 
 const ROUNDS = 4
@@ -89,32 +89,18 @@ describe('crash safety (SIGKILL under load)', () => {
     let totalAcked = 0
     for (let round = 0; round < ROUNDS; round++) {
       const service: ServiceProcess = await startServiceProcess(['--sink', 'duckdb', '--data-dir', dataDir, '--log-level', 'warn'])
-      const dispatcher = new Agent({ connections: SENDERS })
       // The kill: right after the killAfter-th acknowledgement of this round (1 to 60), while the
       // other senders' requests are in flight.
       const killAfter = 1 + Math.floor(random() * 60)
       let ackedThisRound = 0
-      let killed = false
-      const kill = (): void => { if (!killed) { killed = true; service.child.kill('SIGKILL') } }
-      const senders = Array.from({ length: SENDERS }, async (_, s) => {
-        for (let k = 0; !killed && k < 100_000; k++) {
-          const req = request(round, s, k)
-          const x: Sent = { id: req.id, ts: req.ts, status: 'no answer' }
-          sent.push(x)
-          try {
-            x.status = (await postWrite(service.url, req.body, { dispatcher })).status
-          } catch {
-            return // the service is gone
-          }
-          if (x.status !== 204) throw new Error(`round ${round}: ${req.id} answered ${x.status}`)
-          if (++ackedThisRound === killAfter) kill()
-        }
+      await sendUntilKilled(service, {
+        senders: SENDERS,
+        perSender: 100_000,
+        next: (s, k) => { const req = request(round, s, k); return { sent: { id: req.id, ts: req.ts, status: 'no answer' }, body: req.body } },
+        sent,
+        killNow: () => ++ackedThisRound === killAfter,
+        round: `round ${round}`
       })
-      const outcome = await Promise.allSettled(senders)
-      kill() // a safety net: a sender that failed stops the round
-      await service.exited
-      await dispatcher.destroy()
-      for (const o of outcome) if (o.status === 'rejected') throw o.reason
       const result = await check(dataDir, sent)
       expect(result.acked - totalAcked, `round ${round}: acknowledged before the kill`).toBeGreaterThanOrEqual(killAfter)
       totalAcked = result.acked

@@ -14,11 +14,11 @@
  */
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { scrapeMetrics, sumOf } from '../helpers/exposition.js'
+import { startScrapeTarget, type ScrapeTarget } from '../helpers/scrape-target.js'
 import { available, PROMETHEUS, startPrometheusReceiver, type Peer } from '../helpers/peers.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 import { queryRows } from '../helpers/store-query.js'
@@ -46,11 +46,8 @@ const RULES = [
   { regex: 'twin', action: 'labeldrop' }
 ]
 
-function escapeValue (v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
-}
-
-function exposition (): string {
+/** The target's series (Prometheus adds job and instance). */
+function targetSeries (): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = []
   VALUES.forEach((v, i) => {
     out.push({ __name__: 'probe', v, p_one: String(i), tmp: 't', a: 'x', b: 'y' })
@@ -61,19 +58,16 @@ function exposition (): string {
   out.push({ __name__: 'probe_twins', v: 't', twin: '1', a: 'x', b: 'y' })
   out.push({ __name__: 'probe_twins', v: 't', twin: '2', a: 'x', b: 'y' })
   out.push({ __name__: 'sentinel', v: 's', keepme: 'yes', a: 'x', b: 'y' })
-  return out.map(s => {
-    const { __name__: name, ...rest } = s
-    return `${name}{${Object.entries(rest).map(([n, v]) => `${n}="${escapeValue(v)}"`).join(',')}} 1\n`
-  }).join('')
+  return out
 }
 
 const running: ServiceProcess[] = []
 const peers: Peer[] = []
-let target: Server | undefined
+let target: ScrapeTarget | undefined
 afterAll(async () => {
   await Promise.all(peers.map(p => p.stop()))
   await Promise.all(running.map(p => p.stop('SIGKILL')))
-  await new Promise<void>(resolve => target === undefined ? resolve() : target.close(() => resolve()))
+  await target?.close()
   removeTempDirs()
 })
 
@@ -95,12 +89,8 @@ async function storedSeries (p: ServiceProcess, prometheus: Peer): Promise<strin
 describe.skipIf(!hasPrometheus)('relabeling in the write path against Prometheus 2.42', () => {
   it('stores what Prometheus\' metric_relabel_configs stores', { timeout: 180_000 }, async () => {
     ensureWorkerBuilt()
-    target = createHttpServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(exposition())
-    })
-    await new Promise<void>(resolve => target!.listen(0, '127.0.0.1', resolve))
-    const targetPort = (target.address() as { port: number }).port
+    target = await startScrapeTarget(targetSeries())
+    const targetPort = target.port
 
     const dir = tempDir()
     const yaml = join(dir, 'prom-ingest-b.yaml')

@@ -11,7 +11,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer as createHttpServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Relabeler } from '../../src/relabel/index.js'
 import type { Labels } from '../../src/series/labels.js'
 import { freePort } from '../../bench/lib/free-port.js'
+import { startScrapeTarget, type ScrapeTarget } from '../helpers/scrape-target.js'
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' }).status === 0
 if (!hasPrometheus) console.warn('prometheus-differential: no `prometheus` binary on PATH, so the differential test is skipped (apt-get install prometheus)')
@@ -43,10 +43,6 @@ const RULES = [
   { source_labels: ['a'], target_label: 'b', action: 'dropequal' }
 ]
 
-function escapeValue (v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
-}
-
 /** The exposition series: name and labels (before the job and instance Prometheus adds). */
 function targetSeries (): Array<Record<string, string>> {
   const out: Array<Record<string, string>> = []
@@ -61,20 +57,13 @@ function targetSeries (): Array<Record<string, string>> {
   return out
 }
 
-function exposition (): string {
-  return targetSeries().map(s => {
-    const { __name__: name, ...rest } = s
-    return `${name}{${Object.entries(rest).map(([n, v]) => `${n}="${escapeValue(v)}"`).join(',')}} 1\n`
-  }).join('')
-}
-
 function key (labels: Labels): string {
   return JSON.stringify([...labels].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }
 
 describe.skipIf(!hasPrometheus)('relabeling against Prometheus 2.42 (metric_relabel_configs)', () => {
   let dir = ''
-  let target: Server | undefined
+  let target: ScrapeTarget | undefined
   let targetPort = 0
   let child: ChildProcess | undefined
   let promUrl = ''
@@ -82,12 +71,8 @@ describe.skipIf(!hasPrometheus)('relabeling against Prometheus 2.42 (metric_rela
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'prom-ingest-relabel-diff-'))
-    target = createHttpServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(exposition())
-    })
-    await new Promise<void>(resolve => target!.listen(0, '127.0.0.1', resolve))
-    targetPort = (target.address() as { port: number }).port
+    target = await startScrapeTarget(targetSeries())
+    targetPort = target.port
     const port = await freePort()
     const config = join(dir, 'prometheus.yml')
     writeFileSync(config, `# Written by test/relabel/prometheus-differential.test.ts
@@ -118,7 +103,7 @@ scrape_configs:
       await exited
       clearTimeout(timer)
     }
-    await new Promise<void>(resolve => target === undefined ? resolve() : target.close(() => resolve()))
+    await target?.close()
     if (dir !== '') rmSync(dir, { recursive: true, force: true })
   })
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeLabels } from '../../src/series/labels.js'
 import { SeriesIndex } from '../../src/series/series-index.js'
 import { firstSeen, SeriesCatalog, type IdMarks, type TsdbQuery } from '../../src/status/cardinality.js'
-import { parseSelector } from '../../src/status/series-selector.js'
+import { parseSelector } from '../../src/read/series-selector.js'
 import { figuresOf, HOSTILE_SCRIPT, statusSeries, topList, type LabelSet } from '../helpers/status-series.js'
 
 const NO_MARKS: IdMarks = { times: [], lastIds: [] }
@@ -53,7 +53,7 @@ describe('SeriesCatalog', () => {
     const sets = statusSeries()
     const catalog = new SeriesCatalog()
     catalog.update(indexOf(sets))
-    const s = catalog.compute(query({ topN: 100, focusLabel: 'job', match: [parseSelector('{__name__=~"status_test_1[12]"}'), parseSelector('status_test_3{job!="job0"}')] }), NO_MARKS, HEAD)
+    const s = catalog.compute(query({ topN: 100, focusLabel: 'job', match: [parseSelector('{__name__=~"status_test_1[12]"}', 'status_parameter_invalid'), parseSelector('status_test_3{job!="job0"}', 'status_parameter_invalid')] }), NO_MARKS, HEAD)
     const chosen = sets.filter(l => {
       const m = Object.fromEntries(l)
       return m.__name__ === 'status_test_11' || m.__name__ === 'status_test_12' || (m.__name__ === 'status_test_3' && m.job !== 'job0')
@@ -64,7 +64,7 @@ describe('SeriesCatalog', () => {
     for (const l of chosen) { const j = Object.fromEntries(l).job!; jobs.set(j, (jobs.get(j) ?? 0) + 1) }
     expect(s.seriesCountByFocusLabelValue).toEqual(topList(jobs, 100))
     // A missing label is the empty value: {note=""} selects the series without one.
-    const without = catalog.compute(query({ match: [parseSelector('{__name__="status_test_12",note=""}')] }), NO_MARKS, HEAD)
+    const without = catalog.compute(query({ match: [parseSelector('{__name__="status_test_12",note=""}', 'status_parameter_invalid')] }), NO_MARKS, HEAD)
     expect(without.headStats.numSeries).toBe(10)
   })
 

@@ -4,7 +4,8 @@
  * refusing a statement that would change data. Skips at run time, naming the binary, when
  * clickhouse-server is not installed.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureCli } from '../../helpers/cli-output.js'
 import { runQuery } from '../../../src/cli/query.js'
 import { compressBody, encode1, type LabelPair } from '../../fixtures/encode.js'
 import { CLICKHOUSE_SERVER, clickhouseAvailable, startClickHouse, type ClickHouse } from '../../helpers/clickhouse.js'
@@ -15,18 +16,6 @@ const present = clickhouseAvailable()
 if (!present) console.warn(`skipping the ClickHouse query test: ${CLICKHOUSE_SERVER} is not installed`)
 
 const T = Date.UTC(2025, 5, 1)
-
-async function capture (run: () => Promise<number>): Promise<{ code: number, out: string, err: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-  try {
-    const code = await run()
-    return { code, out: out.mock.calls.map(c => String(c[0])).join(''), err: err.mock.calls.map(c => String(c[0])).join('') }
-  } finally {
-    out.mockRestore()
-    err.mockRestore()
-  }
-}
 
 describe.runIf(present)('prom-ingest query --clickhouse-url', () => {
   let ch: ClickHouse
@@ -46,7 +35,7 @@ describe.runIf(present)('prom-ingest query --clickhouse-url', () => {
   afterAll(async () => { await ch?.stop() })
 
   const query = (sql: string, ...more: string[]): Promise<{ code: number, out: string, err: string }> =>
-    capture(() => runQuery(['--clickhouse-url', ch.url, '--clickhouse-database', 'q', ...more, sql]))
+    captureCli(() => runQuery(['--clickhouse-url', ch.url, '--clickhouse-database', 'q', ...more, sql]))
   // Samples with their labels, as docs/clickhouse.md gives it.
   const WITH_LABELS = `SELECT s.metric_name AS metric, s.label_values[indexOf(s.label_names, 'host')] AS host, timestamp_ms, value
     FROM prom_samples ANY INNER JOIN (SELECT DISTINCT fingerprint, metric_name, label_names, label_values FROM prom_series) AS s USING fingerprint

@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureCli } from '../../helpers/cli-output.js'
 import { parseTime, runExport } from '../../../src/cli/export.js'
 import { runQuery } from '../../../src/cli/query.js'
 import { SERVICE_INFO_FILE } from '../../../src/sinks/duckdb/service-info.js'
@@ -30,51 +31,39 @@ beforeAll(async () => {
 })
 afterAll(removeTempDirs)
 
-async function capture (run: () => Promise<number>): Promise<{ code: number, out: string, err: string }> {
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
-  try {
-    const code = await run()
-    return { code, out: out.mock.calls.map(c => String(c[0])).join(''), err: err.mock.calls.map(c => String(c[0])).join('') }
-  } finally {
-    out.mockRestore()
-    err.mockRestore()
-  }
-}
-
 describe('prom-ingest query on the file', () => {
   it('prints a table, CSV or JSON', async () => {
-    const csv = await capture(() => runQuery(["SELECT metric, labels['host'] AS host, count(*) AS n FROM samples_with_labels GROUP BY ALL ORDER BY host", '--data-dir', dir, '--format', 'csv']))
+    const csv = await captureCli(() => runQuery(["SELECT metric, labels['host'] AS host, count(*) AS n FROM samples_with_labels GROUP BY ALL ORDER BY host", '--data-dir', dir, '--format', 'csv']))
     expect(csv).toEqual({ code: 0, out: 'metric,host,n\r\ncpu,h0,4\r\ncpu,h1,4\r\ncpu,h2,4\r\nmem,h3,4\r\nmem,h4,4\r\n', err: '' })
-    const json = await capture(() => runQuery(["SELECT tenant, count(*) AS n FROM series GROUP BY tenant", '--data-dir', dir, '--format', 'json']))
+    const json = await captureCli(() => runQuery(["SELECT tenant, count(*) AS n FROM series GROUP BY tenant", '--data-dir', dir, '--format', 'json']))
     expect(JSON.parse(json.out)).toEqual([{ tenant: 'acme', n: 5 }])
-    const table = await capture(() => runQuery(['SELECT count(*) AS n FROM samples', '--data-dir', dir]))
+    const table = await captureCli(() => runQuery(['SELECT count(*) AS n FROM samples', '--data-dir', dir]))
     expect(table.out).toContain('(1 row)')
     expect(table.out).toMatch(/\n\s*20\n/)
   })
 
   it('refuses writes, and says why', async () => {
     for (const sql of ['DELETE FROM sample_rows', 'DROP TABLE series', `COPY samples TO '${join(dir, 'x.csv')}'`, 'SELECT 1; DELETE FROM sample_rows']) {
-      const r = await capture(() => runQuery([sql, '--data-dir', dir]))
+      const r = await captureCli(() => runQuery([sql, '--data-dir', dir]))
       expect(r.code).toBe(1)
       expect(r.err).toMatch(/refused/)
     }
-    const left = await capture(() => runQuery(['SELECT count(*) AS n FROM samples', '--data-dir', dir, '--format', 'csv']))
+    const left = await captureCli(() => runQuery(['SELECT count(*) AS n FROM samples', '--data-dir', dir, '--format', 'csv']))
     expect(left.out).toBe('n\r\n20\r\n')
   })
 
   it('ignores a service.json whose process is gone, and applies --max-rows', async () => {
     writeFileSync(join(dir, SERVICE_INFO_FILE), JSON.stringify({ port: 1, pid: 2 ** 22 + 12345 }))
-    const r = await capture(() => runQuery(['SELECT * FROM range(10)', '--data-dir', dir, '--format', 'csv', '--max-rows', '3']))
+    const r = await captureCli(() => runQuery(['SELECT * FROM range(10)', '--data-dir', dir, '--format', 'csv', '--max-rows', '3']))
     expect(r.code).toBe(0)
     expect(r.out).toBe('range\r\n0\r\n1\r\n2\r\n')
     expect(r.err).toMatch(/left out/)
   })
 
   it('answers usage errors with exit code 2', async () => {
-    expect((await capture(() => runQuery([]))).code).toBe(2)
-    expect((await capture(() => runQuery(['SELECT 1', '--format', 'xml']))).code).toBe(2)
-    expect((await capture(() => runQuery(['SELECT 1', '--data-dir', join(dir, 'nothing-here')]))).code).toBe(1)
+    expect((await captureCli(() => runQuery([]))).code).toBe(2)
+    expect((await captureCli(() => runQuery(['SELECT 1', '--format', 'xml']))).code).toBe(2)
+    expect((await captureCli(() => runQuery(['SELECT 1', '--data-dir', join(dir, 'nothing-here')]))).code).toBe(1)
   })
 })
 
@@ -96,13 +85,13 @@ describe('prom-ingest export', () => {
   }
 
   async function storedRows (where = ''): Promise<unknown[][]> {
-    const r = await capture(() => runQuery([`SELECT metric, labels, tenant, series_id, epoch_ms(ts) AS ts, value, start_ts FROM samples_with_labels ${where} ORDER BY series_id, ts`, '--data-dir', dir, '--format', 'json', '--max-rows', '1000']))
+    const r = await captureCli(() => runQuery([`SELECT metric, labels, tenant, series_id, epoch_ms(ts) AS ts, value, start_ts FROM samples_with_labels ${where} ORDER BY series_id, ts`, '--data-dir', dir, '--format', 'json', '--max-rows', '1000']))
     return (JSON.parse(r.out) as Array<Record<string, unknown>>).map(o => Object.values(o))
   }
 
   it('writes every sample with its labels as Parquet that DuckDB reads back the same', async () => {
     const out = join(tempDir(), 'export')
-    const r = await capture(() => runExport(['--format', 'parquet', '--out', out, '--data-dir', dir]))
+    const r = await captureCli(() => runExport(['--format', 'parquet', '--out', out, '--data-dir', dir]))
     expect(r.code).toBe(0)
     expect(r.err).toMatch(/20 samples written/)
     const back = await readParquet(join(out, 'samples.parquet'))
@@ -116,7 +105,7 @@ describe('prom-ingest export', () => {
   it('keeps only samples from --from (inclusive) to --to (exclusive)', async () => {
     const out = join(tempDir(), 'export')
     const from = new Date(T + 60_000).toISOString()
-    const r = await capture(() => runExport(['--out', out, '--data-dir', dir, '--from', from, '--to', String((T + 180_000) / 1000)]))
+    const r = await captureCli(() => runExport(['--out', out, '--data-dir', dir, '--from', from, '--to', String((T + 180_000) / 1000)]))
     expect(r.code).toBe(0)
     const back = await readParquet(join(out, 'samples.parquet'))
     expect(back).toHaveLength(10) // minutes 1 and 2 of 5 series
@@ -134,8 +123,8 @@ describe('prom-ingest export', () => {
   })
 
   it('answers usage errors with exit code 2', async () => {
-    expect((await capture(() => runExport(['--data-dir', dir]))).code).toBe(2)
-    expect((await capture(() => runExport(['--out', tempDir(), '--format', 'csv']))).code).toBe(2)
-    expect((await capture(() => runExport(['--out', tempDir(), '--from', 'now', '--to', 'now-1h']))).code).toBe(2)
+    expect((await captureCli(() => runExport(['--data-dir', dir]))).code).toBe(2)
+    expect((await captureCli(() => runExport(['--out', tempDir(), '--format', 'csv']))).code).toBe(2)
+    expect((await captureCli(() => runExport(['--out', tempDir(), '--from', 'now', '--to', 'now-1h']))).code).toBe(2)
   })
 })

@@ -3,12 +3,15 @@ import { mkdtempSync, rmSync, } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DuckDBInstance } from '@duckdb/node-api'
+import duckdb from '@duckdb/node-bindings'
 import { ensureDistBuilt } from '../../helpers/dist-build.js'
 import { RowBatch } from '../../../src/batch/row-batch.js'
 import { Decoder } from '../../../src/decode/decoder.js'
 import { resolveDecodeOptions, type DecodeOptions } from '../../../src/decode/options.js'
 import { SeriesIndex } from '../../../src/series/series-index.js'
 import { createDuckDbSink, type DuckDbSink, type DuckDbSinkOptions } from '../../../src/sinks/duckdb/duckdb-sink.js'
+import { databaseFile } from '../../../src/sinks/duckdb/open-database.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
@@ -74,4 +77,28 @@ export function tsText (ms: number): string {
   let s = iso.slice(0, 10) + ' ' + iso.slice(11, 23)
   s = s.replace(/\.000$/, '').replace(/(\.\d*?)0+$/, '$1')
   return s
+}
+
+/**
+ * The raw 64-bit patterns of one DOUBLE column of a query, read from DuckDB's result vectors (never
+ * through a JavaScript number), with the database file opened read-only (the service has closed it).
+ */
+export async function readBits (dataDir: string, sql: string): Promise<bigint[]> {
+  const instance = await DuckDBInstance.create(databaseFile(dataDir), { access_mode: 'READ_ONLY' })
+  try {
+    const connection = await instance.connect()
+    const result = await connection.run(sql)
+    const out: bigint[] = []
+    for (;;) {
+      const chunk = await result.fetchChunk()
+      if (chunk === null || chunk.rowCount === 0) break
+      const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 0), 8 * chunk.rowCount)
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+      for (let i = 0; i < chunk.rowCount; i++) out.push(view.getBigUint64(8 * i, true))
+    }
+    connection.closeSync()
+    return out
+  } finally {
+    instance.closeSync()
+  }
 }

@@ -6,12 +6,10 @@
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
-import duckdb from '@duckdb/node-bindings'
 import { afterAll, describe, expect, it } from 'vitest'
 import { encode1, type Float, type WriteRequest1 } from '../../fixtures/encode.js'
 import { databaseFile } from '../../../src/sinks/duckdb/open-database.js'
-import { ensureWorkerBuilt, openSink, removeTempDirs, ROOT, tempDir, TestDecoder } from './helpers.js'
+import { ensureWorkerBuilt, openSink, readBits, removeTempDirs, ROOT, tempDir, TestDecoder } from './helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -39,27 +37,6 @@ function request (): WriteRequest1 {
         histograms: [{ kind: 'int', count: 0, sum: { bits: BITS[0]! }, schema: 0, zeroThreshold: 0, zeroCount: 0, negativeSpans: [], negativeBuckets: [], positiveSpans: [], positiveBuckets: [], resetHint: 0, timestamp: T, customValues: [] }]
       }
     ]
-  }
-}
-
-/** Reads one DOUBLE column of a query as raw 64-bit patterns. */
-async function readBits (dataDir: string, sql: string): Promise<bigint[]> {
-  const instance = await DuckDBInstance.create(databaseFile(dataDir), { access_mode: 'READ_ONLY' })
-  try {
-    const connection = await instance.connect()
-    const result = await connection.run(sql)
-    const out: bigint[] = []
-    for (;;) {
-      const chunk = await result.fetchChunk()
-      if (chunk === null || chunk.rowCount === 0) break
-      const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 0), 8 * chunk.rowCount)
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-      for (let i = 0; i < chunk.rowCount; i++) out.push(view.getBigUint64(8 * i, true))
-    }
-    connection.closeSync()
-    return out
-  } finally {
-    instance.closeSync()
   }
 }
 

@@ -7,12 +7,9 @@
  */
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import duckdb from '@duckdb/node-bindings'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, describe, expect, it } from 'vitest'
-import { databaseFile } from '../../../../src/sinks/duckdb/open-database.js'
 import { encode1, type Float, type TimeSeries1 } from '../../../fixtures/encode.js'
-import { openSink, removeTempDirs, rows, tempDir, TestDecoder } from '../helpers.js'
+import { openSink, readBits, removeTempDirs, rows, tempDir, TestDecoder } from '../helpers.js'
 import type { DuckDbSink } from '../../../../src/sinks/duckdb/duckdb-sink.js'
 
 afterAll(removeTempDirs)
@@ -48,29 +45,17 @@ async function snapshot (sink: DuckDbSink): Promise<unknown> {
   }
 }
 
-/** The raw 64-bit patterns of a DOUBLE column, read with the file closed by the service. */
-async function valueBits (dataDir: string, sql: string): Promise<bigint[]> {
-  const instance = await DuckDBInstance.create(databaseFile(dataDir), { access_mode: 'READ_ONLY' })
-  try {
-    const connection = await instance.connect()
-    const result = await connection.run(sql)
-    const out: bigint[] = []
-    for (;;) {
-      const chunk = await result.fetchChunk()
-      if (chunk === null || chunk.rowCount === 0) break
-      const data = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk.chunk, 0), 8 * chunk.rowCount)
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
-      for (let i = 0; i < chunk.rowCount; i++) out.push(view.getBigUint64(8 * i, true))
-    }
-    connection.closeSync()
-    return out
-  } finally {
-    instance.closeSync()
-  }
-}
-
 const blockFiles = (dir: string): string[] => readdirSync(join(dir, 'blocks')).sort()
 const opts = { blockWindowMs: WINDOW, compactionIntervalMs: 0 }
+
+/** A sink in a new directory (no automatic compaction), holding load() once. */
+async function loaded (more: { retentionMs?: number } = {}): Promise<{ dir: string, d: TestDecoder, sink: DuckDbSink }> {
+  const dir = tempDir()
+  const d = new TestDecoder()
+  const sink = await openSink(dir, { index: d.index, ...opts, ...more })
+  await sink.write(d.batch(encode1({ timeseries: load() }).body))
+  return { dir, d, sink }
+}
 
 describe('compaction into blocks', () => {
   it('moves closed windows into blocks; every row is read once before and after, resends dropped, stale bits kept', async () => {
@@ -95,15 +80,12 @@ describe('compaction into blocks', () => {
     // Nothing left to do.
     expect(await sink.compact({ nowMs: NOW })).toMatchObject({ ranges: 0, blocks: 0 })
     await sink.close()
-    const bits = await valueBits(dir, "SELECT value FROM samples_with_labels WHERE metric = 'c_test' AND isnan(value)")
+    const bits = await readBits(dir, "SELECT value FROM samples_with_labels WHERE metric = 'c_test' AND isnan(value)")
     expect(bits).toEqual(Array(20).fill(STALE))
   })
 
   it('keeps late samples in the head, shows each (series, timestamp) once, and compacts them into another block of the window', async () => {
-    const dir = tempDir()
-    const d = new TestDecoder()
-    const sink = await openSink(dir, { index: d.index, ...opts })
-    await sink.write(d.batch(encode1({ timeseries: load() }).body))
+    const { d, sink } = await loaded()
     await sink.compact({ nowMs: NOW })
     const before = await snapshot(sink)
     // Late: a resend of a compacted sample with another value (the block's is kept), and a new sample in a compacted window.
@@ -123,10 +105,7 @@ describe('compaction into blocks', () => {
   })
 
   it('compacts the open window only when asked (all), and reads head and blocks across the boundary once', async () => {
-    const dir = tempDir()
-    const d = new TestDecoder()
-    const sink = await openSink(dir, { index: d.index, ...opts })
-    await sink.write(d.batch(encode1({ timeseries: load() }).body))
+    const { sink } = await loaded()
     // At T0 + 21 s the third window (20..30 s) is open, the second (10..20 s) closed 1 s ago, less than a
     // quarter window: only the first is compacted (its samples, histograms and exemplars).
     expect(await sink.compact({ nowMs: T0 + 21_000 })).toMatchObject({ blocks: 3 })
@@ -139,10 +118,7 @@ describe('compaction into blocks', () => {
   })
 
   it('retention drops whole blocks past the cutoff, and series with nothing left', async () => {
-    const dir = tempDir()
-    const d = new TestDecoder()
-    const sink = await openSink(dir, { index: d.index, ...opts, retentionMs: 60_000 })
-    await sink.write(d.batch(encode1({ timeseries: load() }).body))
+    const { dir, sink } = await loaded({ retentionMs: 60_000 })
     await sink.compact({ nowMs: NOW })
     const files = blockFiles(dir)
     // Cutoff T0 + 12 s: the first window's blocks (0..10 s) are past it; the second (10..20 s) is not, wholly.
@@ -161,10 +137,7 @@ describe('compaction into blocks', () => {
   })
 
   it('at start removes temp files and files the manifest does not list, and reads a moved data directory', async () => {
-    const dir = tempDir()
-    const d = new TestDecoder()
-    const sink = await openSink(dir, { index: d.index, ...opts })
-    await sink.write(d.batch(encode1({ timeseries: load() }).body))
+    const { dir, sink } = await loaded()
     await sink.compact({ nowMs: NOW })
     const before = await snapshot(sink)
     await sink.close()
