@@ -13,6 +13,7 @@
  * group starts clean.
  */
 import { IngestError } from '../errors.js'
+import { GroupLoop } from '../group-loop.js'
 
 /** One record waiting to be appended: its payload parts (unchanged until the append settles). */
 export interface PendingAppend {
@@ -51,9 +52,7 @@ export class GroupFsync {
   /** Groups persisted (successfully or not). */
   groups = 0
   private queue: Waiting[] = []
-  private running: Promise<void> | undefined
-  private urgent = false
-  private wake: (() => void) | undefined
+  private readonly group = new GroupLoop(async () => { await this.loop() }, () => this.queue.length > 0)
   private firstArrival = 0
 
   constructor (private readonly writer: GroupWriter, private readonly options: GroupFsyncOptions = {}) {}
@@ -66,27 +65,13 @@ export class GroupFsync {
     return new Promise<number>((resolve, reject) => {
       if (this.queue.length === 0) this.firstArrival = performance.now()
       this.queue.push({ item, resolve, reject })
-      this.start()
+      this.group.start()
     })
   }
 
   /** Persists what waits without the delay; resolves when nothing is waiting. */
   async drain (): Promise<void> {
-    this.urgent = true
-    try {
-      this.wake?.()
-      while (this.running !== undefined) await this.running
-    } finally {
-      this.urgent = false
-    }
-  }
-
-  private start (): void {
-    if (this.running !== undefined) return
-    this.running = this.loop().finally(() => {
-      this.running = undefined
-      if (this.queue.length > 0) this.start()
-    })
+    await this.group.drain()
   }
 
   private async loop (): Promise<void> {
@@ -94,15 +79,9 @@ export class GroupFsync {
     await Promise.resolve()
     while (this.queue.length > 0) {
       const delay = this.options.delayMs ?? 0
-      if (delay > 0 && !this.urgent) {
+      if (delay > 0 && !this.group.urgent) {
         const left = this.firstArrival + delay - performance.now()
-        if (left > 0) {
-          await new Promise<void>(resolve => {
-            const timer = setTimeout(resolve, left)
-            this.wake = () => { clearTimeout(timer); resolve() }
-          })
-          this.wake = undefined
-        }
+        if (left > 0) await this.group.sleep(left)
       }
       const group = this.queue.splice(0)
       this.inGroup = group.length

@@ -284,15 +284,29 @@ export class DuckDbStore implements TransactionWriter {
    * `retry`), which then fail with `query_failed` and say why.
    */
   async streamQuery (sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary> {
+    return await this.onReader(async reader => {
+      const made: DuckDBPreparedStatement[] = []
+      try {
+        return await streamReadOnlyQuery(noting(reader, made), sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
+      } catch (err) {
+        // A failed query: give its memory back now (see `noting`), not when the garbage collector runs.
+        for (const statement of made) { try { statement.destroySync() } catch { /* already gone */ } }
+        throw err
+      }
+    })
+  }
+
+  /**
+   * Runs `task` on a free reader connection, waiting for one. A reader stopped because a transaction
+   * needed its memory fails with the reason kept in `busyReaders`, not DuckDB's interrupt message.
+   */
+  private async onReader<T> (task: (reader: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
     const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
     this.busyReaders.set(reader, undefined)
-    const made: DuckDBPreparedStatement[] = []
     try {
-      return await streamReadOnlyQuery(noting(reader, made), sql, format, this.o.queryLimits ?? DEFAULT_QUERY_LIMITS, write, signal)
+      return await task(reader)
     } catch (err) {
-      // A failed query: give its memory back now (see `noting`), not when the garbage collector runs.
-      for (const statement of made) { try { statement.destroySync() } catch { /* already gone */ } }
       throw this.busyReaders.get(reader) ?? err
     } finally {
       this.busyReaders.delete(reader)
@@ -312,24 +326,7 @@ export class DuckDbStore implements TransactionWriter {
    * query does; like a query, it is stopped when a transaction needs its memory.
    */
   async remoteRead (req: StoreReadRequest): Promise<StoreReadAnswer> {
-    if (this.closed) throw new IngestError('sink_failed', 'the DuckDB store is closed')
-    const reader = this.freeReaders.pop() ?? await new Promise<DuckDBConnection>(resolve => this.readerWaiters.push(resolve))
-    this.busyReaders.set(reader, undefined)
-    try {
-      return await remoteRead(reader, req)
-    } catch (err) {
-      throw this.busyReaders.get(reader) ?? err
-    } finally {
-      this.busyReaders.delete(reader)
-      if (this.busyReaders.size === 0 && this.idleWaiters.length > 0) {
-        const waiters = this.idleWaiters
-        this.idleWaiters = []
-        for (const resolve of waiters) resolve()
-      }
-      const next = this.readerWaiters.shift()
-      if (next !== undefined) next(reader)
-      else this.freeReaders.push(reader)
-    }
+    return await this.onReader(async reader => await remoteRead(reader, req))
   }
 
   /** Runs a read-only query and returns its whole answer. */

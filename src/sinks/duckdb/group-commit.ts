@@ -28,6 +28,7 @@
  */
 import type { RowBatch } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
+import { GroupLoop } from '../../group-loop.js'
 
 /** One transaction: which lane (connection) it runs on, and its number (increasing). */
 export interface Txn {
@@ -106,10 +107,8 @@ export class GroupCommitter {
   private inFlight: Promise<boolean> | undefined
   private inFlightWrites = 0
   private nextTxn = 1
-  private urgent = false
-  private wake: (() => void) | undefined
   private arrived: (() => void) | undefined
-  private running: Promise<void> | undefined
+  private readonly group = new GroupLoop(async () => { await this.loop() }, () => this.queue.length > 0 || this.maintenance.length > 0)
   private lastArrival = 0
   /** A transaction is being run again: the open one takes no new batch meanwhile. */
   private pausing = false
@@ -132,12 +131,12 @@ export class GroupCommitter {
     const open = this.open
     if (open !== undefined && !this.pausing && open.spoiled === undefined && !this.isFull(open)) {
       this.appendOne(open, seq, batch)
-      if (this.isFull(open) || open.spoiled !== undefined) this.wake?.()
+      if (this.isFull(open) || open.spoiled !== undefined) this.group.wake()
       return
     }
     this.queue.push({ seq, batch })
     this.arrived?.()
-    this.start()
+    this.group.start()
   }
 
   /** Runs `task` when no transaction is open or committing. */
@@ -145,27 +144,13 @@ export class GroupCommitter {
     return await new Promise<T>((resolve, reject) => {
       this.maintenance.push(async () => { try { resolve(await task()) } catch (err) { reject(err) } })
       this.arrived?.()
-      this.start()
+      this.group.start()
     })
   }
 
   /** Commits everything submitted so far without waiting for the interval; resolves when idle. */
   async drain (): Promise<void> {
-    this.urgent = true
-    try {
-      this.wake?.()
-      while (this.running !== undefined) await this.running
-    } finally {
-      this.urgent = false
-    }
-  }
-
-  private start (): void {
-    if (this.running !== undefined) return
-    this.running = this.loop().finally(() => {
-      this.running = undefined
-      if (this.queue.length > 0 || this.maintenance.length > 0) this.start()
-    })
+    await this.group.drain()
   }
 
   private isFull (open: Open): boolean {
@@ -198,7 +183,7 @@ export class GroupCommitter {
       const { seq, batch } = this.queue.shift()!
       this.appendOne(open, seq, batch)
     }
-    if (open !== undefined && (open.spoiled !== undefined || this.isFull(open))) this.wake?.()
+    if (open !== undefined && (open.spoiled !== undefined || this.isFull(open))) this.group.wake()
   }
 
   private async loop (): Promise<void> {
@@ -257,11 +242,9 @@ export class GroupCommitter {
     // taking batches until then whatever the interval and quiet say (closing it would only make the
     // batches that arrive meanwhile wait for a third commit).
     let previous = this.inFlight
-    while (open.spoiled === undefined && !this.urgent && !this.isFull(open)) {
+    while (open.spoiled === undefined && !this.group.urgent && !this.isFull(open)) {
       if (previous !== undefined) {
-        const ended = await Promise.race([previous.then(() => true), new Promise<false>(resolve => { this.wake = () => resolve(false) })])
-        this.wake = undefined
-        if (ended) previous = undefined
+        if (await this.group.until(previous)) previous = undefined
         continue
       }
       const now = performance.now()
@@ -269,11 +252,7 @@ export class GroupCommitter {
       if (left <= 0) break
       const quietLeft = quiet < this.options.commitInterval ? this.lastArrival + quiet - now : Infinity
       if (quietLeft <= 0) break
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, Math.min(left, quietLeft))
-        this.wake = () => { clearTimeout(timer); resolve() }
-      })
-      this.wake = undefined
+      await this.group.sleep(Math.min(left, quietLeft))
     }
     this.open = undefined
 
