@@ -12,7 +12,7 @@
  */
 import { request } from 'undici'
 import { IngestError } from '../../errors.js'
-import type { QueryFormat } from '../duckdb/result-format.js'
+import { formatAnswer, type AnswerValue, type QueryFormat } from '../duckdb/result-format.js'
 
 export interface ClickHouseQueryOptions {
   readonly url: string
@@ -71,35 +71,5 @@ export async function queryClickHouse (sql: string, format: QueryFormat, o: Clic
   const rows = truncated ? answer.data.slice(0, o.maxRows) : answer.data
   const columns = answer.meta.map(m => m.name)
   const types = answer.meta.map(m => m.type)
-  return { text: formatRows(format, columns, types, rows, truncated), rows: rows.length, truncated }
-}
-
-function cell (v: unknown): string {
-  if (v === null || v === undefined) return 'NULL'
-  if (typeof v === 'object') return JSON.stringify(v)
-  return String(v)
-}
-
-function csvField (s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-}
-
-const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal.*)\)?$/
-
-/** The rows in the DuckDB query command's formats: an aligned table, CSV (RFC 4180), a JSON array of objects. */
-export function formatRows (format: QueryFormat, columns: string[], types: string[], rows: unknown[][], truncated: boolean): string {
-  if (format === 'csv') {
-    return [columns.map(csvField).join(','), ...rows.map(r => r.map(v => v === null ? '' : csvField(cell(v))).join(','))].join('\r\n') + '\r\n'
-  }
-  if (format === 'json') {
-    const objects = rows.map(r => JSON.stringify(Object.fromEntries(columns.map((c, i) => [c, r[i] ?? null]))))
-    return objects.length === 0 ? '[]\n' : `[\n${objects.join(',\n')}\n]\n`
-  }
-  const texts = rows.map(r => r.map(cell))
-  const widths = columns.map((c, i) => Math.max(c.length, types[i]!.length, ...texts.map(t => t[i]!.length)))
-  const numeric = types.map(t => NUMERIC.test(t))
-  const line = (cells: readonly string[]): string => cells.map((c, i) => numeric[i] === true ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)).join(' | ').trimEnd()
-  const n = rows.length
-  return [line(columns), line(types), widths.map(w => '-'.repeat(w)).join('-+-'), ...texts.map(line)].join('\n') +
-    `\n(${n} row${n === 1 ? '' : 's'}${truncated ? ', more left out by the row limit' : ''})\n`
+  return { text: formatAnswer(format, columns, types, rows as AnswerValue[][], truncated), rows: rows.length, truncated }
 }
