@@ -38,6 +38,7 @@ import type { Logger } from '../../logger.js'
 import type { SeriesIndex } from '../../series/series-index.js'
 import type { Sink } from '../sink.js'
 import { ClickHouseClient } from './clickhouse-client.js'
+import { CLUSTER_DDL_SETTINGS, createClusterTables } from './cluster-tables.js'
 import { ddlFor, TABLE_KINDS, type Ddl, type TableKind } from './ddl.js'
 import { fingerprintOf, fingerprintOut, tenantPrefix } from './fingerprint.js'
 import { clickHouseMetrics, type ClickHouseMetrics } from './metrics.js'
@@ -195,7 +196,7 @@ export class ClickHouseSink implements Sink {
       timeoutMs: STATEMENT_TIMEOUT_MS,
       // A cluster: an INSERT into a Distributed table answers once every shard has its rows (not
       // when they wait in the receiving server's queue), so that the 204 means stored.
-      settings: options.cluster === undefined ? undefined : { insert_distributed_sync: '1' }
+      settings: options.cluster === undefined ? undefined : { insert_distributed_sync: '1', ...CLUSTER_DDL_SETTINGS }
     })
     this.metrics = clickHouseMetrics(options.registry)
     const n = options.index.maxSeries + 1
@@ -263,25 +264,10 @@ export class ClickHouseSink implements Sink {
     }
   }
 
-  /**
-   * Without a cluster: the statements on the server. With one: ON CLUSTER when the server has
-   * ZooKeeper (distributed DDL needs it), else the same tables on every URL, one per shard (18.16 has
-   * no other way to run DDL on every server; docs/clickhouse.md).
-   */
+  /** Without a cluster: the statements on the server. With one: cluster-tables.ts (ON CLUSTER with ZooKeeper, else per server). */
   private async createTables (ddl: Ddl): Promise<void> {
-    if (ddl.cluster === undefined) {
-      for (const statement of ddl.statements) await this.client.run(statement)
-      return
-    }
-    let zooKeeper = true
-    try { await this.client.run("SELECT count() FROM system.zookeeper WHERE path = '/'") } catch { zooKeeper = false }
-    if (zooKeeper) {
-      for (const statement of ddl.statements) await this.client.run(statement)
-      return
-    }
-    for (let i = 0; i < this.client.urlCount; i++) {
-      for (const statement of ddl.perServerStatements) await this.client.runAt(i, statement)
-    }
+    if (ddl.cluster !== undefined) { await createClusterTables(this.client, ddl, { urls: this.options.urls, logger: this.options.logger, sink: this.name }); return }
+    for (const statement of ddl.statements) await this.client.run(statement)
   }
 
   write (batch: RowBatch): Promise<void> {

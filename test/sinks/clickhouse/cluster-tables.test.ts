@@ -1,0 +1,130 @@
+/**
+ * `--clickhouse-cluster` with ZooKeeper: a real ZooKeeper 3.8 (one for the file) and two real
+ * ClickHouse 18.16 servers configured with it (<zookeeper>, <distributed_ddl>) and with the cluster in
+ * remote_servers. The sink creates the tables ON CLUSTER (distributed DDL through ZooKeeper), rows
+ * spread over the shards by fingerprint, and a configured ZooKeeper that is down keeps the sink not
+ * ready rather than sending it around the cluster. The cluster without ZooKeeper is cluster.test.ts.
+ * Skips at run time, naming what is missing, without clickhouse-server, java or ZooKeeper.
+ */
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Logger } from '../../../src/logger.js'
+import { TABLE_KINDS } from '../../../src/sinks/clickhouse/ddl.js'
+import { compressBody, encode1 } from '../../fixtures/encode.js'
+import { CLICKHOUSE_SERVER, clickhouseAvailable, type ClickHouse } from '../../helpers/clickhouse.js'
+import { rows, startTwoShards, writeAndCheckShards } from '../../helpers/clickhouse-cluster.js'
+import { postWrite } from '../../helpers/remote-write.js'
+import { startInProcess } from '../../helpers/service-in-process.js'
+import { startZooKeeper, zookeeperMissing, type ZooKeeper } from '../../helpers/zookeeper.js'
+
+const missing = !clickhouseAvailable() ? CLICKHOUSE_SERVER : zookeeperMissing()
+if (missing !== '') console.warn(`skipping the ClickHouse cluster tests with ZooKeeper: ${missing} is not installed`)
+
+const CLUSTER = 'zk_shards'
+const DDL_PATH = '/clickhouse/task_queue/ddl'
+/** How ClickHouse writes the clause in a task (it formats the statement again; quotes only where needed). */
+const ON_CLUSTER = new RegExp(`ON CLUSTER \`?${CLUSTER}\`?`)
+
+/** A logger that keeps its lines as objects. */
+function captureLogger (): { logger: Logger, lines: Array<{ msg: string, err?: string }> } {
+  const lines: Array<{ msg: string, err?: string }> = []
+  return { logger: pino({ level: 'info' }, { write (s: string) { lines.push(JSON.parse(s) as { msg: string, err?: string }) } }), lines }
+}
+
+describe.runIf(missing === '')('ClickHouse sink on a two-shard cluster of ClickHouse 18.16 servers with ZooKeeper', () => {
+  let zk: ZooKeeper
+  let servers: ClickHouse[] = []
+  beforeAll(async () => {
+    zk = await startZooKeeper()
+    servers = await startTwoShards(CLUSTER, zk.clickhouseConfig(DDL_PATH))
+  }, 90_000)
+  afterAll(async () => {
+    await Promise.all(servers.map(s => s.stop()))
+    await zk?.stop()
+  })
+
+  /** The database's tables on a server, as [name, engine], by name. */
+  const tablesOf = async (server: ClickHouse, db: string): Promise<string[][]> =>
+    await rows(server, `SELECT name, engine FROM system.tables WHERE database = '${db}' ORDER BY name`)
+  const expectedTables = TABLE_KINDS.flatMap(kind => [
+    [`prom_${kind}`, 'Distributed'],
+    [`prom_${kind}_local`, kind === 'series' || kind === 'metadata' ? 'ReplacingMergeTree' : 'MergeTree']
+  ]).sort((a, b) => a[0]! < b[0]! ? -1 : 1)
+
+  /** The distributed DDL tasks in ZooKeeper about `db`: their query, and which servers finished them. */
+  const ddlTasks = async (db: string): Promise<Array<{ query: string, finished: number }>> => {
+    const tasks = await rows(servers[0]!, `SELECT name, value FROM system.zookeeper WHERE path = '${DDL_PATH}' ORDER BY name`)
+    const out: Array<{ query: string, finished: number }> = []
+    for (const [name, value] of tasks) {
+      // The task's text, TabSeparated-escaped: `query: CREATE … ON CLUSTER …\n`.
+      const query = /query: (.*?)\\n/.exec(value!)?.[1] ?? ''
+      if (!new RegExp(`\\b${db}\\b`).test(query)) continue
+      const finished = await rows(servers[0]!, `SELECT name FROM system.zookeeper WHERE path = '${DDL_PATH}/${name}/finished'`)
+      out.push({ query, finished: finished.length })
+    }
+    return out
+  }
+
+  it('creates the tables ON CLUSTER through ZooKeeper, says so, and every series lands on exactly one shard', async () => {
+    const db = 'zk_cluster'
+    const { logger, lines } = captureLogger()
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', servers[0]!.url, '--clickhouse-url', servers[1]!.url,
+      '--clickhouse-database', db, '--clickhouse-cluster', CLUSTER, '--clickhouse-flush-interval', '50ms'], { logger })
+    try {
+      expect(service.ready()).toBe(true)
+      expect(lines.map(l => l.msg)).toContain('ClickHouse cluster with ZooKeeper: creating the tables ON CLUSTER (distributed DDL)')
+      expect(lines.some(l => /without ZooKeeper/.test(l.msg))).toBe(false)
+
+      // Both shards have the local tables and the Distributed tables over them.
+      for (const server of servers) expect(await tablesOf(server, db)).toEqual(expectedTables)
+      // They came through ZooKeeper's distributed DDL queue: one task per statement (the database, then
+      // a local and a Distributed table per kind), each ON CLUSTER and finished by both servers.
+      const tasks = await ddlTasks(db)
+      expect(tasks).toHaveLength(1 + 2 * TABLE_KINDS.length)
+      for (const task of tasks) {
+        expect(task.query).toMatch(ON_CLUSTER)
+        expect(task.finished).toBe(2)
+      }
+      expect(tasks.filter(t => t.query.includes('ENGINE = Distributed('))).toHaveLength(TABLE_KINDS.length)
+
+      await writeAndCheckShards(service.url, servers, db)
+    } finally {
+      await service.close()
+    }
+  }, 120_000)
+
+  it('ZooKeeper down at start: not ready, 503 and a log line naming ZooKeeper, no tables behind its back; ON CLUSTER once it is back', async () => {
+    const db = 'zk_late'
+    const { logger, lines } = captureLogger()
+    await zk.kill()
+    let service: Awaited<ReturnType<typeof startInProcess>> | undefined
+    try {
+      service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', servers[0]!.url, '--clickhouse-url', servers[1]!.url,
+        '--clickhouse-database', db, '--clickhouse-cluster', CLUSTER, '--clickhouse-flush-interval', '50ms'], { logger })
+      // The servers' config has ZooKeeper, so the sink wants ON CLUSTER and waits for ZooKeeper.
+      expect(service.ready()).toBe(false)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(503)
+      const body = compressBody(encode1({ timeseries: [{ labels: [['__name__', 'zk_late_metric']], samples: [{ value: 7, timestamp: Date.UTC(2025, 6, 1) }] }] }).body)
+      const refused = await postWrite(service.url, body)
+      expect(refused.status).toBe(503)
+      expect(refused.headers['retry-after']).toBeDefined()
+      expect(lines.map(l => l.msg)).toContain('ClickHouse cluster with ZooKeeper: creating the tables ON CLUSTER (distributed DDL)')
+      expect(lines.some(l => (l.err ?? '').includes(`ClickHouse cluster ${CLUSTER}: the servers have ZooKeeper configured but cannot reach it`))).toBe(true)
+      // Not created per server instead: neither server has the database.
+      for (const server of servers) expect(await rows(server, `SELECT count() FROM system.databases WHERE name = '${db}'`)).toEqual([['0']])
+
+      await zk.restart()
+      // Bounded wait for the sink's next attempt (its backoff is at most 10 s) and ClickHouse's new ZooKeeper session.
+      for (let i = 0; i < 600 && !service.ready(); i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(service.ready()).toBe(true)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
+      for (const server of servers) expect(await tablesOf(server, db)).toEqual(expectedTables)
+      expect((await ddlTasks(db)).every(t => ON_CLUSTER.test(t.query) && t.finished === 2)).toBe(true)
+      expect((await postWrite(service.url, body)).status).toBe(204)
+      expect(await rows(servers[1]!, `SELECT count(), sum(value) FROM ${db}.prom_samples`)).toEqual([['1', '7']])
+    } finally {
+      await service?.close()
+      await zk.restart().catch(() => { /* running already */ })
+    }
+  }, 120_000)
+})
