@@ -78,9 +78,11 @@ export async function createClusterTables (client: ClickHouseClient, ddl: Ddl, o
     return way
   }
   logger.info({ sink, cluster }, 'ClickHouse cluster with ZooKeeper: creating the tables ON CLUSTER (distributed DDL)')
+  // All to the first URL: ClickHouse's own error code comes back (run() would try the next URL after a
+  // 5xx, send the task again and wait again), and any server of the cluster can take ON CLUSTER.
   for (const statement of ddl.statements) {
     try {
-      await client.run(statement)
+      await client.runAt(0, statement)
     } catch (err) {
       const code = err instanceof IngestError ? err.detail?.clickhouseCode : undefined
       const message = (err as Error).message
@@ -88,7 +90,7 @@ export async function createClusterTables (client: ClickHouseClient, ddl: Ddl, o
         throw new IngestError('sink_failed', `ClickHouse cluster ${cluster}: the servers have ZooKeeper configured but cannot reach it, and ON CLUSTER needs it; the tables are created once it answers (${message})`, { clickhouseCode: code })
       }
       if (code === TIMEOUT_EXCEEDED) {
-        throw new IngestError('sink_failed', `ClickHouse cluster ${cluster}: not every server of the cluster created the tables within ${DDL_TASK_TIMEOUT_S} s (a server is down, or its <distributed_ddl> path differs); they do so when they come back (${message})`, { clickhouseCode: code })
+        throw new IngestError('sink_failed', `ClickHouse cluster ${cluster}: not every server of the cluster created the tables within distributed_ddl_task_timeout (a server is down, or its <distributed_ddl> path differs); the task waits in ZooKeeper and they run it when they come back (${message})`, { clickhouseCode: code })
       }
       throw err
     }

@@ -9,9 +9,11 @@
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Logger } from '../../../src/logger.js'
-import { TABLE_KINDS } from '../../../src/sinks/clickhouse/ddl.js'
+import { ClickHouseClient } from '../../../src/sinks/clickhouse/clickhouse-client.js'
+import { clusterDdlWay, createClusterTables } from '../../../src/sinks/clickhouse/cluster-tables.js'
+import { ddlFor, TABLE_KINDS } from '../../../src/sinks/clickhouse/ddl.js'
 import { compressBody, encode1 } from '../../fixtures/encode.js'
-import { CLICKHOUSE_SERVER, clickhouseAvailable, type ClickHouse } from '../../helpers/clickhouse.js'
+import { CLICKHOUSE_SERVER, clickhouseAvailable, startClickHouse, type ClickHouse } from '../../helpers/clickhouse.js'
 import { rows, startTwoShards, writeAndCheckShards } from '../../helpers/clickhouse-cluster.js'
 import { postWrite } from '../../helpers/remote-write.js'
 import { startInProcess } from '../../helpers/service-in-process.js'
@@ -127,4 +129,50 @@ describe.runIf(missing === '')('ClickHouse sink on a two-shard cluster of ClickH
       await zk.restart().catch(() => { /* running already */ })
     }
   }, 120_000)
+
+  const clientOf = (urls: string[], settings: Record<string, string> = {}): ClickHouseClient =>
+    new ClickHouseClient({ urls, user: 'default', password: '', timeoutMs: 30_000, settings })
+
+  it('servers that disagree (one with ZooKeeper, one without) are refused, naming the one without', async () => {
+    const plain = await startClickHouse()
+    const urls = [servers[0]!.url, plain.url]
+    const client = clientOf(urls)
+    try {
+      expect(await clusterDdlWay(clientOf([servers[0]!.url, servers[1]!.url]), [], CLUSTER)).toBe('on-cluster')
+      expect(await clusterDdlWay(clientOf([plain.url]), [plain.url], CLUSTER)).toBe('per-server')
+      await expect(clusterDdlWay(client, urls, CLUSTER)).rejects.toThrow(`ClickHouse cluster ${CLUSTER}: some servers have ZooKeeper configured and some not (${plain.url} have not)`)
+    } finally {
+      await client.close()
+      await plain.stop()
+    }
+  }, 60_000)
+
+  it('a server of the cluster down: ON CLUSTER gives up after distributed_ddl_task_timeout saying so; the task waits in ZooKeeper and the server runs it once back', async () => {
+    // Depends on time: distributed_ddl_task_timeout is 2 s here (the sink's is 20 s), how long the
+    // server that took the statement waits for the stopped one.
+    const db = 'zk_down_shard'
+    const urls = [servers[0]!.url]
+    const client = clientOf(urls, { distributed_ddl_task_timeout: '2' })
+    const ddl = ddlFor('18.16.1', { database: db, prefix: 'prom_' }, 0, CLUSTER)
+    const { logger } = captureLogger()
+    const databaseOn = async (server: ClickHouse): Promise<string> => (await rows(server, `SELECT count() FROM system.databases WHERE name = '${db}'`))[0]![0]!
+    try {
+      await servers[1]!.kill()
+      await expect(createClusterTables(client, ddl, { urls, logger, sink: 'clickhouse' }))
+        .rejects.toThrow(`ClickHouse cluster ${CLUSTER}: not every server of the cluster created the tables within distributed_ddl_task_timeout`)
+      // The server that is up ran the first statement (CREATE DATABASE); the other runs it once back.
+      expect(await databaseOn(servers[0]!)).toBe('1')
+    } finally {
+      await servers[1]!.restart()
+    }
+    try {
+      for (let i = 0; i < 300 && await databaseOn(servers[1]!) !== '1'; i++) await new Promise(resolve => setTimeout(resolve, 50)) // bounded: 15 s
+      expect(await databaseOn(servers[1]!)).toBe('1')
+      // Tried again (as the sink does at its next attempt): everything ON CLUSTER, on both.
+      expect(await createClusterTables(client, ddl, { urls, logger, sink: 'clickhouse' })).toBe('on-cluster')
+      for (const server of servers) expect(await tablesOf(server, db)).toEqual(expectedTables)
+    } finally {
+      await client.close()
+    }
+  }, 90_000)
 })
