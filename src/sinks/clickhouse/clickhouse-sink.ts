@@ -38,7 +38,7 @@ import type { Logger } from '../../logger.js'
 import type { SeriesIndex } from '../../series/series-index.js'
 import type { Sink } from '../sink.js'
 import { ClickHouseClient } from './clickhouse-client.js'
-import { CLUSTER_DDL_SETTINGS, createClusterTables } from './cluster-tables.js'
+import { CLUSTER_DDL_SETTINGS, createClusterTables, type ClusterDdlWay } from './cluster-tables.js'
 import { ddlFor, TABLE_KINDS, type Ddl, type TableKind } from './ddl.js'
 import { fingerprintOf, fingerprintOut, tenantPrefix } from './fingerprint.js'
 import { clickHouseMetrics, type ClickHouseMetrics } from './metrics.js'
@@ -186,6 +186,8 @@ export class ClickHouseSink implements Sink {
   /** Metadata entries ClickHouse confirmed: key (metadataKey) → when. */
   private readonly metadataSeen = new Map<number, number>()
   private retentionTimer: NodeJS.Timeout | undefined
+  /** With a cluster: how its tables were created (unknown with --clickhouse-create-tables=false: retention then runs per URL). */
+  private clusterWay: ClusterDdlWay | undefined
   private readonly metrics: ClickHouseMetrics
 
   constructor (private readonly options: ClickHouseSinkOptions) {
@@ -266,7 +268,7 @@ export class ClickHouseSink implements Sink {
 
   /** Without a cluster: the statements on the server. With one: cluster-tables.ts (ON CLUSTER with ZooKeeper, else per server). */
   private async createTables (ddl: Ddl): Promise<void> {
-    if (ddl.cluster !== undefined) { await createClusterTables(this.client, ddl, { urls: this.options.urls, logger: this.options.logger, sink: this.name }); return }
+    if (ddl.cluster !== undefined) { this.clusterWay = await createClusterTables(this.client, ddl, { urls: this.options.urls, logger: this.options.logger, sink: this.name }); return }
     for (const statement of ddl.statements) await this.client.run(statement)
   }
 
@@ -310,7 +312,7 @@ export class ClickHouseSink implements Sink {
 
   /** Drops day partitions older than retention (18.16; each server of a cluster); a failure is logged and tried again next time. */
   private async applyRetention (): Promise<void> {
-    const servers = this.ddl!.cluster === undefined ? [undefined] : Array.from({ length: this.client.urlCount }, (_, i) => i)
+    const servers = this.ddl!.cluster === undefined ? [undefined] : this.clusterWay === 'on-cluster' ? ['on-cluster' as const] : Array.from({ length: this.client.urlCount }, (_, i) => i)
     for (const server of servers) {
       try {
         const dropped = await dropExpiredPartitions(this.client, this.ddl!, this.options.database, this.options.retentionMs, Date.now(), server)

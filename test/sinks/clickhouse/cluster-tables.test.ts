@@ -95,6 +95,42 @@ describe.runIf(missing === '')('ClickHouse sink on a two-shard cluster of ClickH
     }
   }, 120_000)
 
+  it('18.16 retention with ON CLUSTER: one URL drops the old day partitions on every shard, newer ones kept', async () => {
+    const db = 'zk_retention'
+    const now = Date.now()
+    const old = Date.UTC(2020, 0, 1, 12)
+    const flags = (url: string, more: string[] = []): string[] => ['--sink', 'clickhouse', '--clickhouse-url', url, '--clickhouse-database', db,
+      '--clickhouse-cluster', CLUSTER, '--clickhouse-flush-interval', '50ms', ...more]
+    const samplesByShard = async (): Promise<string[][]> => await Promise.all(servers.map(async server =>
+      (await rows(server, `SELECT toString(timestamp_ms < ${now}), count() FROM ${db}.prom_samples_local GROUP BY timestamp_ms < ${now} ORDER BY 1`)).map(r => r.join(' '))))
+    const writer = await startInProcess(flags(servers[0]!.url))
+    try {
+      const series = Array.from({ length: 40 }, (_, i) => i)
+      const body = encode1({
+        timeseries: series.flatMap(i => [
+          { labels: [['__name__', 'kept'], ['i', String(i)]] as Array<[string, string]>, samples: [{ value: 1, timestamp: now }] },
+          { labels: [['__name__', 'expired'], ['i', String(i)]] as Array<[string, string]>, samples: [{ value: 1, timestamp: old }] }
+        ])
+      }).body
+      expect((await postWrite(writer.url, compressBody(body))).status).toBe(204)
+    } finally {
+      await writer.close()
+    }
+    // Both shards hold old and new rows (40 series of each spread by fingerprint).
+    const before = await samplesByShard()
+    for (const shard of before) expect(shard.map(r => r.split(' ')[0])).toEqual(['0', '1'])
+
+    // A process given only the second server's URL prunes both shards.
+    const pruner = await startInProcess(flags(servers[1]!.url, ['--retention', '30d']))
+    try {
+      const after = await samplesByShard()
+      for (const [k, shard] of after.entries()) expect(shard).toEqual(before[k]!.filter(r => r.startsWith('0 ')))
+      expect(await rows(servers[0]!, `SELECT DISTINCT metric_name FROM ${db}.prom_series`)).toEqual([['kept']])
+    } finally {
+      await pruner.close()
+    }
+  }, 120_000)
+
   it('ZooKeeper down at start: not ready, 503 and a log line naming ZooKeeper, no tables behind its back; ON CLUSTER once it is back', async () => {
     const db = 'zk_late'
     const { logger, lines } = captureLogger()
