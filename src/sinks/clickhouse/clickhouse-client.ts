@@ -77,7 +77,8 @@ export class ClickHouseClient {
     try {
       return await this.send(i, sql, body)
     } catch (err) {
-      throw new IngestError('sink_failed', `ClickHouse: ${this.options.urls[i]}: ${(err as Error).message}`)
+      const code = (err as { clickhouseCode?: number }).clickhouseCode
+      throw new IngestError('sink_failed', `ClickHouse: ${this.options.urls[i]}: ${(err as Error).message}`, code === undefined ? undefined : { clickhouseCode: code })
     }
   }
 

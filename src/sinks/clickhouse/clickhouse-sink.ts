@@ -38,6 +38,7 @@ import type { Logger } from '../../logger.js'
 import type { SeriesIndex } from '../../series/series-index.js'
 import type { Sink } from '../sink.js'
 import { ClickHouseClient } from './clickhouse-client.js'
+import { CLUSTER_DDL_SETTINGS, createClusterTables, type ClusterDdlWay } from './cluster-tables.js'
 import { ddlFor, TABLE_KINDS, type Ddl, type TableKind } from './ddl.js'
 import { fingerprintOf, fingerprintOut, tenantPrefix } from './fingerprint.js'
 import { clickHouseMetrics, type ClickHouseMetrics } from './metrics.js'
@@ -185,6 +186,8 @@ export class ClickHouseSink implements Sink {
   /** Metadata entries ClickHouse confirmed: key (metadataKey) → when. */
   private readonly metadataSeen = new Map<number, number>()
   private retentionTimer: NodeJS.Timeout | undefined
+  /** With a cluster: how its tables were created (unknown with --clickhouse-create-tables=false: retention then runs per URL). */
+  private clusterWay: ClusterDdlWay | undefined
   private readonly metrics: ClickHouseMetrics
 
   constructor (private readonly options: ClickHouseSinkOptions) {
@@ -195,7 +198,7 @@ export class ClickHouseSink implements Sink {
       timeoutMs: STATEMENT_TIMEOUT_MS,
       // A cluster: an INSERT into a Distributed table answers once every shard has its rows (not
       // when they wait in the receiving server's queue), so that the 204 means stored.
-      settings: options.cluster === undefined ? undefined : { insert_distributed_sync: '1' }
+      settings: options.cluster === undefined ? undefined : { insert_distributed_sync: '1', ...CLUSTER_DDL_SETTINGS }
     })
     this.metrics = clickHouseMetrics(options.registry)
     const n = options.index.maxSeries + 1
@@ -263,25 +266,10 @@ export class ClickHouseSink implements Sink {
     }
   }
 
-  /**
-   * Without a cluster: the statements on the server. With one: ON CLUSTER when the server has
-   * ZooKeeper (distributed DDL needs it), else the same tables on every URL, one per shard (18.16 has
-   * no other way to run DDL on every server; docs/clickhouse.md).
-   */
+  /** Without a cluster: the statements on the server. With one: cluster-tables.ts (ON CLUSTER with ZooKeeper, else per server). */
   private async createTables (ddl: Ddl): Promise<void> {
-    if (ddl.cluster === undefined) {
-      for (const statement of ddl.statements) await this.client.run(statement)
-      return
-    }
-    let zooKeeper = true
-    try { await this.client.run("SELECT count() FROM system.zookeeper WHERE path = '/'") } catch { zooKeeper = false }
-    if (zooKeeper) {
-      for (const statement of ddl.statements) await this.client.run(statement)
-      return
-    }
-    for (let i = 0; i < this.client.urlCount; i++) {
-      for (const statement of ddl.perServerStatements) await this.client.runAt(i, statement)
-    }
+    if (ddl.cluster !== undefined) { this.clusterWay = await createClusterTables(this.client, ddl, { urls: this.options.urls, logger: this.options.logger, sink: this.name }); return }
+    for (const statement of ddl.statements) await this.client.run(statement)
   }
 
   write (batch: RowBatch): Promise<void> {
@@ -324,7 +312,7 @@ export class ClickHouseSink implements Sink {
 
   /** Drops day partitions older than retention (18.16; each server of a cluster); a failure is logged and tried again next time. */
   private async applyRetention (): Promise<void> {
-    const servers = this.ddl!.cluster === undefined ? [undefined] : Array.from({ length: this.client.urlCount }, (_, i) => i)
+    const servers = this.ddl!.cluster === undefined ? [undefined] : this.clusterWay === 'on-cluster' ? ['on-cluster' as const] : Array.from({ length: this.client.urlCount }, (_, i) => i)
     for (const server of servers) {
       try {
         const dropped = await dropExpiredPartitions(this.client, this.ddl!, this.options.database, this.options.retentionMs, Date.now(), server)

@@ -16,7 +16,7 @@
  * a Distributed table `<prefix><table>` over them, sharded by fingerprint (metadata by a hash of
  * tenant and family); rows are inserted into the Distributed tables. `statements` creates them
  * ON CLUSTER (distributed DDL, which needs ZooKeeper); `perServerStatements` creates the same tables on
- * one server, for clusters without ZooKeeper (the sink runs them on every URL).
+ * one server, for clusters without ZooKeeper (run on every URL). cluster-tables.ts picks which.
  */
 import type { LabelColumns } from './row-binary.js'
 
