@@ -70,7 +70,12 @@ function translateSymbols (w: Walker): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     let i = 0
     for (; i < symbols.count; i++) {
-      const id = dictionary.idOf(w.d, symbols.starts[i]!, symbols.lengths[i]!)
+      const start = symbols.starts[i]!
+      const length = symbols.lengths[i]!
+      // A sender that sends the same series in the same order writes the same table: first try the
+      // id this position had last time (ids[i], 0 past the last table), checked by its bytes.
+      if (dictionary.is(ids[i]!, w.d, start, length)) continue
+      const id = dictionary.idOf(w.d, start, length)
       if (id === 0) break
       ids[i] = id
     }
