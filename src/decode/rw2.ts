@@ -70,7 +70,12 @@ function translateSymbols (w: Walker): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     let i = 0
     for (; i < symbols.count; i++) {
-      const id = dictionary.idOf(w.d, symbols.starts[i]!, symbols.lengths[i]!)
+      const start = symbols.starts[i]!
+      const length = symbols.lengths[i]!
+      // A sender that sends the same series in the same order writes the same table: first try the
+      // id this position had last time (ids[i], 0 past the last table), checked by its bytes.
+      if (dictionary.is(ids[i]!, w.d, start, length)) continue
+      const id = dictionary.idOf(w.d, start, length)
       if (id === 0) break
       ids[i] = id
     }
@@ -89,38 +94,63 @@ function translateSymbols (w: Walker): void {
 }
 
 export function walkRequestV2 (w: Walker, start: number, end: number): void {
-  // Pass 1: the symbols table (it may come after the series in the body).
+  // Pass 1: the symbols table (it may come after the series in the body), and where the series start.
   symbols.count = 0
-  w.pos = start
-  while (w.pos < end) {
-    const tag = w.varint(end)
-    if (tag === 0x22) {
+  let seriesFrom = end
+  const u8 = w.u8
+  let p = start
+  while (p < end) {
+    // Fast path: a one-byte tag and a one-byte length (symbols and most series are under 128 bytes).
+    const tag = u8[p]!
+    if ((tag === 0x22 || tag === 0x2a) && p + 1 < end && u8[p + 1]! < 0x80) {
+      const e = p + 2 + u8[p + 1]!
+      if (e > end) w.malformed(`${tag === 0x22 ? 'symbol' : 'timeseries'} of ${u8[p + 1]} bytes overruns its message`, p + 1)
+      if (tag === 0x22) symbols.add(p + 2, e - p - 2)
+      else if (seriesFrom === end) seriesFrom = p
+      p = e
+      continue
+    }
+    w.pos = p
+    const t = w.varint(end)
+    if (t === 0x22) {
       const e = w.lengthDelimited(end, 'symbol')
       symbols.add(w.pos, e - w.pos)
       w.pos = e
-    } else if (tag === 0x2a) {
+    } else if (t === 0x2a) {
+      if (seriesFrom === end) seriesFrom = p
       w.pos = w.lengthDelimited(end, 'timeseries')
     } else {
-      w.unknown(tag, end, REQUEST_FIELDS)
+      w.unknown(t, end, REQUEST_FIELDS)
     }
+    p = w.pos
   }
   if (symbols.count > 0 && symbols.lengths[0] !== 0) {
     throw new IngestError('symbol_zero_not_empty', `the first symbol of the request must be the empty string, it is ${symbols.lengths[0]} bytes long`)
   }
   translateSymbols(w)
 
-  // Pass 2: the series.
-  w.pos = start
-  while (w.pos < end) {
-    const tag = w.varint(end)
-    if (tag === 0x2a) {
+  // Pass 2: the series, from the first one on (the symbols usually all come before it). Every
+  // request-level field's framing was checked in pass 1, so the fast path checks nothing again.
+  p = seriesFrom
+  while (p < end) {
+    if (u8[p] === 0x2a && u8[p + 1]! < 0x80) {
+      const e = p + 2 + u8[p + 1]!
+      timeSeries(w, p + 2, e)
+      p = e
+      continue
+    }
+    w.pos = p
+    const t = w.varint(end)
+    if (t === 0x2a) {
       const e = w.lengthDelimited(end, 'timeseries')
       timeSeries(w, w.pos, e)
-      w.pos = e
+      p = e
     } else {
-      w.skip(tag, end, false)
+      w.skip(t, end, false)
+      p = w.pos
     }
   }
+  w.pos = end
 }
 
 /** Reads labels_refs (packed or not) at the cursor into symbols.refs. */
@@ -159,7 +189,10 @@ function timeSeries (w: Walker, start: number, end: number): void {
   let packedEnd = -1
   let refFields = 0
   let rowsFrom = start // where pass 2 starts: after the refs when they come first
+  let rowsEnd = start // where pass 2 stops: after the last row (metadata usually follows the rows)
   let samples = 0
+  let sampleAt = 0 // the first sample's bytes: the usual one sample is written without pass 2's loop
+  let sampleEnd = 0
   let histograms = 0
   let exemplars = 0
   meta.present = false
@@ -168,13 +201,16 @@ function timeSeries (w: Walker, start: number, end: number): void {
   const u8 = w.u8
   let p = start
   while (p < end) {
-    // Fast path: a one-byte tag and a one-byte length (refs, samples and empty metadata are short).
+    // Fast path: a one-byte tag of a length-delimited field 1 to 5 and a one-byte length (refs,
+    // samples and metadata are short); one range test instead of five comparisons before the dispatch.
     const tag = u8[p]!
-    if ((tag === 0x0a || tag === 0x12 || tag === 0x1a || tag === 0x22) && u8[p + 1]! < 0x80) {
+    if (tag - 0x0a >>> 0 <= 0x20 && (tag & 7) === 2 && u8[p + 1]! < 0x80) {
       const e = p + 2 + u8[p + 1]!
       if (e > end) w.malformed(`field ${tag >>> 3} of ${u8[p + 1]} bytes overruns its message`, p)
-      if (tag === 0x12) samples++
-      else if (tag === 0x0a) {
+      if (tag === 0x12) {
+        if (samples++ === 0) { sampleAt = p + 2; sampleEnd = e }
+        rowsEnd = e
+      } else if (tag === 0x0a) {
         if (refFields === 0) {
           packedStart = p + 2; packedEnd = e
           if (p === start) rowsFrom = e
@@ -183,9 +219,13 @@ function timeSeries (w: Walker, start: number, end: number): void {
           unpack(w, p + 2, e)
         }
         refFields++
-      } else if (tag === 0x1a) histograms++
-      else if (tag === 0x22) exemplars++
-      else w.ignoredFieldCount++
+      } else if (tag === 0x2a) {
+        if (e > p + 2) readMetadata(w, p + 2, e) // empty (Prometheus writes it so): all defaults, nothing to merge
+      } else if (tag === 0x1a) {
+        histograms++; rowsEnd = e
+      } else {
+        exemplars++; rowsEnd = e
+      }
       p = e
       continue
     }
@@ -195,9 +235,14 @@ function timeSeries (w: Walker, start: number, end: number): void {
       case 0x0a: case 0x08:
         if (packedStart >= 0) { unpack(w, packedStart, packedEnd); packedStart = -1; w.pos = p; w.varint(end) }
         refs(w, t, end); refFields++; break
-      case 0x12: w.pos = w.lengthDelimited(end, 'sample'); samples++; break
-      case 0x1a: w.pos = w.lengthDelimited(end, 'histogram'); histograms++; break
-      case 0x22: w.pos = w.lengthDelimited(end, 'exemplar'); exemplars++; break
+      case 0x12: {
+        const e = w.lengthDelimited(end, 'sample')
+        if (samples++ === 0) { sampleAt = w.pos; sampleEnd = e }
+        w.pos = rowsEnd = e
+        break
+      }
+      case 0x1a: w.pos = rowsEnd = w.lengthDelimited(end, 'histogram'); histograms++; break
+      case 0x22: w.pos = rowsEnd = w.lengthDelimited(end, 'exemplar'); exemplars++; break
       case 0x2a: { const e = w.lengthDelimited(end, 'metadata'); readMetadata(w, w.pos, e); w.pos = e; break }
       case 0x30: createdTimestamp = w.int64(end); break
       default: w.unknown(t, end, TIME_SERIES_FIELDS)
@@ -254,9 +299,12 @@ function timeSeries (w: Walker, start: number, end: number): void {
   b.seriesRefs.push(id)
   if (meta.present && !metadata(w, id)) { b.seriesRefs.n--; return } // checked before any row is written
   if (samples > 0) b.ensureSamples(samples)
-  if (samples + histograms + exemplars > 0) {
+  if (samples === 1 && histograms + exemplars === 0) {
+    w.sample(sampleAt, sampleEnd, id, createdTimestamp, true) // the usual shape: found in pass 1, no second walk
+  } else if (samples + histograms + exemplars > 0) {
+    // Every field up to rowsEnd was framed and checked in pass 1; what follows the last row is not read again.
     w.pos = rowsFrom
-    while (w.pos < end) {
+    while (w.pos < rowsEnd) {
       const tag = w.varint(end)
       if (tag === 0x12) {
         const e = w.lengthDelimited(end, 'sample')

@@ -75,7 +75,9 @@ export class SeriesSymbols {
         }
       }
       // One check per reference: a ref outside `ids` reads undefined, one outside the table reads 0.
-      if (i === n || ids[ref] !== w[i]) return false
+      // No check of `i` against the record's end here: past it `w` holds the next record or reads
+      // undefined, and the check after the loop refuses a series with more references than the record.
+      if (ids[ref] !== w[i]) return false
       i++
     }
     return i === n && p === end // a varint that ran past `end` read bytes of the next field: no match

@@ -55,6 +55,14 @@ export class SymbolDictionary {
     return id
   }
 
+  /**
+   * True when `id` is the id of the symbol at bytes [start, start + length) of `d`: a guess (the id the
+   * same position of the last request's table had) checked by length, then bytes; no hash, no probe.
+   */
+  is (id: number, d: DataView, start: number, length: number): boolean {
+    return id > 0 && id <= this.count && this.lengths[id] === length && bytesEqual(this.view, this.starts[id]!, d, start, length)
+  }
+
   /** Forgets every symbol. */
   clear (): void {
     this.table.fill(0)

@@ -89,4 +89,13 @@ describe('series guesses, Remote Write 2.0 spellings', () => {
     }
     expect(decoder.index.size).toBe(2)
   })
+
+  it('a symbol replaced by another of the same length at the same place in the table is not taken for the old one', () => {
+    const decoder = new Decoder(SeriesIndex.create({ maxSeries: 64 }))
+    // 'x:9100' takes the table position 'a:9100' had: the position's id from last time must be checked by its bytes.
+    const X = series('node', 'x:9100')
+    const orders = [[A, B, C], [A, B, C], [X, B, C], [A, B, C], [X, B, C]]
+    for (const order of orders) expect(decode(decoder, '2.0', body('2.0', order))).toEqual(text(order))
+    expect(decoder.index.size).toBe(4)
+  })
 })

@@ -47,4 +47,18 @@ describe('SymbolDictionary', () => {
     const long = layout(['abcdef'])
     expect(bytes.idOf(long.d, long.at[0]![0], long.at[0]![1])).toBe(0)
   })
+
+  it('confirms a guessed id only for the same bytes, and no id after clear', () => {
+    const dict = new SymbolDictionary()
+    const { d, at } = layout(['node', 'prom', 'nod'])
+    const node = dict.idOf(d, at[0]![0], at[0]![1])
+    expect(dict.is(node, d, at[0]![0], at[0]![1])).toBe(true)
+    expect(dict.is(node, d, at[1]![0], at[1]![1])).toBe(false) // same length, other bytes
+    expect(dict.is(node, d, at[2]![0], at[2]![1])).toBe(false) // a prefix
+    expect(dict.is(0, d, at[0]![0], at[0]![1])).toBe(false)
+    expect(dict.is(node + 1, d, at[0]![0], at[0]![1])).toBe(false) // not handed out
+    dict.clear()
+    expect(dict.is(node, d, at[0]![0], at[0]![1])).toBe(false)
+  })
 })
+
