@@ -65,6 +65,20 @@ export function snappyDecodedLength (src: Uint8Array): number {
   return readHeader(src)
 }
 
+/** Bytes of the header read by the last `snappyDecodedLength` (where the elements start). */
+export function snappyHeaderBytes (): number {
+  return headerEnd
+}
+
+/** What a decode worker needs of a snappy decoder: this JavaScript one or the WebAssembly one (snappy-wasm.ts). */
+export interface SnappyBlockDecoder {
+  readonly maxOutput: number
+  /** Bytes of output buffer held now. */
+  readonly capacity: number
+  /** Decompresses one block; the result views the decoder's buffer and is valid until the next call. */
+  decompress (src: Uint8Array): Uint8Array
+}
+
 /**
  * Decompresses src into dst (dst.length >= declared length), returns the number of bytes written (= declared length).
  * Checks the declared length against maxOutput BEFORE touching memory: over the limit -> IngestError('decompressed_too_large', ...).
@@ -202,7 +216,7 @@ const INITIAL_CAPACITY = 64 * 1024
  * A reusable per-worker output buffer: grows by doubling up to the limit, never shrinks; `decompress`
  * returns a view of it, valid until the next call (the next body overwrites it).
  */
-export class SnappyDecoder {
+export class SnappyDecoder implements SnappyBlockDecoder {
   readonly maxOutput: number
   private buf: Uint8Array
 
