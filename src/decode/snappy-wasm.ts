@@ -25,14 +25,6 @@ import { IngestError } from '../errors.js'
 import { snappyDecodedLength, snappyDecompressInto, snappyHeaderBytes, SnappyDecoder, type SnappyBlockDecoder } from './snappy.js'
 import { assembleWat } from './wasm/wat-assembler.js'
 
-/** The few members of the WebAssembly JavaScript API used here: lib "ES2023" without "DOM" declares none. */
-declare namespace WebAssembly {
-  class Module { constructor (bytes: Uint8Array) }
-  class Instance { constructor (module: Module); readonly exports: Record<string, unknown> }
-  class Memory { readonly buffer: ArrayBuffer; grow (pages: number): number }
-  class CompileError extends Error {}
-}
-
 const PAGE = 65_536
 /** Where the output starts: after the tables, 64-byte aligned. */
 const OUTPUT_AT = 512
@@ -42,7 +34,7 @@ const SLACK = 64
  * Blocks whose output and input need more memory than this are decoded by the JavaScript decoder: it
  * keeps every address below 2^31, so the module's unsigned comparisons cannot wrap.
  */
-const WASM_MEMORY_MAX = 1024 * 1024 * 1024
+export const SNAPPY_WASM_MEMORY_MAX = 1024 * 1024 * 1024
 
 /** The 16-byte masks and steps of the pattern copy, as a WAT data string. */
 function patternTables (): string {
@@ -403,17 +395,20 @@ export function snappyWasmAvailable (): boolean {
  */
 export class SnappyWasmDecoder implements SnappyBlockDecoder {
   readonly maxOutput: number
+  private readonly memoryMax: number
   private instance: SnappyModule | undefined
   private u8: Uint8Array = new Uint8Array(0)
   /** For blocks too big for the WebAssembly memory limit; made when first needed. */
   private fallback: SnappyDecoder | undefined
 
-  constructor (maxOutput: number) {
+  /** `memoryMax` (at most SNAPPY_WASM_MEMORY_MAX) is lowered only by tests, to reach the fallback cheaply. */
+  constructor (maxOutput: number, memoryMax = SNAPPY_WASM_MEMORY_MAX) {
     if (!(Number.isInteger(maxOutput) && maxOutput >= 0)) {
       throw new IngestError('config_invalid', `snappy decoder limit must be a non-negative integer number of bytes, got ${maxOutput}`)
     }
     if (!snappyWasmAvailable()) throw new IngestError('internal', 'this engine has no WebAssembly SIMD: use SnappyDecoder')
     this.maxOutput = maxOutput
+    this.memoryMax = Math.min(memoryMax, SNAPPY_WASM_MEMORY_MAX)
   }
 
   /** Bytes the WebAssembly memory holds now (0 before the first body). */
@@ -428,7 +423,7 @@ export class SnappyWasmDecoder implements SnappyBlockDecoder {
     const header = snappyHeaderBytes()
     const inputAt = (OUTPUT_AT + declared + SLACK + 63) & ~63 // below 2^31: declared < 2^31
     const need = inputAt + src.length + SLACK
-    if (need > WASM_MEMORY_MAX) {
+    if (need > this.memoryMax) {
       this.fallback ??= new SnappyDecoder(this.maxOutput)
       return this.fallback.decompress(src)
     }
