@@ -455,3 +455,12 @@ export class SnappyWasmDecoder implements SnappyBlockDecoder {
     this.u8 = new Uint8Array(m.memory.buffer)
   }
 }
+
+/** Which snappy decoder a thread uses: `auto` is the WebAssembly one where the engine runs it, else JavaScript. */
+export type SnappyImplementation = 'auto' | 'wasm' | 'js'
+
+/** Makes a thread's snappy decoder; decided once, here, not per body. */
+export function createSnappyDecoder (maxOutput: number, implementation: SnappyImplementation = 'auto'): SnappyBlockDecoder {
+  if (implementation === 'js' || (implementation === 'auto' && !snappyWasmAvailable())) return new SnappyDecoder(maxOutput)
+  return new SnappyWasmDecoder(maxOutput)
+}
