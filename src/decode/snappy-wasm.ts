@@ -11,11 +11,13 @@
  *   OUTPUT_AT ..         the decompressed body (`declared` bytes), then SLACK bytes of room
  *   inputAt ..           a copy of the compressed block, then SLACK bytes of room
  *
- * Every 16-byte move may run up to 15 bytes past its element's end: into output the next element
- * overwrites, or into the room after the output (never into the input); 16-byte reads may run up to 15
- * bytes past the input's end, into the room after it. Element lengths and offsets are checked exactly as
- * the JavaScript loop checks them, so the WebAssembly code never writes past the declared output and never
- * reads a byte it has not been given or written; the engine's own bounds checks are a second fence.
+ * A literal or pattern copy may write up to 15 bytes past its end, a copy with offset 16 or more up to
+ * 63 (it always moves 64): into output the next elements overwrite, or into the room after the output
+ * (never into the input); 16-byte reads may run up to 15 bytes past the input's end, into the room after
+ * it. Element lengths and offsets are checked exactly as the JavaScript loop checks them, so the
+ * WebAssembly code never writes past the room after the declared output, and the bytes it reads past an
+ * element's end only go where a later element overwrites them or a shuffle leaves them out; the
+ * engine's own bounds checks are a second fence.
  *
  * On a malformed block the WebAssembly code only answers "bad"; the JavaScript decoder then decodes the
  * same copy of the input to throw the precise `snappy_malformed` error, so the two always agree, word
@@ -28,7 +30,7 @@ import { assembleWat } from './wasm/wat-assembler.js'
 const PAGE = 65_536
 /** Where the output starts: after the tables, 64-byte aligned. */
 const OUTPUT_AT = 512
-/** Room after the output and after the input for the moves that run past an element's end (at most 15 bytes). */
+/** Room after the output and after the input for the moves that run past an element's end (at most 63 bytes). */
 const SLACK = 64
 /**
  * Blocks whose output and input need more memory than this are decoded by the JavaScript decoder: it
@@ -319,33 +321,25 @@ export const SNAPPY_WAT = `
         local.set $d
       else
         ;; Offset 16 or more: 16-byte moves in order are right even when the copy overlaps itself, as each
-        ;; 16 bytes read were written before. Copies are at most 64 bytes: 1, 2 or 4 moves, no loop.
+        ;; 16 bytes read were written before. Copies are at most 64 bytes: always 4 moves, no branch on the
+        ;; length (measured about 8% faster than 1, 2 or 4 moves chosen by length, whose branches the CPU
+        ;; mispredicts); up to 63 bytes past the copy, into what the next elements overwrite or the room.
         local.get $d
         local.get $from
         v128.load
         v128.store
-        local.get $len
-        i32.const 16
-        i32.gt_u
-        if $over16
-          local.get $d
-          local.get $from
-          v128.load offset=16
-          v128.store offset=16
-          local.get $len
-          i32.const 32
-          i32.gt_u
-          if $over32
-            local.get $d
-            local.get $from
-            v128.load offset=32
-            v128.store offset=32
-            local.get $d
-            local.get $from
-            v128.load offset=48
-            v128.store offset=48
-          end
-        end
+        local.get $d
+        local.get $from
+        v128.load offset=16
+        v128.store offset=16
+        local.get $d
+        local.get $from
+        v128.load offset=32
+        v128.store offset=32
+        local.get $d
+        local.get $from
+        v128.load offset=48
+        v128.store offset=48
         local.get $d
         local.get $len
         i32.add

@@ -94,6 +94,8 @@ describe('SnappyWasmDecoder against SnappyDecoder', () => {
 })
 
 describe('where its bytes live', () => {
+  const js = new SnappyDecoder(LIMIT)
+
   it('reads a slot at an offset once and leaves it as it was; the result views its own memory', () => {
     const body = nodeExporterBody().body
     const compressed = snappyjs.compress(body)
@@ -107,6 +109,23 @@ describe('where its bytes live', () => {
     expect(out.buffer instanceof SharedArrayBuffer).toBe(false)
     expect(Buffer.from(src).equals(Buffer.from(compressed))).toBe(true)
     expect(slots.subarray(0, 333).every(b => b === 0xee) && slots.subarray(333 + compressed.length).every(b => b === 0xee)).toBe(true)
+  })
+
+  it('a copy that ends the output moves 64 bytes into the room after it, never into the copy of the input', () => {
+    const decoder = new SnappyWasmDecoder(LIMIT)
+    const seed = Array.from({ length: 64 }, (_, i) => 200 - i)
+    // Every output length modulo 64, so that the room after the output is at its smallest in one of them.
+    for (let extra = 0; extra < 64; extra++) {
+      const pieces = [literal(seed)]
+      for (let i = 0; i < extra; i++) pieces.push(copy2(64, 1))
+      pieces.push(copy4(16, 1))
+      const src = block(header(64 + extra + 1), ...pieces)
+      const out = decoder.decompress(src)
+      expect(Buffer.from(out).equals(Buffer.from(js.decompress(src)))).toBe(true)
+      // The block's copy in the decoder's memory, after the output, is whole.
+      const memory = Buffer.from(out.buffer)
+      expect(memory.indexOf(Buffer.from(src), out.byteOffset + out.length), `output of ${out.length} bytes`).toBeGreaterThan(0)
+    }
   })
 
   it('grows its memory for a bigger body, never shrinks, and the next body overwrites the last view', () => {
