@@ -9,7 +9,8 @@ import { tenantKey, type SeriesIndex } from '../series/series-index.js'
 import type { ResolvedDecodeOptions } from './options.js'
 import { walkWriteRequestV1 } from './rw1.js'
 import { walkRequestV2 } from './rw2.js'
-import { SnappyDecoder } from './snappy.js'
+import type { SnappyBlockDecoder } from './snappy.js'
+import { createSnappyDecoder, type SnappyImplementation } from './snappy-wasm.js'
 import { Walker } from './series-walker.js'
 import type { SeriesRules } from '../relabel/apply-rules.js'
 
@@ -34,13 +35,14 @@ export interface HaLabels {
 export class Decoder {
   private readonly builder = new BatchBuilder()
   private readonly walker: Walker
-  private snappy: SnappyDecoder
+  private snappy: SnappyBlockDecoder
   private snappyLimit: number
 
-  constructor (readonly index: SeriesIndex, maxDecompressedBytes = 32 * 1024 * 1024) {
+  /** `snappyImplementation`: which snappy decoder (snappy-wasm.ts); by default WebAssembly where the engine runs it. */
+  constructor (readonly index: SeriesIndex, maxDecompressedBytes = 32 * 1024 * 1024, private readonly snappyImplementation: SnappyImplementation = 'auto') {
     this.walker = new Walker(this.builder, index)
     this.snappyLimit = maxDecompressedBytes
-    this.snappy = new SnappyDecoder(maxDecompressedBytes)
+    this.snappy = createSnappyDecoder(maxDecompressedBytes, snappyImplementation)
   }
 
   /** Series per tenant shared by every worker, for the per-tenant max-series (src/limits/tenant-series.ts). */
@@ -58,7 +60,7 @@ export class Decoder {
     if (o.compressed) {
       if (o.maxDecompressedBytes !== this.snappyLimit) {
         this.snappyLimit = o.maxDecompressedBytes
-        this.snappy = new SnappyDecoder(o.maxDecompressedBytes)
+        this.snappy = createSnappyDecoder(o.maxDecompressedBytes, this.snappyImplementation)
       }
       raw = this.snappy.decompress(body)
     } else if (body.length > o.maxDecompressedBytes) {

@@ -22,6 +22,9 @@
  * Speed (bench/snappy.ts): literals of up to 16 bytes are two 8-byte moves, longer ones byte loops (long
  * ones one `set`); copies move 8 bytes at a time through a DataView, unrolled to 16, 32 or 64 bytes; on the
  * 10k-series body this is about 4x snappyjs `uncompress` (bench/README.md, "speed (issue 16)").
+ *
+ * The decode workers use the WebAssembly version of this loop (snappy-wasm.ts, about 3x faster) where the
+ * engine runs it; this one names the error of every block that one refuses, and is the fallback.
  */
 import { IngestError } from '../errors.js'
 
@@ -63,6 +66,20 @@ function readHeader (src: Uint8Array): number {
 /** Decompressed length declared by the varint header; throws IngestError('snappy_malformed') if the header is bad. */
 export function snappyDecodedLength (src: Uint8Array): number {
   return readHeader(src)
+}
+
+/** Bytes of the header read by the last `snappyDecodedLength` (where the elements start). */
+export function snappyHeaderBytes (): number {
+  return headerEnd
+}
+
+/** What a decode worker needs of a snappy decoder: this JavaScript one or the WebAssembly one (snappy-wasm.ts). */
+export interface SnappyBlockDecoder {
+  readonly maxOutput: number
+  /** Bytes of output buffer held now. */
+  readonly capacity: number
+  /** Decompresses one block; the result views the decoder's buffer and is valid until the next call. */
+  decompress (src: Uint8Array): Uint8Array
 }
 
 /**
@@ -202,7 +219,7 @@ const INITIAL_CAPACITY = 64 * 1024
  * A reusable per-worker output buffer: grows by doubling up to the limit, never shrinks; `decompress`
  * returns a view of it, valid until the next call (the next body overwrites it).
  */
-export class SnappyDecoder {
+export class SnappyDecoder implements SnappyBlockDecoder {
   readonly maxOutput: number
   private buf: Uint8Array
 

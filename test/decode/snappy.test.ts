@@ -1,11 +1,14 @@
 /**
  * The snappy block decoder: round trips against snappyjs `compress` (the reference), hand-built valid
  * blocks the compressor never writes, and every kind of malformed block rejected with its own message.
+ * Every block here also goes through the WebAssembly decoder (src/decode/snappy-wasm.ts), which must give
+ * the same bytes or the same error; test/decode/snappy-wasm.test.ts has its own cases.
  */
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { fc, test } from '@fast-check/vitest'
 import { SnappyDecoder, snappyDecodedLength, snappyDecompressInto } from '../../src/decode/snappy.js'
+import { SnappyWasmDecoder } from '../../src/decode/snappy-wasm.js'
 import { IngestError, type ErrorCode } from '../../src/errors.js'
 import { nodeExporterBody } from '../fixtures/node-exporter-body.js'
 import { block, copy1, copy2, copy4, header, literal, literalTag, rawHeader } from './snappy-blocks.js'
@@ -16,11 +19,23 @@ const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input:
 const MiB = 1024 * 1024
 const LIMIT = 32 * MiB
 
-/** Decompresses with a fresh, exactly sized output buffer. */
+/** One WebAssembly decoder per limit, reused as a worker reuses its own. */
+const wasmDecoders = new Map<number, SnappyWasmDecoder>()
+function wasmDecoder (limit: number): SnappyWasmDecoder {
+  let d = wasmDecoders.get(limit)
+  if (d === undefined) {
+    d = new SnappyWasmDecoder(limit)
+    wasmDecoders.set(limit, d)
+  }
+  return d
+}
+
+/** Decompresses with a fresh, exactly sized output buffer; the WebAssembly decoder must give the same bytes. */
 function decompress (src: Uint8Array, limit = LIMIT): Uint8Array {
   const dst = new Uint8Array(snappyDecodedLength(src))
   const n = snappyDecompressInto(src, dst, limit)
   expect(n).toBe(dst.length)
+  expectBytes(wasmDecoder(limit).decompress(src), dst)
   return dst
 }
 
@@ -32,6 +47,7 @@ function expectRoundTrip (input: Uint8Array): void {
   expect(snappyDecodedLength(slot)).toBe(input.length)
   expectBytes(decompress(slot), input)
   expectBytes(new SnappyDecoder(LIMIT).decompress(slot), input)
+  expectBytes(wasmDecoder(LIMIT).decompress(slot), input)
   const shared = new Uint8Array(new SharedArrayBuffer(input.length)) // output into shared memory works too
   expect(snappyDecompressInto(slot, shared, LIMIT)).toBe(input.length)
   expectBytes(shared, input)
@@ -57,6 +73,11 @@ function expectRejected (src: Uint8Array, code: ErrorCode, message: RegExp, limi
   const again = thrown(() => new SnappyDecoder(limit).decompress(src))
   expect(again.code).toBe(code)
   expect(again.message).toBe(err.message)
+  // The same through the WebAssembly decoder, reused after its earlier blocks.
+  const wasm = thrown(() => wasmDecoder(limit).decompress(src))
+  expect(wasm.code).toBe(code)
+  expect(wasm.message).toBe(err.message)
+  expect(wasm.detail).toEqual(err.detail)
   return err
 }
 
@@ -378,12 +399,17 @@ describe('malformed blocks', () => {
         return
       }
       const dst = new Uint8Array(Math.min(declared, 1 << 16))
+      let jsError: IngestError | undefined
       try {
         expect(snappyDecompressInto(src, dst, dst.length)).toBe(declared)
       } catch (err) {
         expect(err).toBeInstanceOf(IngestError)
         expect(['snappy_malformed', 'decompressed_too_large']).toContain((err as IngestError).code)
+        jsError = err as IngestError
       }
+      // The WebAssembly decoder: the same bytes, or the same error.
+      if (jsError === undefined) expectBytes(wasmDecoder(dst.length).decompress(src), dst)
+      else expect(thrown(() => wasmDecoder(dst.length).decompress(src)).message).toBe(jsError.message)
     }
   )
 })
