@@ -6,7 +6,10 @@
  *
  *   npm run build && node dist/bench/clickhouse.js [--rounds 3] [--duration 15s] [--concurrency 4] [--template FILE]
  *                                                 [--targets clickhouse,duckdb,victoriametrics] [--victoria-metrics /usr/bin/victoria-metrics]
- *                                                 [-- <more serve flags for the ClickHouse target, e.g. --clickhouse-flush-rows 50000>]
+ *                                                 [--variant 'NAME: SERVE FLAGS' ...] [-- <serve flags for every ClickHouse variant>]
+ *
+ * `--variant` (repeatable) runs the ClickHouse target once per variant in each round, with these
+ * serve flags (for example `--variant 'gap 50ms: --clickhouse-flush-gap 50ms' --variant 'gap 20ms:'`).
  *
  * Each round runs `node dist/bench/e2e.js` once per target and reads its JSON line: for the sinks
  * against a service process it starts (`--sink clickhouse|duckdb`), for VictoriaMetrics against the
@@ -189,7 +192,8 @@ async function main (): Promise<void> {
       concurrency: { type: 'string', default: '4' },
       template: { type: 'string' },
       targets: { type: 'string', default: TARGETS.join(',') },
-      'victoria-metrics': { type: 'string', default: '/usr/bin/victoria-metrics' }
+      'victoria-metrics': { type: 'string', default: '/usr/bin/victoria-metrics' },
+      variant: { type: 'string', multiple: true }
     },
     allowPositionals: true
   })
@@ -202,14 +206,25 @@ async function main (): Promise<void> {
   const common = ['--duration', values.duration, '--concurrency', values.concurrency, ...(values.template !== undefined ? ['--template', values.template] : [])]
   const ch = await startClickHouse()
   const vm = targets.includes('victoriametrics') ? await startVictoriaMetrics(vmBinary) : undefined
-  const results: Record<Target, Round[]> = { clickhouse: [], duckdb: [], victoriametrics: [] }
+  // The rows of the table: the ClickHouse target once per variant (serve flags), each other target once.
+  const variants = (values.variant ?? []).map(v => {
+    const at = v.indexOf(':')
+    return { name: at < 0 ? v : v.slice(0, at).trim(), flags: at < 0 ? [] : v.slice(at + 1).trim().split(/\s+/).filter(f => f !== '') }
+  })
+  if (variants.length === 0) variants.push({ name: '', flags: [] })
+  interface Line { key: string, target: Target, flags: string[] }
+  const lines: Line[] = targets.flatMap((t): Line[] => t === 'clickhouse'
+    ? variants.map(v => ({ key: v.name === '' ? 'prom-ingest → clickhouse' : `prom-ingest → clickhouse (${v.name})`, target: t, flags: v.flags }))
+    : [{ key: t === 'victoriametrics' ? 'victoriametrics (direct)' : `prom-ingest → ${t}`, target: t, flags: [] }])
+  const results = new Map<string, Round[]>(lines.map(l => [l.key, []]))
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const target of targets) {
+      for (const { key, target, flags } of lines) {
+        const out = results.get(key)!
         if (target === 'clickhouse') {
           // ClickHouse's own CPU over the e2e run (start-up and warm-up included: a rough share).
           const chPid = ch.pid!
-          const ingest = await startIngest(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', 'bench', ...positionals])
+          const ingest = await startIngest(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', 'bench', ...flags, ...positionals])
           try {
             const cpu0 = cpuSeconds(chPid)
             const t0 = performance.now()
@@ -217,14 +232,14 @@ async function main (): Promise<void> {
             const res = await runE2e(['--url', ingest.url, '--pid', String(ingest.pid), ...common], () => { start = reading(ingest.pid, ch, ingest.url) })
             const end = await reading(ingest.pid, ch, ingest.url)
             const where = start === undefined ? undefined : whereTimeGoes(await start, end)
-            results.clickhouse.push({ ...res, clickhouseCores: (cpuSeconds(chPid) - cpu0) / ((performance.now() - t0) / 1000), where })
+            out.push({ ...res, clickhouseCores: (cpuSeconds(chPid) - cpu0) / ((performance.now() - t0) / 1000), where })
           } finally {
             await ingest.stop()
           }
         } else if (target === 'duckdb') {
-          results.duckdb.push(await runE2e(['--sink', 'duckdb', ...common]))
+          out.push(await runE2e(['--sink', 'duckdb', ...common]))
         } else {
-          results.victoriametrics.push(await runE2e(['--url', vm!.url, '--pid', String(vm!.pid), ...common]))
+          out.push(await runE2e(['--url', vm!.url, '--pid', String(vm!.pid), ...common]))
         }
       }
     }
@@ -241,39 +256,40 @@ async function main (): Promise<void> {
       disk = { samplesBytes, samples, seriesBytes, seriesRows }
     }
     const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5) ?? 0
-    const rate = (t: Target): number[] => results[t].map(x => x.samplesPerSecond)
-    const duck = targets.includes('duckdb') ? median(rate('duckdb')) : NaN
+    const rate = (key: string): number[] => results.get(key)!.map(x => x.samplesPerSecond)
+    const duck = targets.includes('duckdb') ? median(rate('prom-ingest → duckdb')) : NaN
     console.log()
-    printTable(['target', 'samples/s median', 'spread', 'ratio to duckdb', 'p99 ms (median)', 'server cores (median)', 'clickhouse-server cores'], targets.map(t => [
-      t === 'victoriametrics' ? 'victoriametrics (direct)' : `prom-ingest → ${t}`,
-      fmt(median(rate(t))),
-      `${fmt(Math.min(...rate(t)))}..${fmt(Math.max(...rate(t)))}`,
-      (median(rate(t)) / duck).toFixed(2),
-      fmt(median(results[t].map(x => x.latencyMs.p99))),
-      median(results[t].map(x => x.server?.cores ?? NaN)).toFixed(2),
-      t === 'clickhouse' ? median(results[t].map(x => x.clickhouseCores ?? NaN)).toFixed(2) : ''
+    printTable(['target', 'samples/s median', 'spread', 'ratio to duckdb', 'p99 ms (median)', 'server cores (median)', 'clickhouse-server cores'], lines.map(({ key, target }) => [
+      key,
+      fmt(median(rate(key))),
+      `${fmt(Math.min(...rate(key)))}..${fmt(Math.max(...rate(key)))}`,
+      (median(rate(key)) / duck).toFixed(2),
+      fmt(median(results.get(key)!.map(x => x.latencyMs.p99))),
+      median(results.get(key)!.map(x => x.server?.cores ?? NaN)).toFixed(2),
+      target === 'clickhouse' ? median(results.get(key)!.map(x => x.clickhouseCores ?? NaN)).toFixed(2) : ''
     ]))
-    const wheres = results.clickhouse.map(x => x.where).filter((w): w is WhereTimeGoes => w !== undefined)
-    if (wheres.length > 0) {
-      const m = (f: (w: WhereTimeGoes) => number, digits: number): string => median(wheres.map(f)).toFixed(digits)
+    const chLines = lines.filter(l => l.target === 'clickhouse')
+    if (chLines.length > 0) {
+      const wheres = (key: string): WhereTimeGoes[] => results.get(key)!.map(x => x.where).filter((w): w is WhereTimeGoes => w !== undefined)
       console.log('\nClickHouse target, over the measuring window (median of the rounds):')
-      printTable(['prom-ingest main thread cores', 'other threads cores', 'clickhouse-server cores', 'flushes/s', 'samples per flush', 'ms per flush',
-        'INSERTs found sorted', 'ClickHouse ms per INSERT (thread wall)', 'ClickHouse CPU ms per INSERT', 'merge ms/s', 'active parts at the end'], [[
-        m(w => w.ingestMainCores, 2), m(w => w.ingestOtherCores, 2), m(w => w.clickhouseCores, 2),
+      printTable(['target', 'prom-ingest main thread cores', 'other threads cores', 'clickhouse-server cores', 'flushes/s', 'samples per flush', 'ms per flush',
+        'INSERTs found sorted', 'ClickHouse ms per INSERT (thread wall)', 'ClickHouse CPU ms per INSERT', 'merge ms/s', 'active parts at the end'], chLines.map(({ key }) => {
+        const m = (f: (w: WhereTimeGoes) => number, digits: number): string => median(wheres(key).map(f)).toFixed(digits)
+        return [key, m(w => w.ingestMainCores, 2), m(w => w.ingestOtherCores, 2), m(w => w.clickhouseCores, 2),
         m(w => w.flushesPerSecond, 1), m(w => w.samplesPerFlush, 0), m(w => w.msPerFlush, 1),
-        `${m(w => w.alreadySorted, 0)} of ${m(w => w.inserts, 0)}`, m(w => w.insertThreadMs, 1), m(w => w.insertCpuMs, 1), m(w => w.mergeMsPerSecond, 0), m(w => w.activeParts, 0)
-      ]])
+        `${m(w => w.alreadySorted, 0)} of ${m(w => w.inserts, 0)}`, m(w => w.insertThreadMs, 1), m(w => w.insertCpuMs, 1), m(w => w.mergeMsPerSecond, 0), m(w => w.activeParts, 0)]
+      }))
     }
     if (disk !== undefined) {
       console.log(`ClickHouse after OPTIMIZE FINAL: ${fmt(disk.samples)} samples in ${(disk.samplesBytes / 2 ** 20).toFixed(1)} MiB = ${(disk.samplesBytes / disk.samples).toFixed(2)} bytes/sample; series table ${fmt(disk.seriesRows)} rows, ${(disk.seriesBytes / 2 ** 20).toFixed(1)} MiB`)
     }
     printJson('clickhouse', {
       rounds,
-      samplesPerSecond: Object.fromEntries(targets.map(t => [t, rate(t)])),
-      statuses: Object.fromEntries(targets.map(t => [t, results[t].map(x => x.statuses)])),
-      serverCores: Object.fromEntries(targets.map(t => [t, results[t].map(x => x.server?.cores ?? null)])),
-      clickhouseServerCores: results.clickhouse.map(x => x.clickhouseCores),
-      clickhouseWhereTimeGoes: results.clickhouse.map(x => x.where),
+      samplesPerSecond: Object.fromEntries(lines.map(({ key }) => [key, rate(key)])),
+      statuses: Object.fromEntries(lines.map(({ key }) => [key, results.get(key)!.map(x => x.statuses)])),
+      serverCores: Object.fromEntries(lines.map(({ key }) => [key, results.get(key)!.map(x => x.server?.cores ?? null)])),
+      clickhouseServerCores: Object.fromEntries(chLines.map(({ key }) => [key, results.get(key)!.map(x => x.clickhouseCores)])),
+      clickhouseWhereTimeGoes: Object.fromEntries(chLines.map(({ key }) => [key, results.get(key)!.map(x => x.where)])),
       clickhouseBytesPerSample: disk === undefined ? undefined : disk.samplesBytes / disk.samples,
       clickhouseSamples: disk?.samples,
       clickhouseSeriesRows: disk?.seriesRows,
