@@ -9,7 +9,8 @@
  *                                                 [--variant 'NAME: SERVE FLAGS' ...] [-- <serve flags for every ClickHouse variant>]
  *
  * `--variant` (repeatable) runs the ClickHouse target once per variant in each round, with these
- * serve flags (for example `--variant 'gap 50ms: --clickhouse-flush-gap 50ms' --variant 'gap 20ms:'`).
+ * serve flags (for example `--variant 'gap 50ms: --clickhouse-flush-gap 50ms' --variant 'gap 20ms:'`);
+ * `--cli=PATH` among them runs another build (`--variant 'main: --cli=/path/to/main/dist/src/cli.js'`).
  *
  * Each round runs `node dist/bench/e2e.js` once per target and reads its JSON line: for the sinks
  * against a service process it starts (`--sink clickhouse|duckdb`), for VictoriaMetrics against the
@@ -145,8 +146,8 @@ function whereTimeGoes (a: Reading, b: Reading): WhereTimeGoes {
 
 interface IngestService { readonly url: string, readonly pid: number, stop(): Promise<void> }
 
-async function startIngest (args: string[]): Promise<IngestService> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+async function startIngest (args: string[], cli = CLI): Promise<IngestService> {
+  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
   const port = await listeningPort(child)
   return {
@@ -209,22 +210,25 @@ async function main (): Promise<void> {
   // The rows of the table: the ClickHouse target once per variant (serve flags), each other target once.
   const variants = (values.variant ?? []).map(v => {
     const at = v.indexOf(':')
-    return { name: at < 0 ? v : v.slice(0, at).trim(), flags: at < 0 ? [] : v.slice(at + 1).trim().split(/\s+/).filter(f => f !== '') }
+    const words = at < 0 ? [] : v.slice(at + 1).trim().split(/\s+/).filter(f => f !== '')
+    // --cli=PATH: another build's dist/src/cli.js (main's, to compare two commits in one run).
+    const cli = words.find(f => f.startsWith('--cli='))?.slice('--cli='.length)
+    return { name: at < 0 ? v : v.slice(0, at).trim(), flags: words.filter(f => !f.startsWith('--cli=')), cli }
   })
-  if (variants.length === 0) variants.push({ name: '', flags: [] })
-  interface Line { key: string, target: Target, flags: string[] }
+  if (variants.length === 0) variants.push({ name: '', flags: [], cli: undefined })
+  interface Line { key: string, target: Target, flags: string[], cli?: string | undefined }
   const lines: Line[] = targets.flatMap((t): Line[] => t === 'clickhouse'
-    ? variants.map(v => ({ key: v.name === '' ? 'prom-ingest → clickhouse' : `prom-ingest → clickhouse (${v.name})`, target: t, flags: v.flags }))
+    ? variants.map(v => ({ key: v.name === '' ? 'prom-ingest → clickhouse' : `prom-ingest → clickhouse (${v.name})`, target: t, flags: v.flags, cli: v.cli }))
     : [{ key: t === 'victoriametrics' ? 'victoriametrics (direct)' : `prom-ingest → ${t}`, target: t, flags: [] }])
   const results = new Map<string, Round[]>(lines.map(l => [l.key, []]))
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const { key, target, flags } of lines) {
+      for (const { key, target, flags, cli } of lines) {
         const out = results.get(key)!
         if (target === 'clickhouse') {
           // ClickHouse's own CPU over the e2e run (start-up and warm-up included: a rough share).
           const chPid = ch.pid!
-          const ingest = await startIngest(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', 'bench', ...flags, ...positionals])
+          const ingest = await startIngest(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', 'bench', ...flags, ...positionals], cli)
           try {
             const cpu0 = cpuSeconds(chPid)
             const t0 = performance.now()
