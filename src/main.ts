@@ -264,6 +264,7 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
       cluster: config.clickhouseCluster === '' ? undefined : config.clickhouseCluster,
       flushRows: config.clickhouseFlushRows,
       flushIntervalMs: config.clickhouseFlushInterval,
+      flushGapMs: config.clickhouseFlushGap,
       retentionMs: config.retention,
       unreadyAfterMs: config.sinkUnreadyAfter,
       index,

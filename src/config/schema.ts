@@ -109,6 +109,7 @@ export interface Config {
   clickhouseCluster: string
   clickhouseFlushRows: number
   clickhouseFlushInterval: number
+  clickhouseFlushGap: number
   shutdownGrace: number
   logLevel: LogLevel
   config: string
@@ -262,6 +263,7 @@ export const SETTINGS: Schema = {
   clickhouseCluster: { kind: 'string', default: '', help: 'ClickHouse cluster (of the servers\' remote_servers): local tables on every server and Distributed tables over them, sharded by series fingerprint; rows go to the Distributed tables (see docs/clickhouse.md)' },
   clickhouseFlushRows: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 100_000, help: 'ClickHouse: one INSERT per table as soon as this many rows wait (few large inserts: each makes a part)' },
   clickhouseFlushInterval: { kind: 'duration', min: 1, max: 60_000, default: 1000, help: 'ClickHouse: longest rows wait before their INSERT; requests are answered when it is confirmed' },
+  clickhouseFlushGap: { kind: 'duration', min: 0, max: 60_000, default: 20, help: 'ClickHouse: shortest time between the starts of two flushes (at most 1000/gap parts a second per table from one replica); a flush holds at most what senders have in flight, so a longer gap caps throughput' },
   shutdownGrace: { kind: 'duration', min: 0, max: 3_600_000, default: 25_000, help: 'on SIGTERM/SIGINT: time to finish in-flight requests and flush the sinks before exiting' },
   logLevel: { kind: 'enum', values: LOG_LEVELS, default: 'info', help: 'log level of the JSON logs on stdout' }
 }

@@ -9,7 +9,7 @@
  * after ClickHouse confirmed the INSERTs. A flush is one INSERT per table that has rows, series rows
  * first (TABLE_KINDS order); it starts when it holds flush-rows rows, flush-interval after its first
  * row, or once writes pause (QUIET_MS without a batch, senders wait for their answers), but never
- * sooner than MIN_GAP_MS after the previous one started: ClickHouse wants few large inserts (each
+ * sooner than flush-gap after the previous one started: ClickHouse wants few large inserts (each
  * makes a part; too many parts gets `Too many parts`). Up to MAX_IN_FLIGHT flushes run at once
  * (the next one fills meanwhile): a flush's INSERTs wait until the flush started before it has its
  * series rows in ClickHouse (or handed them on, failing), so series rows always go in before the rows
@@ -56,6 +56,8 @@ export interface ClickHouseSinkOptions {
   readonly cluster?: string | undefined
   readonly flushRows: number
   readonly flushIntervalMs: number
+  /** Shortest time between the starts of two flushes (default FLUSH_GAP_MS). */
+  readonly flushGapMs?: number
   readonly retentionMs: number
   /** /readyz turns 503 once every flush failed for this long (0: never). */
   readonly unreadyAfterMs: number
@@ -77,8 +79,13 @@ const TOO_MANY_PARTS = 252
 const QUIET_MS = 2
 /** Flushes running at once: one fills while the other's INSERTs wait for ClickHouse. */
 const MAX_IN_FLIGHT = 2
-/** Shortest time between the starts of two flushes: at most 20 parts a second per table. */
-const MIN_GAP_MS = 50
+/**
+ * Default shortest time between the starts of two flushes (--clickhouse-flush-gap): at most 50 parts
+ * a second per table. A flush holds at most what the senders have in flight (their answers wait for
+ * it), so this caps a replica at 50 times that: 2M samples/s for 4 senders of 10,000 samples (50 ms
+ * capped them at 0.8M).
+ */
+export const FLUSH_GAP_MS = 20
 /** How often expired day partitions are looked for (18.16: retention without TTL). */
 const RETENTION_EVERY_MS = 3_600_000
 /** Longest an INSERT may take. */
@@ -392,7 +399,7 @@ export class ClickHouseSink implements Sink {
     const open = this.open
     if (this.running.size >= MAX_IN_FLIGHT || this.retrying > 0 || open === undefined || open.waiters.length === 0) return
     const now = performance.now()
-    const gapOver = this.lastFlushStart + Math.min(MIN_GAP_MS, this.options.flushIntervalMs)
+    const gapOver = this.lastFlushStart + Math.min(this.options.flushGapMs ?? FLUSH_GAP_MS, this.options.flushIntervalMs)
     const dueAt = Math.min(open.firstAt + this.options.flushIntervalMs, Math.max(this.lastArrival + QUIET_MS, gapOver))
     if (this.closing || open.rows >= this.options.flushRows || now >= dueAt) { this.startFlush(); return }
     clearTimeout(this.timer)
@@ -420,7 +427,10 @@ export class ClickHouseSink implements Sink {
   /** One INSERT per table with rows, series first; each retried whole. Settles the flush's writes. */
   private async runFlush (f: Flush, previous: Flush | undefined): Promise<void> {
     // Rows of this flush may refer to series rows of the previous one (or carried from it, failed).
-    if (previous !== undefined) await previous.seriesSettled
+    if (previous !== undefined && !previous.seriesResolved) {
+      this.metrics.flushesWaited.inc()
+      await previous.seriesSettled
+    }
     const ddl = this.ddl!
     const bodies = f.bodies()
     const done = bodies.map(b => b.rows === 0)
@@ -446,6 +456,8 @@ export class ClickHouseSink implements Sink {
         for (let t = 0; t < TABLE_KINDS.length; t++) {
           if (done[t]) continue
           const kind: TableKind = TABLE_KINDS[t]!
+          // Sorted by the table's ORDER BY, so that ClickHouse finds the block sorted and skips its own sort.
+          if (kind === 'samples') f.samples.sort()
           await this.client.run(`INSERT INTO ${ddl.tables[kind]} FORMAT RowBinary`, bodies[t]!.bytes())
           done[t] = true
           if (t === 0) f.settleSeries()

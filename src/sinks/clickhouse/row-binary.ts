@@ -31,6 +31,13 @@ const SAMPLE_BYTES = 24
 /** The samples body: 24 bytes a row, 8-aligned, so that it is written through a Uint32Array. */
 export class SampleRows {
   private words = new Uint32Array(SAMPLE_BYTES / 4 * 1024)
+  /** The rows in sorted order are written here, then the two arrays swap (sort). */
+  private sortedWords = new Uint32Array(0)
+  /** Scratch of sort: row order, the next pass's, and the fingerprint halves in row order. */
+  private order = new Uint32Array(0)
+  private orderNext = new Uint32Array(0)
+  private keyLo = new Uint32Array(0)
+  private keyHi = new Uint32Array(0)
   /** Rows written. */
   rows = 0
 
@@ -58,6 +65,79 @@ export class SampleRows {
     this.rows += n
   }
 
+  /**
+   * Sorts the rows by (fingerprint, timestamp), the samples table's ORDER BY. ClickHouse (18.16 too)
+   * checks whether an inserted block is sorted before sorting it and skips the sort when it is
+   * (MergeTreeDataWriterBlocksAlreadySorted): the sort costs less here, in one pass per byte that
+   * differs, than in ClickHouse's comparison sort on the shared cores.
+   *
+   * An LSD radix sort of row numbers by the fingerprint's 8 bytes (stable: rows of one series keep
+   * the order they came in, which is time order), then each run of one fingerprint whose timestamps
+   * are not in order is sorted by timestamp (rare: requests that arrived out of time order).
+   */
+  sort (): void {
+    const n = this.rows
+    if (n < 2) return
+    this.reserveSort(n)
+    const w = this.words
+    const kLo = this.keyLo
+    const kHi = this.keyHi
+    // One pass for the counts of all 8 digits (a byte each): digit d of row i in counts[256 d + byte].
+    const counts = SORT_COUNTS
+    counts.fill(0)
+    for (let i = 0, o = 0; i < n; i++, o += 6) {
+      const lo = w[o]!
+      const hi = w[o + 1]!
+      kLo[i] = lo
+      kHi[i] = hi
+      counts[lo & 0xff]!++; counts[256 + ((lo >>> 8) & 0xff)]!++; counts[512 + ((lo >>> 16) & 0xff)]!++; counts[768 + (lo >>> 24)]!++
+      counts[1024 + (hi & 0xff)]!++; counts[1280 + ((hi >>> 8) & 0xff)]!++; counts[1536 + ((hi >>> 16) & 0xff)]!++; counts[1792 + (hi >>> 24)]!++
+    }
+    let from = this.order
+    let to = this.orderNext
+    for (let i = 0; i < n; i++) from[i] = i
+    for (let d = 0; d < 8; d++) {
+      const base = 256 * d
+      // A digit every row shares does not reorder anything: skipped.
+      let sum = 0
+      let trivial = false
+      for (let b = 0; b < 256; b++) {
+        const c = counts[base + b]!
+        if (c === n) { trivial = true; break }
+        counts[base + b] = sum
+        sum += c
+      }
+      if (trivial) continue
+      const keys = d < 4 ? kLo : kHi
+      const shift = 8 * (d & 3)
+      for (let i = 0; i < n; i++) {
+        const r = from[i]!
+        to[counts[base + ((keys[r]! >>> shift) & 0xff)]!++] = r
+      }
+      const t = from; from = to; to = t
+    }
+    // Runs of one fingerprint: timestamps in order, else that run is sorted by timestamp.
+    for (let a = 0; a < n;) {
+      const ra = from[a]!
+      let b = a + 1
+      let inOrder = true
+      while (b < n && kLo[from[b]!] === kLo[ra] && kHi[from[b]!] === kHi[ra]) {
+        if (timestampBefore(w, from[b]!, from[b - 1]!)) inOrder = false
+        b++
+      }
+      if (!inOrder) from.subarray(a, b).sort((x, y) => timestampBefore(w, x, y) ? -1 : timestampBefore(w, y, x) ? 1 : x - y)
+      a = b
+    }
+    // The rows in that order, into the other array; then the arrays swap.
+    const out = this.sortedWords
+    for (let i = 0, o = 0; i < n; i++, o += 6) {
+      const s = 6 * from[i]!
+      out[o] = w[s]!; out[o + 1] = w[s + 1]!; out[o + 2] = w[s + 2]!; out[o + 3] = w[s + 3]!; out[o + 4] = w[s + 4]!; out[o + 5] = w[s + 5]!
+    }
+    this.sortedWords = w
+    this.words = out
+  }
+
   /** Appends another body's rows (a flush merged into another). */
   appendRows (other: SampleRows): void {
     this.reserve(other.rows)
@@ -70,6 +150,17 @@ export class SampleRows {
 
   reset (): void { this.rows = 0 }
 
+  /** Room to sort n rows: the other words array as long as this one, the scratch arrays n long. */
+  private reserveSort (n: number): void {
+    if (this.sortedWords.length < this.words.length) this.sortedWords = new Uint32Array(this.words.length)
+    if (this.order.length >= n) return
+    const size = this.words.length / (SAMPLE_BYTES / 4)
+    this.order = new Uint32Array(size)
+    this.orderNext = new Uint32Array(size)
+    this.keyLo = new Uint32Array(size)
+    this.keyHi = new Uint32Array(size)
+  }
+
   private reserve (n: number): void {
     const need = (this.rows + n) * (SAMPLE_BYTES / 4)
     if (need <= this.words.length) return
@@ -79,6 +170,16 @@ export class SampleRows {
     grown.set(this.words.subarray(0, this.rows * (SAMPLE_BYTES / 4)))
     this.words = grown
   }
+}
+
+/** The radix sort's counts: 256 per digit, 8 digits (module state: one sort runs at a time). */
+const SORT_COUNTS = new Uint32Array(8 * 256)
+
+/** Whether row a's timestamp (Int64 at words 2, 3 of the row) is before row b's. */
+function timestampBefore (w: Uint32Array, a: number, b: number): boolean {
+  const ha = w[6 * a + 3]! | 0
+  const hb = w[6 * b + 3]! | 0
+  return ha < hb || (ha === hb && w[6 * a + 2]! < w[6 * b + 2]!)
 }
 
 /** How label sets go into the series table: two arrays (18.16) or a Map (22.x and newer). */

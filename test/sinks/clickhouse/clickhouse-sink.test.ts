@@ -392,3 +392,41 @@ describe.runIf(present)('ClickHouse sink and Too many parts', () => {
     }
   }, 90_000)
 })
+
+describe.runIf(present)('ClickHouse sink: series rows before the samples that refer to them', () => {
+  it('with two flushes in flight, every sample row was inserted after its series row', async () => {
+    const ch = await startClickHouse()
+    const db = 'series_first'
+    const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '50ms'])
+    try {
+      // A materialized view runs at every INSERT into the samples table, over the rows inserted: it
+      // records for each row whether its series row was in ClickHouse at that moment.
+      await ch.query(`CREATE MATERIALIZED VIEW ${db}.sample_check ENGINE = MergeTree ORDER BY tuple() AS
+        SELECT fingerprint, fingerprint IN (SELECT fingerprint FROM ${db}.prom_series) AS series_before FROM ${db}.prom_samples`)
+      // A wave: 8 requests at once, each with the same 3,000 series new in this wave (the first request
+      // encoded brings their series rows; requests that land in the next flush have samples only).
+      const SERIES = 3000
+      const SENDERS = 8
+      const wave = async (w: number): Promise<number[]> => {
+        const timeseries = (r: number): Array<{ labels: LabelPair[], samples: Array<{ value: number, timestamp: number }> }> => Array.from({ length: SERIES }, (_, i) => ({
+          labels: [['__name__', 'series_first_test'], ['instance', `host-${i % 97}.example.org:9100`], ['job', 'node'], ['series', String(i)], ['wave', String(w)]] as LabelPair[],
+          samples: [{ value: r, timestamp: BASE + SENDERS * w + r }]
+        }))
+        return await Promise.all(Array.from({ length: SENDERS }, async (_, r) => (await postWrite(service.url, compressBody(encode1({ timeseries: timeseries(r) }).body))).status))
+      }
+      // Until a flush started while the one before it still had series rows to write (and waited
+      // for them), at least 3 times; bounded.
+      let waves = 0
+      for (; waves < 60 && await metricValue(service, 'prom_ingest_clickhouse_flushes_waited_total') < 3; waves++) {
+        expect(await wave(waves)).toEqual(new Array(SENDERS).fill(204))
+      }
+      expect(await metricValue(service, 'prom_ingest_clickhouse_flushes_waited_total')).toBeGreaterThanOrEqual(3)
+      const sent = waves * SENDERS * SERIES
+      expect((await ch.query(`SELECT count(), countIf(series_before = 0) FROM ${db}.sample_check FORMAT TabSeparated`)).trim()).toBe(`${sent}\t0`)
+      expect((await ch.query(`SELECT count() FROM ${db}.prom_samples FORMAT TabSeparated`)).trim()).toBe(String(sent))
+    } finally {
+      await service.close()
+      await ch.stop()
+    }
+  }, 120_000)
+})
