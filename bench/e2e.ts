@@ -248,6 +248,9 @@ interface Results {
   clientCpuSeconds: number
   /** Samples acknowledged over the whole run, warm-up included (what a store holds at the end). */
   allAcceptedSamples: number
+  /** The measured window, wall-clock ms (bench/forward.ts counts what a destination received in it). */
+  windowFromMs?: number
+  windowToMs?: number
 }
 
 const CONTENT_TYPE = { '1.0': 'application/x-protobuf', '2.0': 'application/x-protobuf;proto=io.prometheus.write.v2.Request' } as const
@@ -300,6 +303,8 @@ async function runLoad (url: string, chunks: Chunk[], o: Options, onMeasureStart
       measuring = true
       measureFrom = now
       measureTo = now + o.durationMs
+      results.windowFromMs = performance.timeOrigin + measureFrom
+      results.windowToMs = performance.timeOrigin + measureTo
       cpuAtStart = process.cpuUsage()
       onMeasureStart()
     }
@@ -458,6 +463,7 @@ async function main (): Promise<void> {
     url: started === undefined ? url : undefined,
     concurrency: o.concurrency,
     durationSeconds: results.seconds,
+    window: { fromMs: results.windowFromMs, toMs: results.windowToMs },
     series: o.series,
     seriesPerRequest: o.seriesPerRequest,
     labelsPerSeries: Number(shape.labelsPerSeries.toFixed(2)),

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads'
 import { IngestError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { DurableLog, LogCursor } from '../queue/durable-log.js'
+import { DEFAULT_RING_BYTES, type LogRing } from '../queue/log-ring.js'
 import type { Backoff } from './answer-table.js'
 import type { Destination } from './destinations.js'
 import { applyDelta } from './figures-relay.js'
@@ -30,6 +31,8 @@ export interface SendThreadOptions {
   readonly tenantHeader: string
   readonly transcode: boolean
   readonly logger: Logger
+  /** Bytes of the newest records kept in memory for the worker (src/queue/log-ring.ts; 0: none, every record is read from the files). */
+  readonly ringBytes?: number
 }
 
 /** The compiled worker: beside this file's build when built, under dist/ when running from sources (tests). */
@@ -49,19 +52,36 @@ export class SendThread {
   private commits: Promise<void> = Promise.resolve()
   private closed: (() => void) | undefined
   private restartTimer: NodeJS.Timeout | undefined
-  private readonly byName: Map<string, { cursor: LogCursor, figures: DestinationFigures }>
+  private readonly byName: Map<string, { index: number, cursor: LogCursor, figures: DestinationFigures }>
+  private ring: LogRing | undefined
+  /**
+   * Per destination, the worker's last commit as heard here: the worker is done with the bytes before
+   * it, so the ring may overwrite them. Unlike the cursor's position, a drop-oldest does not move it
+   * (the worker may still be sending a record that was dropped).
+   */
+  private readonly holds: number[]
 
   constructor (private readonly o: SendThreadOptions) {
-    this.byName = new Map(o.destinations.map((d, i) => [d.name, { cursor: o.cursors[i]!, figures: o.figures[i]! }]))
+    this.byName = new Map(o.destinations.map((d, i) => [d.name, { index: i, cursor: o.cursors[i]!, figures: o.figures[i]! }]))
+    this.holds = o.cursors.map(c => c.position)
   }
 
   /** Starts the worker; resolves once its senders run. */
   async start (): Promise<void> {
+    const ringBytes = this.o.ringBytes ?? DEFAULT_RING_BYTES
+    if (this.ring === undefined && ringBytes > 0) this.ring = this.o.log.keepInMemory(ringBytes, () => this.floor())
     this.stopWatching ??= this.o.log.watch({
-      appended: (segments, records) => this.post({ t: 'appended', segments, records }),
+      appended: (segments, records, ringFrom) => this.post({ t: 'appended', segments, records, ringFrom }),
       released: tail => this.post({ t: 'released', tail })
     })
     await this.spawn()
+  }
+
+  /** The lowest position the worker may still read: the ring overwrites only what lies before it. */
+  private floor (): number {
+    let min = Infinity
+    for (const h of this.holds) if (h < min) min = h
+    return min
   }
 
   /** A drop-oldest in this thread moved a cursor on: the worker skips what was dropped. */
@@ -75,13 +95,17 @@ export class SendThread {
 
   private spawn (): Promise<void> {
     const { o } = this
+    const positions = o.cursors.map(c => c.position)
+    // A new worker starts at the committed positions (never behind the holds: those only lag them).
+    for (let i = 0; i < positions.length; i++) this.holds[i] = Math.max(this.holds[i]!, positions[i]!)
     const init: SendWorkerInit = {
       snapshot: o.log.snapshot(),
-      positions: o.cursors.map(c => c.position),
+      positions,
       destinations: o.destinations,
       backoff: o.backoff,
       tenantHeader: o.tenantHeader,
-      transcode: o.transcode
+      transcode: o.transcode,
+      ring: this.ring?.share()
     }
     const worker = new Worker(workerFile(), { workerData: init, stdout: false, stderr: false })
     this.worker = worker
@@ -113,6 +137,7 @@ export class SendThread {
       case 'commit': {
         const d = this.byName.get(m.name)
         if (d === undefined) return
+        if (m.position > this.holds[d.index]!) this.holds[d.index] = m.position
         this.commits = this.commits.then(async () => await d.cursor.commit(m.position)).catch(err => {
           // Not persisted: after a restart these records are sent again (at least once).
           o.logger.error({ destination: m.name, err: (err as Error).message }, 'forward queue: a delivered position could not be written to the cursor file')

@@ -28,11 +28,11 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
   const opened = LogMirror.open(init.snapshot, {
     committed: (name, position) => post({ t: 'commit', name, position }),
     damaged: (file, position, bytes, cursor) => post({ t: 'damaged', file, position, bytes, cursor })
-  })
+  }, init.ring)
   const handle = async (m: ToWorker): Promise<void> => {
     const mi = mirror ?? await opened
     switch (m.t) {
-      case 'appended': await mi.appended(m.segments, m.records); break
+      case 'appended': await mi.appended(m.segments, m.records, m.ringFrom); break
       case 'released': await mi.released(m.tail); break
       case 'moved': mi.moved(m.name, m.position); break
       case 'close':

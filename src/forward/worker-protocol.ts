@@ -6,6 +6,7 @@
 import type { Destination } from './destinations.js'
 import type { Backoff } from './answer-table.js'
 import type { LogSnapshot } from '../queue/durable-log.js'
+import type { RingShare } from '../queue/log-ring.js'
 import type { FiguresDelta } from './figures-relay.js'
 
 /** workerData of the forward worker. */
@@ -18,11 +19,13 @@ export interface SendWorkerInit {
   readonly tenantHeader: string
   /** Whether records may be converted or split (the batch encoder is available). */
   readonly transcode: boolean
+  /** The log's newest records in memory (src/queue/log-ring.ts), when it keeps them. */
+  readonly ring?: RingShare | undefined
 }
 
 /** Main thread to worker. */
 export type ToWorker =
-  | { readonly t: 'appended', readonly segments: ReadonlyArray<{ base: number, file: string }>, readonly records: Float64Array }
+  | { readonly t: 'appended', readonly segments: ReadonlyArray<{ base: number, file: string }>, readonly records: Float64Array, readonly ringFrom?: number | undefined }
   | { readonly t: 'released', readonly tail: number }
   | { readonly t: 'moved', readonly name: string, readonly position: number }
   | { readonly t: 'close' }

@@ -42,6 +42,11 @@ export interface CursorHost {
    * cursor files) takes each commit here instead of a cursor file.
    */
   persistCommit?(name: string, position: number): void
+  /**
+   * The payload of the record at `position` when it is still in memory (src/queue/log-ring.ts): a view
+   * that stays unchanged until this cursor commits past it. undefined: read it from the file.
+   */
+  ringPayload?(position: number, length: number): Uint8Array | undefined
 }
 
 export class Cursor implements LogCursor {
@@ -98,6 +103,8 @@ export class Cursor implements LogCursor {
       this.readPosition = Math.max(this.readPosition, this.host.head)
       return []
     }
+    const inMemory = this.fromRing(start, maxRecords, maxBytes)
+    if (inMemory.length > 0) return inMemory
     // Plan: runs of consecutive records, one per segment, read with one call each.
     const runs: Array<{ seg: Segment, from: number, to: number, bytes: number }> = []
     let count = 0
@@ -142,6 +149,32 @@ export class Cursor implements LogCursor {
         if (next > this.readPosition) this.readPosition = next
       }
       off += run.bytes
+    }
+    return records
+  }
+
+  /**
+   * The records from `start` on that are still in the host's ring, in order, as views (no read, no copy;
+   * no CRC check either: these bytes never went through the disk); [] when the first one is not there.
+   */
+  private fromRing (start: { s: number, i: number }, maxRecords: number, maxBytes: number): LogRecord[] {
+    const host = this.host
+    const records: LogRecord[] = []
+    if (host.ringPayload === undefined) return records
+    let payloadBytes = 0
+    const segments = host.segments
+    for (let s = start.s, i = start.i; s < segments.length; s++, i = 0) {
+      const seg = segments[s]!
+      for (; i < seg.count; i++) {
+        const position = seg.position(i)
+        const length = seg.length(i)
+        if (records.length >= maxRecords || (records.length > 0 && payloadBytes + length > maxBytes)) return records
+        const payload = host.ringPayload(position, length)
+        if (payload === undefined) return records
+        records.push({ position, next: position + HEADER_BYTES + length, payload, appendedAtMs: seg.appendedAtMs(i) })
+        payloadBytes += length
+        this.readPosition = position + HEADER_BYTES + length
+      }
     }
     return records
   }

@@ -11,10 +11,14 @@
  *
  * A segment the owner deleted while the mirror still reads it stays readable through the mirror's open
  * handle; one deleted before the mirror opened it reads as removed (the records were dropped).
+ *
+ * With the owner's ring (src/queue/log-ring.ts), the cursors take the records that are still in memory
+ * from there, and read only the others from the files.
  */
 import { open } from 'node:fs/promises'
 import { HEADER_BYTES } from './record.js'
 import { Cursor, type CursorHost } from './log-cursor.js'
+import { RingReader, type RingShare } from './log-ring.js'
 import type { LogSnapshot } from './durable-log.js'
 import { Segment, locateIn } from './segment.js'
 
@@ -31,13 +35,15 @@ export class LogMirror implements CursorHost {
   nextOrdinal: number
   private waiters: Array<() => void> = []
   private readonly cursors = new Map<string, Cursor>()
+  private readonly ring: RingReader | undefined
 
-  private constructor (private readonly hooks: MirrorHooks, nextOrdinal: number) {
+  private constructor (private readonly hooks: MirrorHooks, nextOrdinal: number, ring: RingShare | undefined) {
     this.nextOrdinal = nextOrdinal
+    this.ring = ring === undefined ? undefined : new RingReader(ring)
   }
 
-  static async open (snapshot: LogSnapshot, hooks: MirrorHooks): Promise<LogMirror> {
-    const m = new LogMirror(hooks, snapshot.nextOrdinal)
+  static async open (snapshot: LogSnapshot, hooks: MirrorHooks, ring?: RingShare): Promise<LogMirror> {
+    const m = new LogMirror(hooks, snapshot.nextOrdinal, ring)
     for (const s of snapshot.segments) {
       const seg = await m.openSegment(s.base, s.file, s.firstOrdinal)
       seg.addAll(s.index)
@@ -67,7 +73,8 @@ export class LogMirror implements CursorHost {
   }
 
   /** The owner made a group durable (see LogWatcher.appended). */
-  async appended (segments: ReadonlyArray<{ base: number, file: string }>, records: Float64Array): Promise<void> {
+  async appended (segments: ReadonlyArray<{ base: number, file: string }>, records: Float64Array, ringFrom?: number): Promise<void> {
+    if (ringFrom !== undefined) this.ring?.moved(ringFrom)
     let k = 0
     let seg = this.segments[this.segments.length - 1]!
     for (let r = 0; r < records.length; r += 3) {
@@ -129,6 +136,8 @@ export class LogMirror implements CursorHost {
   }
 
   persistCommit (name: string, position: number): void { this.hooks.committed(name, position) }
+
+  ringPayload (position: number, length: number): Uint8Array | undefined { return this.ring?.payload(position, length) }
 
   async release (): Promise<void> {}
 
