@@ -68,10 +68,12 @@ describe.each(['1.0', '2.0'] as const)('HA deduplication, Remote Write %s', vers
     let tookOverAt = 0
     const bStored: number[] = []
     for (let k = 0; k < 100 && tookOverAt === 0; k++, ts += 200) {
-      const sent = performance.now()
       const status = (await send('b', ts)).status
+      // Taken after the answer: the service saw a's last request after lastOfA and b's before now, so
+      // now - lastOfA bounds its silence from above and must reach the timeout.
+      const answered = performance.now()
       expect([202, 204]).toContain(status)
-      if (status === 204) { tookOverAt = sent; bStored.push(ts) } else await sleep(200)
+      if (status === 204) { tookOverAt = answered; bStored.push(ts) } else await sleep(200)
     }
     expect(tookOverAt, 'b was elected').toBeGreaterThan(0)
     expect(tookOverAt - lastOfA).toBeGreaterThanOrEqual(FAILOVER_MS)
