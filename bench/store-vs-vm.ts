@@ -12,6 +12,11 @@
  * the rest are extra `prom-ingest serve` flags. Prints, per case, the median samples/s with
  * its range, the median p99 latency, the median peak RSS, the ratio to VictoriaMetrics per round,
  * and the load average; then one JSON line.
+ *
+ * prom-ingest runs with the process environment that the container image sets (deploy/Dockerfile:
+ * MALLOC_ARENA_MAX, NODE_OPTIONS; bench/lib/deploy-env.ts), as a deployment runs it, and the report
+ * says so; a variant's own ENV=value words override it, `--no-image-env` leaves it out. (The
+ * environment reaches the load generator's process too, which starts the service.)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -23,6 +28,7 @@ import { request } from 'undici'
 import { freePort } from './lib/free-port.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
 import { forEachLine } from './lib/lines.js'
+import { processEnv } from './lib/deploy-env.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const E2E = join(HERE, 'e2e.js')
@@ -145,11 +151,12 @@ async function main (): Promise<void> {
       duration: { type: 'string', default: '20s' },
       vm: { type: 'string', default: '/usr/bin/victoria-metrics' },
       variant: { type: 'string', multiple: true },
+      'no-image-env': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false }
     }
   })
   if (values.help) {
-    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--variant \'name: [ENV=v ...] [serve flags]\'] ... [-- e2e flags]')
+    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--no-image-env] [--variant \'name: [root=DIR] [ENV=v ...] [serve flags]\'] ... [-- e2e flags]')
     return
   }
   const rounds = Number(values.rounds)
@@ -157,6 +164,8 @@ async function main (): Promise<void> {
   const variants = (values.variant ?? ['prom-ingest:']).map(parseVariant)
   const cases = [VM_NAME, ...variants.map(v => v.name)]
   if (new Set(cases).size !== cases.length) throw new Error('two variants have the same name')
+  const imageEnv = values['no-image-env'] ? {} : processEnv()
+  const imageEnvText = Object.entries(imageEnv).map(([k, v]) => `${k}=${v}`).join(' ')
   const common = ['--duration', values.duration, ...positionals]
   const results = new Map<string, Round[]>(cases.map(c => [c, []]))
 
@@ -175,7 +184,7 @@ async function main (): Promise<void> {
         }
       } else {
         const v = variants.find(x => x.name === name)!
-        j = await runE2e([...common, '--sink', 'duckdb', '--', ...v.serveArgs], v.env, v.root)
+        j = await runE2e([...common, '--sink', 'duckdb', '--', ...v.serveArgs], { ...imageEnv, ...v.env }, v.root)
       }
       const round = toRound(j, load)
       results.get(name)!.push(round)
@@ -207,8 +216,9 @@ async function main (): Promise<void> {
       fmt(s.p50Ms), fmt(s.p99Ms.median), `${s.avgRssMiB.toFixed(0)} / ${s.peakRssMiB.toFixed(0)}`, s.cores.toFixed(2), s.cpuMicrosPerSample.toFixed(2), s.loadAverage.toFixed(1)])
   }
   console.log(`\nstore vs VictoriaMetrics: ${rounds} interleaved rounds of ${values.duration}, e2e flags: ${common.slice(2).join(' ') || '(defaults)'}`)
+  console.log(imageEnvText === '' ? 'prom-ingest runs without the image\'s process environment (--no-image-env)' : `prom-ingest runs with the process environment of the container image (deploy/Dockerfile): ${imageEnvText}; a variant's ENV=value words override it`)
   printTable(['case', 'samples/s median', 'range', 'ratio to VM (per round)', 'p50 ms', 'p99 ms', 'RSS avg / peak MiB', 'cores', 'CPU µs/sample', 'load avg'], rows)
-  printJson('store-vs-vm', { rounds, duration: values.duration, variants, cases: out })
+  printJson('store-vs-vm', { rounds, duration: values.duration, imageEnv, variants, cases: out })
 }
 
 main().catch((err: unknown) => {

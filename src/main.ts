@@ -103,6 +103,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
     pool = new DecodePool({
       tenantSeries: tenantSeries?.shared,
       threads: config.threads,
+      youngGenerationBytes: config.workerYoungGeneration,
       slotClasses: slotClassesOf(config),
       index,
       limits: {
@@ -289,6 +290,9 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
     retryAfterSeconds: config.retryAfter,
     queryHoldBytes: config.queryHoldBytes,
     memoryLimit: `${config.duckdbMemoryLimit}B`,
+    threads: config.duckdbThreads,
+    checkpointThreshold: `${config.duckdbCheckpointThreshold}B`,
+    youngGenerationBytes: config.workerYoungGeneration,
     unreadyAfterMs: config.sinkUnreadyAfter,
     index,
     logger,

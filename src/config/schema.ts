@@ -87,6 +87,9 @@ export interface Config {
   readMaxSamples: number
   readMaxConcurrency: number
   duckdbMemoryLimit: number
+  duckdbThreads: number
+  duckdbCheckpointThreshold: number
+  workerYoungGeneration: number
   sinkUnreadyAfter: number
   forwardUrl: string[]
   /** Per-destination settings from the config file (validated into ForwardDestination by load-config). */
@@ -243,6 +246,11 @@ export const SETTINGS: Schema = {
   readMaxSamples: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 5_000_000, help: 'most samples one remote-read query may return; more gets 400 read_too_large (Prometheus\' read-sample-limit)' },
   readMaxConcurrency: { kind: 'int', min: 1, max: 64, default: 2, help: 'remote reads that run at once (each on its own DuckDB connection); as many more may wait, beyond them 503 read_queue_full with Retry-After' },
   duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
+  // The DuckDB defaults are the store's (DEFAULT_THREADS, DEFAULT_CHECKPOINT_THRESHOLD in src/sinks/duckdb/duckdb-store.ts;
+  // test/sinks/duckdb/store-settings.test.ts keeps them equal), measured in bench/README.md (the store against VictoriaMetrics).
+  duckdbThreads: { kind: 'int', min: 0, max: 1024, default: 1, help: 'DuckDB\'s threads: more run checkpoint compression and queries in parallel, and compete with the decode workers for cores; 0: one per core' },
+  duckdbCheckpointThreshold: { kind: 'size', min: 1 << 20, max: 2 ** 40, default: 16 << 20, defaultText: '16MiB', help: 'write-ahead log size at which the store checkpoints (compresses the logged rows into the file); larger: fewer, longer checkpoints and more memory' },
+  workerYoungGeneration: { kind: 'size', min: 0, max: 1 << 30, default: 8 << 20, defaultText: '8MiB', help: 'V8 young-generation size of each worker thread (decode workers, the store\'s worker); smaller: less memory, more frequent short collections; 0: V8\'s default' },
   sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
   forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },
   forwardDestinations: { kind: 'json', default: [], secret: true, help: 'destinations with their own settings (config file: an array of {url, name, headers, bearerTokenFile, basicAuth: {username, passwordFile}, protocol, timeout, maxInFlight, queueLimit}); see docs/forwarding.md' },

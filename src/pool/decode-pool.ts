@@ -16,10 +16,13 @@ import { DEFAULT_LIMITS, type DecodeLimits, type ProtocolVersion } from '../deco
 import { SeriesIndex, type SeriesIndexOptions } from '../series/series-index.js'
 import type { DecodeResult, DecodeTask, DecodeWorkerData, GlobalRelabelRules } from './messages.js'
 import { SlotPool, type Slot, type SlotClassConfig } from './slot-pool.js'
+import { workerResourceLimits } from './worker-limits.js'
 
 export interface DecodePoolOptions {
   /** Decode worker threads (default: one per core). */
   threads?: number
+  /** V8 young-generation bytes of each worker (0 or absent: V8's default; see `workerResourceLimits`). */
+  youngGenerationBytes?: number
   /** Slot classes (default: see `defaultSlotClasses`). */
   slotClasses?: SlotClassConfig[]
   /** The series index to use; default: a new one with `series` options. */
@@ -124,7 +127,8 @@ export class DecodePool {
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: Infinity, // decode workers live as long as the service: their buffers stay warm
-      workerData
+      workerData,
+      ...workerResourceLimits(options.youngGenerationBytes)
     })
     this.piscina.on('workerDestroy', () => { if (!this.closing) this.restarts++ })
     // A crashed worker surfaces as a failed task; piscina's pool-level 'error' must not take the process down.

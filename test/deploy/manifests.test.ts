@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseDuration } from '../../src/config/duration.js'
 import { SETTING_KEYS, envName } from '../../src/config/schema.js'
+import { processEnv } from '../../bench/lib/deploy-env.js'
 import { baseFiles, clone, findKubectl, kubectlKustomize, kustomizations, one, render } from './deploy-files.js'
 import { renderKustomization, strategicMerge } from './kustomize-render.js'
 import { objectId, validateObject, type K8sObject } from './schema-check.js'
@@ -308,7 +309,11 @@ describe('what the objects must do (issue 6)', () => {
         // The service ignores unknown PROM_INGEST_ variables, so a misspelled key would be lost silently.
         const variables = new Set(SETTING_KEYS.map(envName))
         for (const key of Object.keys(settings)) expect(variables.has(key), key).toBe(true)
-        for (const e of container.env ?? []) expect(variables.has(e.name), e.name).toBe(true)
+        // Beside the settings, only the process variables that the image sets too (deploy/Dockerfile), with the same values.
+        const image = processEnv()
+        expect(Object.keys(image).sort()).toEqual(['MALLOC_ARENA_MAX', 'NODE_OPTIONS'])
+        for (const e of container.env ?? []) expect(variables.has(e.name) || e.name in image, e.name).toBe(true)
+        for (const [name, value] of Object.entries(image)) expect(container.env?.find(e => e.name === name)?.value, name).toBe(value)
       })
     })
   }

@@ -71,10 +71,12 @@ export interface DuckDbSinkOptions {
   compactionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
-  /** DuckDB threads (default one per core). */
+  /** DuckDB threads (default DEFAULT_THREADS, 1; 0: one per core). */
   threads?: number
-  /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
+  /** WAL size that triggers a checkpoint (default DEFAULT_CHECKPOINT_THRESHOLD). */
   checkpointThreshold?: string
+  /** V8 young-generation bytes of the store's worker thread (0 or absent: V8's default). */
+  youngGenerationBytes?: number
   /** Bounds of /api/v1/query answers (rows, bytes, time). */
   queryLimits?: QueryLimits
   /** Queries that run at once (default 3: a short query does not wait behind two long ones). */
@@ -216,6 +218,7 @@ class DuckDbSinkImpl implements DuckDbSink {
         ...(o.faults !== undefined ? { faults: o.faults } : {})
       },
       index: o.index,
+      youngGenerationBytes: o.youngGenerationBytes,
       log: this.log,
       onSettled: (r: CommitReport) => this.settled(r),
       onLost: (e: IngestError) => this.lost(e)

@@ -53,9 +53,9 @@ export interface StoreOptions {
   compactionIntervalMs?: number
   /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
-  /** DuckDB threads (default: DuckDB's, one per core). */
+  /** DuckDB threads (default DEFAULT_THREADS; 0: DuckDB's, one per core). */
   threads?: number
-  /** WAL size that triggers a checkpoint (default '16MB': smaller checkpoints, shorter commit stalls, less memory). */
+  /** WAL size that triggers a checkpoint (default DEFAULT_CHECKPOINT_THRESHOLD). */
   checkpointThreshold?: string
   index?: StoreIndex
   queryLimits?: QueryLimits
@@ -96,6 +96,23 @@ export interface StoreStats {
  * the cache fills). Raise it for large series counts or heavy queries.
  */
 export const DEFAULT_MEMORY_LIMIT = '96MB'
+
+/**
+ * DuckDB's threads (setting duckdb-threads). The writer's work (appending, COMMIT, the checkpoint a
+ * COMMIT runs) happens on the thread that calls DuckDB whatever this says; more threads only run
+ * checkpoint compression and queries in parallel. On the e2e load (bench/README.md, the store
+ * against VictoriaMetrics) one thread took 6 to 15% less CPU per sample than one per core, whose
+ * extra threads only compete with the decode workers and HTTP for the same cores.
+ */
+export const DEFAULT_THREADS = 1
+
+/**
+ * Write-ahead log size at which a COMMIT runs a checkpoint (setting duckdb-checkpoint-threshold).
+ * The rows logged since the last checkpoint stay in DuckDB's memory until then, and the commit that
+ * runs the checkpoint (and the other lane's, which waits for it) takes as long as the checkpoint:
+ * that commit is the service's latency tail (bench/README.md).
+ */
+export const DEFAULT_CHECKPOINT_THRESHOLD = '16MiB'
 
 /**
  * Label bytes of new series after which a transaction commits without waiting for more batches:
@@ -215,8 +232,8 @@ export class DuckDbStore implements TransactionWriter {
   private static async openWith (o: StoreOptions & { memoryLimit: string }, onSettled: (report: CommitReport) => void): Promise<{ store: DuckDbStore, loaded: LoadedSeries }> {
     const instance = await openDatabase(o.dataDir, {
       memoryLimit: o.memoryLimit,
-      checkpointThreshold: o.checkpointThreshold ?? '16MB',
-      ...(o.threads !== undefined ? { threads: o.threads } : {})
+      checkpointThreshold: o.checkpointThreshold ?? DEFAULT_CHECKPOINT_THRESHOLD,
+      ...((o.threads ?? DEFAULT_THREADS) > 0 ? { threads: o.threads ?? DEFAULT_THREADS } : {})
     })
     const connections: DuckDBConnection[] = []
     try {

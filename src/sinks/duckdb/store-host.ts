@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads'
 import type { RowBatch } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import type { SeriesIndex } from '../../series/series-index.js'
+import { workerResourceLimits } from '../../pool/worker-limits.js'
 import { DuckDbStore, type LogFn, type StoreOptions } from './duckdb-store.js'
 import type { CommitReport } from './group-commit.js'
 import type { PartWriter, QuerySummary } from './query-guard.js'
@@ -31,6 +32,8 @@ export interface StoreHost {
 export interface HostOptions {
   readonly store: Omit<StoreOptions, 'index' | 'log'>
   readonly index?: SeriesIndex | undefined
+  /** V8 young-generation bytes of the worker thread (0 or absent: V8's default). */
+  readonly youngGenerationBytes?: number | undefined
   readonly log: LogFn
   readonly onSettled: (report: CommitReport) => void
   /** Called when the host stops without being closed (the worker died). */
@@ -103,7 +106,7 @@ export class WorkerHost implements StoreHost {
   async start (): Promise<LoadedSeries> {
     const data: SinkWorkerData = { options: this.o.store, index: this.o.index?.shared }
     // No inherited execArgv: the parent's flags (--input-type, -e, test-runner loaders) mean nothing to this file.
-    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb', execArgv: [] })
+    const worker = new Worker(sinkWorkerFile(), { workerData: data, name: 'prom-ingest-duckdb', execArgv: [], ...workerResourceLimits(this.o.youngGenerationBytes) })
     this.worker = worker
     return await new Promise<LoadedSeries>((resolve, reject) => {
       let started = false
