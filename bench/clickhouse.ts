@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util'
 import { waitForHealth } from './lib/child-ready.js'
 import { clickhouseAvailable, CLICKHOUSE_SERVER, startClickHouse, type ClickHouse } from './lib/clickhouse-server.js'
 import { freePort } from './lib/free-port.js'
-import { listeningPort } from './lib/child-ready.js'
+import { startServe } from './lib/serve-process.js'
 import { cpuSeconds } from './lib/proc-stats.js'
 import { threadCpuSeconds } from './lib/thread-cpu.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
@@ -147,21 +147,7 @@ function whereTimeGoes (a: Reading, b: Reading): WhereTimeGoes {
 interface IngestService { readonly url: string, readonly pid: number, stop(): Promise<void> }
 
 async function startIngest (args: string[], cli = CLI): Promise<IngestService> {
-  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  const port = await listeningPort(child)
-  return {
-    url: `http://127.0.0.1:${port}`,
-    pid: child.pid!,
-    async stop () {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-        await exited
-        clearTimeout(timer)
-      }
-    }
-  }
+  return await startServe(cli, args)
 }
 
 interface VictoriaMetrics { readonly url: string, readonly pid: number, stop(): Promise<void> }

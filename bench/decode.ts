@@ -26,7 +26,7 @@ import { benchSnappy } from './snappy.js'
 import { templateArg, templateBody } from './lib/template-body.js'
 import { readTemplate } from './lib/series-catalogue.js'
 import { encodeV2 } from './lib/write-bodies.js'
-import { fmt, printJson, printTable, summarize, type Case, type Summary } from './lib/stats.js'
+import { fmt, interleave, printJson, printTable, summarize, type Case, type Summary } from './lib/stats.js'
 
 const snappyjs = createRequire(import.meta.url)('snappyjs') as { compress(input: Uint8Array): Uint8Array }
 
@@ -45,30 +45,6 @@ async function peer (file: string, fn: string): Promise<((b: Uint8Array) => unkn
     console.error(`peer ${file} unavailable: ${(err as Error).message}`)
     return undefined
   }
-}
-
-/**
- * Like `interleave` (lib/stats.ts), but the first two cases are a pair run back to back, 1.0 then 2.0
- * in even rounds and 2.0 then 1.0 in odd ones (neither always follows the peers' garbage); the other
- * cases follow. Returns milliseconds per run, per case, index r being round r for every case.
- */
-function interleavePaired (cases: readonly Case[], rounds: number, warmup: number): Map<string, number[]> {
-  const times = new Map<string, number[]>(cases.map(c => [c.name, []]))
-  const order = cases.map((_, i) => i)
-  const swapped = [1, 0, ...order.slice(2)]
-  let sink = 0
-  for (let r = 0; r < warmup + rounds; r++) {
-    for (const i of r % 2 === 0 ? order : swapped) {
-      const c = cases[i]!
-      const t0 = process.hrtime.bigint()
-      const out = c.run()
-      const t1 = process.hrtime.bigint()
-      if (out !== undefined && out !== null) sink++ // keep the result alive so the work cannot be optimised away
-      if (r >= warmup) times.get(c.name)!.push(Number(t1 - t0) / 1e6)
-    }
-  }
-  if (sink < 0) console.log(sink)
-  return times
 }
 
 /** Per round, `a[r] / b[r]`, summarised (median, p10, p90), with the ratios themselves. */
@@ -111,7 +87,7 @@ async function main (): Promise<void> {
   const fresh = Array.from({ length: rounds + warmup }, () => new Decoder(SeriesIndex.create({ maxSeries: 16_384 })))
   let freshAt = 0
 
-  // The first two are the pair whose ratio is the 2.0 target (interleavePaired).
+  // The first two are the pair whose ratio is the 2.0 target (interleave, alternating them).
   const cases: Case[] = [
     { name: 'prom-ingest, series known', run: () => new RowBatch(steady.decode(body, uncompressed).buffer, { tenant: '' }) },
     { name: 'prom-ingest 2.0, series known', run: () => new RowBatch(steady2.decode(body2, uncompressed2).buffer, { tenant: '' }) },
@@ -123,7 +99,7 @@ async function main (): Promise<void> {
   const es = await peer('./peers/bufbuild.js', 'decodeWithBufbuild')
   if (es !== undefined) cases.push({ name: '@bufbuild/protobuf fromBinary', run: () => es(body) })
 
-  const times = interleavePaired(cases, rounds, warmup)
+  const times = interleave(cases, rounds, warmup, true)
   const summaries = cases.map(c => summarize(c.name, times.get(c.name)!))
   const base = summaries[0]!
   const known2 = summaries[1]!

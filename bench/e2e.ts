@@ -22,7 +22,7 @@
  * between rounds), loading each for --duration after the warm-up; prints samples/s per case (median,
  * min, max) and the ratio with rules / without, per round and of the medians.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -35,7 +35,7 @@ import { catalogue, describeCatalogue, readTemplate, type Series } from './lib/s
 import { encodeV1, encodeV2, timestampBytes, TIMESTAMP_WIDTH, type BodyWithHoles } from './lib/write-bodies.js'
 import { compressWithHoles, patch, type PatchableBody } from './lib/patchable-snappy.js'
 import { ProcessSampler, type ProcessUsage } from './lib/proc-stats.js'
-import { listeningPort } from './lib/child-ready.js'
+import { startServe } from './lib/serve-process.js'
 
 const snappy = createRequire(import.meta.url)('snappyjs') as { uncompress (input: Uint8Array): Uint8Array }
 
@@ -206,28 +206,18 @@ interface Started {
 }
 
 async function startService (sink: string, extra: string[]): Promise<Started> {
-  const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', sink, '--log-level', 'warn']
   let dataDir: string | undefined
+  const args = ['--sink', sink]
   if (sink === 'duckdb') {
     dataDir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-'))
     args.push('--data-dir', dataDir)
   }
-  args.push(...extra)
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
-  const port = await listeningPort(child)
+  const served = await startServe(CLI, [...args, ...extra])
   return {
-    url: `http://127.0.0.1:${port}`,
-    child,
+    url: served.url,
+    child: served.child,
     dataDir,
-    async stop () {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-        await exited
-        clearTimeout(timer)
-      }
-    },
+    stop: served.stop,
     cleanup () {
       if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
     }

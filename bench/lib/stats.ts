@@ -31,11 +31,14 @@ export type Case = { readonly name: string, readonly run: () => unknown }
  * Runs the cases round-robin (case A, B, C, A, B, C, ...) so that machine noise hits every case alike;
  * `warmup` rounds are run first and not counted. Returns milliseconds per run, per case.
  */
-export function interleave (cases: readonly Case[], rounds: number, warmup = Math.ceil(rounds / 5)): Map<string, number[]> {
+export function interleave (cases: readonly Case[], rounds: number, warmup = Math.ceil(rounds / 5), alternateFirstTwo = false): Map<string, number[]> {
   const times = new Map<string, number[]>(cases.map(c => [c.name, []]))
+  // alternateFirstTwo: the first two cases swap places every other round (for a ratio of pairs, so
+  // neither always runs on the other's warm caches).
+  const swapped = [cases[1]!, cases[0]!, ...cases.slice(2)]
   let sink = 0
   for (let r = 0; r < warmup + rounds; r++) {
-    for (const c of cases) {
+    for (const c of alternateFirstTwo && r % 2 === 1 && cases.length > 1 ? swapped : cases) {
       const t0 = process.hrtime.bigint()
       const out = c.run()
       const t1 = process.hrtime.bigint()
