@@ -63,6 +63,12 @@ describe('prom-ingest compact', () => {
       expect(parquetFiles(dir)).toHaveLength(1)
       const metrics = await (await fetch(`${service.url}/metrics`, { headers })).text()
       expect(Number(/^prom_ingest_duckdb_block_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
+      // The compaction counters come from the store's thread: one range of 300 rows so far.
+      const counter = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1])
+      expect(counter('prom_ingest_duckdb_compacted_ranges_total')).toBe(1)
+      expect(counter('prom_ingest_duckdb_compacted_rows_total')).toBe(300)
+      expect(counter('prom_ingest_duckdb_compaction_failures_total')).toBe(0)
+      expect(counter('prom_ingest_duckdb_compaction_interrupts_total')).toBe(0)
 
       const all = await cli('compact', '--all', '--data-dir', dir, '--bearer-token', TOKEN)
       expect(JSON.parse(all.out)).toMatchObject({ blocks: 1, rows: 30 })

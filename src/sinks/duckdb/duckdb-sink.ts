@@ -172,7 +172,8 @@ class DuckDbSinkImpl implements DuckDbSink {
       dataDir: o.dataDir,
       get waitingWrites () { return pending.size },
       get queriesRunning () { return gate.running },
-      get queriesWaiting () { return gate.waiting }
+      get queriesWaiting () { return gate.waiting },
+      compaction: async () => (await this.stats()).compaction
     }
     const logger = o.logger
     this.log = logger === undefined ? () => {} : (level, msg, obj) => logger[level]({ sink: 'duckdb', ...obj }, msg)

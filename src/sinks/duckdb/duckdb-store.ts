@@ -9,7 +9,7 @@ import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBInstance, DuckD
 import type { RowBatch, LabelSource } from '../../batch/row-batch.js'
 import { IngestError } from '../../errors.js'
 import { BatchAppender, type SeriesLabelBytes } from './batch-appender.js'
-import { BlockMaintenance, blockMaxRows, DEFAULT_BLOCK_WINDOW_MS, DEFAULT_COMPACTION_INTERVAL_MS, type CompactRequest } from './blocks/block-maintenance.js'
+import { BlockMaintenance, blockMaxRows, DEFAULT_BLOCK_WINDOW_MS, DEFAULT_COMPACTION_INTERVAL_MS, type CompactionFigures, type CompactRequest } from './blocks/block-maintenance.js'
 import { reconcileBlocks } from './blocks/block-reconcile.js'
 import type { CompactionResult } from './blocks/compaction.js'
 import { GroupCommitter, type CommitReport, type TransactionWriter, type Txn } from './group-commit.js'
@@ -86,6 +86,7 @@ export interface StoreStats {
   readonly memoryRetries: number
   /** Queries stopped to free memory for a transaction. */
   readonly queriesStopped: number
+  readonly compaction: CompactionFigures
 }
 
 /**
@@ -386,7 +387,8 @@ export class DuckDbStore implements TransactionWriter {
       heapUsedBytes: memory.heapUsed,
       externalBytes: memory.external,
       memoryRetries: this.memoryRetries,
-      queriesStopped: this.queriesStopped
+      queriesStopped: this.queriesStopped,
+      compaction: this.blocks.figures
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { CompactionFigures } from './blocks/block-maintenance.js'
 import { registry as processRegistry } from '../../metrics/registry.js'
 import { join } from 'node:path'
 import { blocksDir, listBlockDir } from './blocks/block-files.js'
@@ -21,9 +22,15 @@ export const METRIC = {
   queriesRunning: 'prom_ingest_duckdb_queries_running',
   queriesWaiting: 'prom_ingest_duckdb_queries_waiting',
   blockBytes: 'prom_ingest_duckdb_block_bytes',
+  compactedRanges: 'prom_ingest_duckdb_compacted_ranges_total',
+  compactedRows: 'prom_ingest_duckdb_compacted_rows_total',
+  compactionFailures: 'prom_ingest_duckdb_compaction_failures_total',
+  compactionInterrupts: 'prom_ingest_duckdb_compaction_interrupts_total',
   readRequests: 'prom_ingest_read_requests_total',
   readSamples: 'prom_ingest_read_samples_total'
 } as const
+
+const NO_COMPACTION: CompactionFigures = { compactions: 0, compactedRows: 0, failures: 0, interrupts: 0 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
@@ -34,6 +41,8 @@ export interface SinkFigures {
   /** Queries running now, and waiting for a turn (query-gate.ts). */
   readonly queriesRunning: number
   readonly queriesWaiting: number
+  /** What compaction did, from the store's thread (a round trip: read once per scrape). */
+  compaction (): Promise<CompactionFigures>
 }
 
 export class DuckDbMetrics {
@@ -88,6 +97,31 @@ export class DuckDbMetrics {
         this.set(n)
       }
     })
+    // The four compaction counters share one read of every sink's figures per scrape (the store runs
+    // in a worker: one round trip, not four). A sink that cannot answer (restarting) counts nothing.
+    let reading: Promise<CompactionFigures[]> | undefined
+    const compactionFigures = async (): Promise<CompactionFigures[]> => {
+      reading ??= Promise.all([...sinks].map(async s => await s.compaction().catch(() => NO_COMPACTION)))
+        .finally(() => { reading = undefined })
+      return await reading
+    }
+    const compactionCounter = (name: string, help: string, pick: (f: CompactionFigures) => number): void => {
+      new Counter({ // eslint-disable-line no-new
+        name,
+        help,
+        registers,
+        async collect () {
+          let n = 0
+          for (const f of await compactionFigures()) n += pick(f)
+          this.reset()
+          this.inc(n)
+        }
+      })
+    }
+    compactionCounter(METRIC.compactedRanges, 'Time ranges the DuckDB store compacted into Parquet blocks.', f => f.compactions)
+    compactionCounter(METRIC.compactedRows, 'Rows the DuckDB store moved from its head into Parquet blocks.', f => f.compactedRows)
+    compactionCounter(METRIC.compactionFailures, 'Compaction passes that failed (the head keeps its rows; the next pass tries again).', f => f.failures)
+    compactionCounter(METRIC.compactionInterrupts, 'Compactions of a range stopped because a write transaction needed the memory.', f => f.interrupts)
     new Gauge({ // eslint-disable-line no-new
       name: METRIC.blockBytes,
       help: 'Size of the Parquet blocks under data-dir/blocks (the dense tier, docs/store.md).',

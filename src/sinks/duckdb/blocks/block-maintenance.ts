@@ -29,6 +29,17 @@ export interface BlockMaintenanceOptions {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, obj?: Record<string, unknown>) => void
 }
 
+/** What compaction did since the store opened (counters; the store's stats carry them to /metrics). */
+export interface CompactionFigures {
+  /** Ranges (one window, or part of one) written into blocks. */
+  readonly compactions: number
+  readonly compactedRows: number
+  /** Passes that failed (the head keeps its rows; the next pass tries again). */
+  readonly failures: number
+  /** Ranges stopped because a write transaction needed the memory. */
+  readonly interrupts: number
+}
+
 export interface CompactRequest {
   /** Compact every head row, the open window's too (default: closed windows only). */
   readonly all?: boolean
@@ -54,7 +65,6 @@ export class BlockMaintenance {
       this.compact().then(r => {
         if (r.ranges > 0) this.o.log?.('info', 'compaction wrote blocks', { ranges: r.ranges, blocks: r.blocks, rows: r.rows, headRows: r.headRows, bytes: r.bytes, ms: Math.round(r.durationMs) })
       }, err => {
-        this.failures++
         this.o.log?.('error', 'compaction failed; the head keeps its rows and the next pass tries again', { reason: (err as Error).message.split('\n')[0] })
       })
     }, this.o.intervalMs)
@@ -86,6 +96,7 @@ export class BlockMaintenance {
         this.compactedRows += r.rows
         return r
       } catch (err) {
+        this.failures++
         throw err instanceof IngestError ? err : new IngestError('compaction_failed', `compaction failed: ${(err as Error).message.split('\n')[0]}`)
       } finally {
         this.busy = false
@@ -115,7 +126,7 @@ export class BlockMaintenance {
     })
   }
 
-  get figures (): { compactions: number, compactedRows: number, failures: number, interrupts: number } {
+  get figures (): CompactionFigures {
     return { compactions: this.compactions, compactedRows: this.compactedRows, failures: this.failures, interrupts: this.interrupts }
   }
 
