@@ -7,6 +7,7 @@
  * counted.
  */
 import { writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { compressBody, encodeRequest2, encodeWriteRequest1, type TimeSeries1 } from '../fixtures/encode.js'
@@ -93,5 +94,39 @@ forward-destinations:
     expect(sumOf(m, 'prom_ingest_relabel_samples_dropped_total', { reason: 'rule' })).toBe(3)
     // prod-only's cache dropped the dev series (one series, one cache).
     expect(sumOf(m, 'prom_ingest_relabel_series_dropped_total', { reason: 'rule' })).toBeGreaterThanOrEqual(2)
+  })
+
+  it('in shard mode, sends each series to one destination, through that destination\'s own rules', { timeout: 60_000 }, async () => {
+    const trimmed = await startFaultDestination()
+    const plain = await startFaultDestination()
+    destinations.push(trimmed, plain)
+    const dir = tempDir()
+    const config = join(dir, 'config.yaml')
+    writeFileSync(config, `sink: forward
+forward-shard: true
+data-dir: ${JSON.stringify(join(dir, 'data'))}
+forward-destinations:
+  - url: ${trimmed.url}
+    name: trimmed
+    relabel_configs:
+      - regex: team
+        action: labeldrop
+  - url: ${plain.url}
+    name: plain
+`)
+    const p = await startServiceProcess(['--threads', '2', '--config', config])
+    running.push(p)
+    const series = Array.from({ length: 40 }, (_, i) => ts([['__name__', 'shard_test'], ['i', String(i)], ['team', 'x']], i))
+    const body = compressBody(version === '1.0' ? encodeWriteRequest1({ timeseries: series }) : encodeRequest2({ timeseries: series }))
+    expect((await postWrite(p.url, body, { version })).status).toBe(204)
+    // Both destinations answer 204 at once, so the 40 samples arrive within the bound or never.
+    for (let k = 0; k < 300 && trimmed.accepted.length + plain.accepted.length < series.length; k++) await sleep(100)
+    const index = (key: string): number => Number(/i="(\d+)"/.exec(key)?.[1])
+    // Every series exactly once, at one destination; the trimmed one's without the label its rules drop.
+    expect([...trimmed.accepted, ...plain.accepted].map(index).sort((a, b) => a - b)).toEqual(series.map((_, i) => i))
+    expect(trimmed.accepted.length, 'the rendezvous hash gave trimmed a share').toBeGreaterThan(0)
+    expect(plain.accepted.length, 'the rendezvous hash gave plain a share').toBeGreaterThan(0)
+    for (const key of trimmed.accepted) expect(key).toMatch(/^shard_test\{i="\d+"\} @ /)
+    for (const key of plain.accepted) expect(key).toMatch(/^shard_test\{i="\d+",team="x"\} @ /)
   })
 })
