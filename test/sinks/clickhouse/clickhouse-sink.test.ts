@@ -399,10 +399,17 @@ describe.runIf(present)('ClickHouse sink: series rows before the samples that re
     const db = 'series_first'
     const service = await startInProcess(['--sink', 'clickhouse', '--clickhouse-url', ch.url, '--clickhouse-database', db, '--clickhouse-flush-interval', '50ms'])
     try {
+      // Every INSERT into the series table takes 0.3 s more: ClickHouse 18.16 runs a table's views one
+      // after another, by name, after writing the table itself, so a_slow_series sleeps before
+      // b_series_confirmed copies the fingerprints. b_series_confirmed thus holds only series whose
+      // INSERT was about to be confirmed, and the next flush starts while the one before it is still
+      // writing series rows, in every wave, whatever the machine's speed.
+      await ch.query(`CREATE MATERIALIZED VIEW ${db}.a_slow_series ENGINE = Memory AS SELECT sleep(0.3) AS slept FROM ${db}.prom_series`)
+      await ch.query(`CREATE MATERIALIZED VIEW ${db}.b_series_confirmed ENGINE = Memory AS SELECT fingerprint FROM ${db}.prom_series`)
       // A materialized view runs at every INSERT into the samples table, over the rows inserted: it
-      // records for each row whether its series row was in ClickHouse at that moment.
+      // records for each row whether its series row's INSERT had got that far at that moment.
       await ch.query(`CREATE MATERIALIZED VIEW ${db}.sample_check ENGINE = MergeTree ORDER BY tuple() AS
-        SELECT fingerprint, fingerprint IN (SELECT fingerprint FROM ${db}.prom_series) AS series_before FROM ${db}.prom_samples`)
+        SELECT fingerprint, fingerprint IN (SELECT fingerprint FROM ${db}.b_series_confirmed) AS series_before FROM ${db}.prom_samples`)
       // A wave: 8 requests at once, each with the same 3,000 series new in this wave (the first request
       // encoded brings their series rows; requests that land in the next flush have samples only).
       const SERIES = 3000
@@ -412,7 +419,12 @@ describe.runIf(present)('ClickHouse sink: series rows before the samples that re
           labels: [['__name__', 'series_first_test'], ['instance', `host-${i % 97}.example.org:9100`], ['job', 'node'], ['series', String(i)], ['wave', String(w)]] as LabelPair[],
           samples: [{ value: r, timestamp: BASE + SENDERS * w + r }]
         }))
-        return await Promise.all(Array.from({ length: SENDERS }, async (_, r) => (await postWrite(service.url, compressBody(encode1({ timeseries: timeseries(r) }).body))).status))
+        // The senders start 40 ms apart, so a wave spans several 50 ms flushes rather than one (spreading
+        // the load, not waiting for an event: the check below holds at any spacing).
+        return await Promise.all(Array.from({ length: SENDERS }, async (_, r) => {
+          await new Promise(resolve => setTimeout(resolve, 40 * r))
+          return (await postWrite(service.url, compressBody(encode1({ timeseries: timeseries(r) }).body))).status
+        }))
       }
       // Until a flush started while the one before it still had series rows to write (and waited
       // for them), at least 3 times; bounded.
