@@ -456,7 +456,8 @@ export class ClickHouseSink implements Sink {
         for (let t = 0; t < TABLE_KINDS.length; t++) {
           if (done[t]) continue
           const kind: TableKind = TABLE_KINDS[t]!
-          // Sorted by the table's ORDER BY, so that ClickHouse finds the block sorted and skips its own sort.
+          // Sorted by the table's ORDER BY, so that ClickHouse finds the block sorted and skips its own sort
+          // (once: a retry sorts again only when rows joined the flush).
           if (kind === 'samples') f.samples.sort()
           await this.client.run(`INSERT INTO ${ddl.tables[kind]} FORMAT RowBinary`, bodies[t]!.bytes())
           done[t] = true

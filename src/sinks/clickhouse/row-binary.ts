@@ -40,6 +40,8 @@ export class SampleRows {
   private keyHi = new Uint32Array(0)
   /** Rows written. */
   rows = 0
+  /** The rows are in sort() order (a retried INSERT does not sort them again). */
+  private sorted = true
 
   /**
    * Appends samples [0, n) of a batch: fingerprints by series id from fpLo/fpHi, timestamps, and
@@ -47,6 +49,7 @@ export class SampleRows {
    */
   append (n: number, seriesIds: Uint32Array, timestamps: Float64Array, valueWords: Uint32Array, fpLo: Uint32Array, fpHi: Uint32Array): void {
     this.reserve(n)
+    this.sorted = n === 0 && this.sorted
     const w = this.words
     let o = this.rows * (SAMPLE_BYTES / 4)
     for (let i = 0; i < n; i++) {
@@ -77,7 +80,7 @@ export class SampleRows {
    */
   sort (): void {
     const n = this.rows
-    if (n < 2) return
+    if (this.sorted || n < 2) { this.sorted = true; return }
     this.reserveSort(n)
     const w = this.words
     const kLo = this.keyLo
@@ -136,6 +139,7 @@ export class SampleRows {
     }
     this.sortedWords = w
     this.words = out
+    this.sorted = true
   }
 
   /** Appends another body's rows (a flush merged into another). */
@@ -143,12 +147,13 @@ export class SampleRows {
     this.reserve(other.rows)
     this.words.set(other.words.subarray(0, other.rows * (SAMPLE_BYTES / 4)), this.rows * (SAMPLE_BYTES / 4))
     this.rows += other.rows
+    this.sorted = other.rows === 0 && this.sorted
   }
 
   /** The body (a view, valid until the next append or reset). */
   bytes (): Uint8Array { return new Uint8Array(this.words.buffer, 0, this.rows * SAMPLE_BYTES) }
 
-  reset (): void { this.rows = 0 }
+  reset (): void { this.rows = 0; this.sorted = true }
 
   /** Room to sort n rows: the other words array as long as this one, the scratch arrays n long. */
   private reserveSort (n: number): void {

@@ -102,6 +102,16 @@ describe('RowBinary bodies', () => {
     const again = sampleRowsOf(rows)
     expect(again.length).toBe(5 * n)
     expect(again).toEqual([...again].sort(byKey))
+    // A flush that absorbed another (appendRows) sorts again; one left as it was is not sorted twice.
+    const late = new SampleRows()
+    late.append(n, ids, new Float64Array(n).fill(100), new Uint32Array(2 * n), fpLo, fpHi)
+    rows.appendRows(late)
+    rows.sort()
+    const merged = sampleRowsOf(rows)
+    expect(merged).toEqual([...merged].sort(byKey))
+    const body = rows.bytes()
+    rows.sort()
+    expect(rows.bytes().buffer, 'a sorted body is left in place').toBe(body.buffer)
   })
 
   it('histogram, exemplar and metadata rows, from a decoded batch: Float64 bits and arrays as sent', () => {
