@@ -350,7 +350,8 @@ export class DurableLog implements CursorHost {
     let cur = { seg: first, start: first.size, iov: [] as Uint8Array[], bytes: 0, records: [] as Array<[number, number, number]> }
     touched.push(cur)
     const positions: number[] = []
-    const headers: Uint8Array[] = []
+    // Kept only for the ring (keepInMemory), which copies each record whole.
+    const headers: Uint8Array[] | undefined = this.ring === undefined ? undefined : []
     try {
       for (const item of group) {
         const recordBytes = HEADER_BYTES + item.payloadBytes
@@ -365,7 +366,7 @@ export class DurableLog implements CursorHost {
         const position = cur.seg.base + cur.start + cur.bytes
         const header = new Uint8Array(HEADER_BYTES)
         encodeHeader(header, item.parts, item.payloadBytes, position, item.appendedAtMs)
-        headers.push(header)
+        headers?.push(header)
         cur.iov.push(header)
         for (const p of item.parts) if (p.length > 0) cur.iov.push(p)
         cur.bytes += recordBytes
@@ -400,7 +401,7 @@ export class DurableLog implements CursorHost {
       this.nextOrdinal += t.records.length
     }
     const ring = this.ring
-    if (ring !== undefined) {
+    if (ring !== undefined && headers !== undefined) {
       // A memory copy (tens of microseconds for a 10,000-sample body) instead of a read and a CRC check in the forward worker.
       const floor = ring.floor()
       for (let i = 0; i < group.length; i++) ring.ring.put(positions[i]!, headers[i]!, group[i]!.parts, group[i]!.payloadBytes, floor)
