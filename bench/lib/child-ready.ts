@@ -36,3 +36,10 @@ export async function waitForHealth (url: string, child: ChildProcess, name: str
     await sleep(100)
   }
 }
+
+/** Sends `signal` to a peer that may have been restarted, and waits for it to exit (`exited`); nothing when it is not running. */
+export async function signalChild (child: ChildProcess | undefined, exited: Promise<void>, signal: NodeJS.Signals): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+  child.kill(signal)
+  await exited
+}

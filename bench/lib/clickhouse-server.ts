@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
 import { freePort } from './free-port.js'
+import { signalChild } from './child-ready.js'
 
 export const CLICKHOUSE_SERVER = '/usr/sbin/clickhouse-server'
 
@@ -103,12 +104,7 @@ ${options.extraConfig ?? ''}
     if (res.statusCode !== 200) throw new Error(`ClickHouse answered ${res.statusCode}: ${text}`)
     return text
   }
-  const signal = async (sig: NodeJS.Signals): Promise<void> => {
-    const c = child
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
-    c.kill(sig)
-    await exited
-  }
+  const signal = async (sig: NodeJS.Signals): Promise<void> => { await signalChild(child, exited, sig) }
   return {
     url,
     tcpPort,

@@ -14,6 +14,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { signalChild } from '../../bench/lib/child-ready.js'
 import { freePort } from '../../bench/lib/free-port.js'
 
 export const JAVA = '/usr/bin/java'
@@ -100,12 +101,7 @@ export async function startZooKeeper (): Promise<ZooKeeper> {
   }
   await launch()
 
-  const signal = async (sig: NodeJS.Signals): Promise<void> => {
-    const c = child
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
-    c.kill(sig)
-    await exited
-  }
+  const signal = async (sig: NodeJS.Signals): Promise<void> => { await signalChild(child, exited, sig) }
   return {
     port,
     get pid () { return child?.pid },
