@@ -301,8 +301,13 @@ export class DestinationSender {
 
   private headersOf (record: ParsedRecord): string[] {
     const h = record.version === '2.0' ? this.headersV2 : this.headersV1
-    if (record.tenant === '' || this.o.tenantHeader === '') return h
-    return [...h, this.o.tenantHeader, record.tenant]
+    const name = this.o.tenantHeader
+    if (record.tenant === '' || name === '') return h
+    const out = [...h]
+    // The record's tenant replaces a configured header of the same name, as an object key would.
+    for (let i = 0; i < out.length; i += 2) if (out[i] === name) { out[i + 1] = record.tenant; return out }
+    out.push(name, record.tenant)
+    return out
   }
 
   /**
