@@ -1,5 +1,6 @@
 /**
- * CRC-32C throughput: the queue's slicing-by-8 `crc32c` (src/queue/crc32c.ts) against a byte-at-a-time
+ * CRC-32C throughput: the queue's `crc32c` (src/queue/crc32c.ts: WebAssembly slicing-by-16 from 1 KiB on)
+ * and its JavaScript slicing-by-8 loop (`crc32cJs`) against a byte-at-a-time
  * table (Sarwate's algorithm, the textbook version, defined here) and, for scale, Node's native
  * `zlib.crc32` (CRC-32/IEEE, another polynomial, the same work, in C).
  *
@@ -11,7 +12,7 @@
  */
 import zlib from 'node:zlib'
 import { pathToFileURL } from 'node:url'
-import { crc32c } from '../src/queue/crc32c.js'
+import { crc32c, crc32cJs } from '../src/queue/crc32c.js'
 import { fmt, interleave, printJson, printTable, summarize } from './lib/stats.js'
 
 /** Sarwate's byte-at-a-time CRC-32C: one table, one dependent lookup per byte. */
@@ -55,12 +56,13 @@ export function benchCrc32c (rounds: number): Crc32cCaseResult[] {
   const oddBacking = new Uint8Array(body.length + 1)
   oddBacking.set(body, 1)
   const odd = oddBacking.subarray(1)
-  if (crc32c(body) !== crc32cBytewise(body) || crc32c(odd) !== crc32c(body)) throw new Error('crc32c implementations disagree')
+  if (crc32c(body) !== crc32cBytewise(body) || crc32c(odd) !== crc32c(body) || crc32cJs(body) !== crc32c(body)) throw new Error('crc32c implementations disagree')
 
   const inputs: Array<[string, Uint8Array]> = [['1 MiB', mib], ['210 KiB body', body], ['210 KiB, odd offset', odd]]
   const cases = []
   for (const [label, input] of inputs) {
-    cases.push({ name: `crc32c slicing-by-8, ${label}`, run: () => crc32c(input) })
+    cases.push({ name: `crc32c WebAssembly slicing-by-16, ${label}`, run: () => crc32c(input) })
+    cases.push({ name: `crc32c JavaScript slicing-by-8, ${label}`, run: () => crc32cJs(input) })
     if (label !== '210 KiB, odd offset') {
       cases.push({ name: `crc32c byte at a time, ${label}`, run: () => crc32cBytewise(input) })
       if (nativeCrc32 !== undefined) cases.push({ name: `zlib.crc32 (native, IEEE), ${label}`, run: () => nativeCrc32(input) })

@@ -134,22 +134,28 @@ export class SendThread {
   private onMessage (m: FromWorker): void {
     const { o } = this
     switch (m.t) {
-      case 'commit': {
-        const d = this.byName.get(m.name)
-        if (d === undefined) return
-        if (m.position > this.holds[d.index]!) this.holds[d.index] = m.position
-        this.commits = this.commits.then(async () => await d.cursor.commit(m.position)).catch(err => {
-          // Not persisted: after a restart these records are sent again (at least once).
-          o.logger.error({ destination: m.name, err: (err as Error).message }, 'forward queue: a delivered position could not be written to the cursor file')
-        })
+      case 'progress': {
+        for (const [name, position] of m.commits) this.committed(name, position)
+        for (const delta of m.figures) { const d = this.byName.get(delta.destination); if (d !== undefined) applyDelta(d.figures, delta) }
         break
       }
       case 'damaged': o.log.damagedElsewhere(m.file, m.position, m.bytes, m.cursor); break
-      case 'figures': { const d = this.byName.get(m.delta.destination); if (d !== undefined) applyDelta(d.figures, m.delta); break }
       case 'log': o.logger[m.level](m.obj, m.msg); break
       case 'closed': this.closed?.(); break
       case 'started': break
     }
+  }
+
+  /** The worker committed `position` for destination `name`: the ring may overwrite what is before it; persisted in order. */
+  private committed (name: string, position: number): void {
+    const { o } = this
+    const d = this.byName.get(name)
+    if (d === undefined) return
+    if (position > this.holds[d.index]!) this.holds[d.index] = position
+    this.commits = this.commits.then(async () => await d.cursor.commit(position)).catch(err => {
+      // Not persisted: after a restart these records are sent again (at least once).
+      o.logger.error({ destination: name, err: (err as Error).message }, 'forward queue: a delivered position could not be written to the cursor file')
+    })
   }
 
   /** Stops the senders (what is not delivered stays in the queue) and persists their last commits. */

@@ -3,7 +3,7 @@
  * queue through its own mirror of the log (src/queue/log-mirror.ts: it opens the segment files itself)
  * and runs every destination's sender (sender.ts). The main thread only appends and fsyncs; it tells
  * this thread of each durable group, and this thread tells it of each commit, which the main thread
- * persists in the cursor file (worker-protocol.ts). Reading, the CRC checks on read, HTTP and the
+ * persists in the cursor file, together with the send figures in one message per turn (worker-protocol.ts). Reading, the CRC checks on read, HTTP and the
  * socket writes therefore never hold up the thread that receives requests.
  */
 import type { MessagePort } from 'node:worker_threads'
@@ -11,7 +11,46 @@ import { LogMirror } from '../queue/log-mirror.js'
 import { createBatchEncoder } from './batch-encoder.js'
 import { FiguresRelay } from './figures-relay.js'
 import { DestinationSender, type SendLog } from './sender.js'
+import type { FiguresDelta } from './figures-relay.js'
 import type { FromWorker, SendWorkerInit, ToWorker } from './worker-protocol.js'
+
+/**
+ * Commits and figures for the main thread, sent as one 'progress' message per turn of the event loop:
+ * a record's commit and its figures would otherwise be two messages, and each wakes the main thread.
+ * A later commit of a destination replaces an earlier one not yet sent (the main thread keeps the newest).
+ */
+class Progress {
+  private commits = new Map<string, number>()
+  private figures: FiguresDelta[] = []
+  private scheduled = false
+
+  constructor (private readonly post: (m: FromWorker) => void) {}
+
+  commit (name: string, position: number): void {
+    this.commits.set(name, position)
+    this.schedule()
+  }
+
+  add (delta: FiguresDelta): void {
+    this.figures.push(delta)
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => this.flush())
+  }
+
+  flush (): void {
+    this.scheduled = false
+    if (this.commits.size === 0 && this.figures.length === 0) return
+    const m: FromWorker = { t: 'progress', commits: [...this.commits], figures: this.figures }
+    this.commits = new Map()
+    this.figures = []
+    this.post(m)
+  }
+}
 
 export async function runSendWorker (port: MessagePort, init: SendWorkerInit): Promise<void> {
   const post = (m: FromWorker): void => port.postMessage(m)
@@ -21,12 +60,13 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
     error: (obj, msg) => post({ t: 'log', level: 'error', obj, msg })
   }
   const relays: FiguresRelay[] = []
+  const progress = new Progress(post)
   // Messages are handled one after the other (appended may open a segment file); queued until the mirror is open.
   let chain: Promise<void> = Promise.resolve()
   let mirror: LogMirror | undefined
   let senders: DestinationSender[] = []
   const opened = LogMirror.open(init.snapshot, {
-    committed: (name, position) => post({ t: 'commit', name, position }),
+    committed: (name, position) => progress.commit(name, position),
     damaged: (file, position, bytes, cursor) => post({ t: 'damaged', file, position, bytes, cursor })
   }, init.ring)
   const handle = async (m: ToWorker): Promise<void> => {
@@ -39,6 +79,7 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
         await Promise.all(senders.map(s => s.close()))
         await mi.close()
         for (const r of relays) r.flush()
+        progress.flush()
         post({ t: 'closed' })
         port.close()
         break
@@ -52,7 +93,7 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
   mirror = await opened
   const transcode = init.transcode ? createBatchEncoder() : undefined
   senders = init.destinations.map((destination, index) => {
-    const relay = new FiguresRelay(destination.name, delta => post({ t: 'figures', delta }))
+    const relay = new FiguresRelay(destination.name, delta => progress.add(delta))
     relays.push(relay)
     return new DestinationSender({
       destination,

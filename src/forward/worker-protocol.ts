@@ -33,8 +33,11 @@ export type ToWorker =
 /** Worker to main thread. */
 export type FromWorker =
   | { readonly t: 'started' }
-  | { readonly t: 'commit', readonly name: string, readonly position: number }
+  /**
+   * What the senders did since the last such message, gathered over one turn of the worker's event
+   * loop (one message, not one per record): each destination's newest commit, and the figures.
+   */
+  | { readonly t: 'progress', readonly commits: ReadonlyArray<readonly [string, number]>, readonly figures: readonly FiguresDelta[] }
   | { readonly t: 'damaged', readonly file: string, readonly position: number, readonly bytes: number, readonly cursor: string }
-  | { readonly t: 'figures', readonly delta: FiguresDelta }
   | { readonly t: 'log', readonly level: 'info' | 'warn' | 'error', readonly obj: object, readonly msg: string }
   | { readonly t: 'closed' }

@@ -1,10 +1,12 @@
 /**
  * CRC-32C: the check value and RFC 3720 (iSCSI) appendix B.4 vectors, agreement with a bit-at-a-time
- * reference on random inputs at every length and offset, and chaining over parts.
+ * reference on random inputs at every length and offset, and chaining over parts; the WebAssembly path
+ * (inputs of WASM_MIN bytes and more) against the JavaScript loop and the definition, across its window.
  */
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../src/queue/crc32c.js'
+import { CRC32C_WAT, WASM_MIN, crc32c, crc32cJs } from '../../src/queue/crc32c.js'
+import { assembleWat } from '../../src/decode/wasm/wat-assembler.js'
 
 /** The definition, one bit at a time: slow and obviously right. */
 function reference (bytes: Uint8Array): number {
@@ -59,5 +61,18 @@ describe('crc32c', () => {
     let crc = 0
     for (const p of parts) crc = crc32c(p, 0, p.length, crc)
     expect(crc).toBe(reference(Uint8Array.from(Buffer.concat(parts))))
+  })
+
+  it('takes long inputs through WebAssembly with the same results: around WASM_MIN, across the window, at odd offsets', () => {
+    // The module assembles (it would fall back to the JavaScript loop silently otherwise).
+    expect(WebAssembly.validate(assembleWat(CRC32C_WAT))).toBe(true)
+    const bytes = Uint8Array.from({ length: 700_001 }, (_, i) => (i * 2654435761) >>> 24)
+    for (let n = WASM_MIN - 20; n <= WASM_MIN + 40; n++) expect(crc32c(bytes, 3, 3 + n)).toBe(crc32cJs(bytes, 3, 3 + n))
+    // More than two windows (304 KiB each): the register carries over from one call to the next.
+    expect(crc32c(bytes)).toBe(reference(bytes))
+    expect(crc32c(bytes, 1, 650_000, 0x12345678)).toBe(crc32cJs(bytes, 1, 650_000, 0x12345678))
+    let chained = 0
+    for (let at = 0; at < bytes.length; at += 100_000) chained = crc32c(bytes, at, Math.min(bytes.length, at + 100_000), chained)
+    expect(chained).toBe(reference(bytes))
   })
 })
