@@ -290,12 +290,14 @@ function copy4 (from: DataView, at: number, n: number, to: DataView, o: number):
   return o + n
 }
 
-function isMetricName (b: Uint8Array, at: number): boolean {
+/** The 8 bytes at `at` are `__name__`. */
+export function isMetricName (b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 8; i++) if (b[at + i] !== NAME[i]) return false
   return true
 }
 
-function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
+/** The n bytes at `at` match [a-zA-Z_][a-zA-Z0-9_]*. */
+export function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
   for (let i = 0; i < n; i++) {
     const c = b[at + i]!
     const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (i > 0 && c >= 0x30 && c <= 0x39)
@@ -312,7 +314,7 @@ function utf8Chars (b: Uint8Array, at: number, n: number): number {
 }
 
 /** Byte-wise comparison, as Go compares strings. */
-function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
+export function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
   const n = Math.min(al, bl)
   for (let i = 0; i < n; i++) {
     const d = b[as + i]! - b[bs + i]!

@@ -1,0 +1,150 @@
+/**
+ * Label checks in place, for the gateway decode (series-walker.ts `validateOnly`): the labels of a
+ * series are checked where they lie in the body, without the copy into the label scratch.
+ *
+ * Each check answers true only for a label set that `LabelScratch.validate` accepts as it stands
+ * (sorted, so not rewritten) and whose key is within max-series-key-bytes. Anything else, including
+ * every invalid series, answers false and goes through the scratch and `validate`, as a new series
+ * does in the full decode: so the errors, their codes and messages are the full decode's by
+ * construction, and only the common valid case is made fast.
+ */
+import { compareBytes, isLegacyName, isMetricName, type LabelRules } from './label-scratch.js'
+import { labelSize } from '../series/labels.js'
+import { isValidUtf8 } from './utf8.js'
+
+/**
+ * A Remote Write 1.0 series' label fields, bytes [start, end) of the body (`count` Label messages, one
+ * after the other): true when each is in canonical form (series/labels.ts: 0x0a len 0x0a len name
+ * [0x12 len value], the value field only when not empty, lengths of one or two bytes) and the set passes
+ * every rule of `validate` in name order. The canonical bytes are then the series key itself, so the
+ * key's length is `end - start` plus the tenant's prefix.
+ */
+export function labelRunValid (u8: Uint8Array, d: DataView, start: number, end: number, count: number, rules: LabelRules, prefixBytes: number): boolean {
+  if (count > rules.maxLabelsPerSeries || prefixBytes + end - start > rules.maxSeriesKeyBytes) return false
+  // With one-byte lengths every framing byte is below 0x80, so a run with no byte of 0x80 or more
+  // holds ASCII text only (valid UTF-8): ORs of sixteen bytes per step instead of a UTF-8 walk per
+  // label. A run with a longer label (a two-byte length) has its text checked label by label.
+  let high = 0
+  let i = start
+  for (; i + 16 <= end; i += 16) high |= d.getInt32(i, true) | d.getInt32(i + 4, true) | d.getInt32(i + 8, true) | d.getInt32(i + 12, true)
+  for (; i + 4 <= end; i += 4) high |= d.getInt32(i, true)
+  for (; i < end; i++) high |= u8[i]!
+  const ascii = (high & 0x80808080) === 0
+  const legacy = rules.legacyNames
+  const strict = rules.strictUtf8
+  let prevName = -1
+  let prevLength = 0
+  let hasName = false
+  let p = start
+  while (p < end) {
+    // 0x0a len(Label) 0x0a len(name) name [0x12 len(value) value]; lengths are minimal varints of one
+    // or two bytes (labels under 16 KiB), as the canonical writer makes them: anything else is the scratch's.
+    let labelEnd: number
+    let nl: number
+    let q: number
+    const h = p + 4 <= end ? d.getInt32(p, true) : 0
+    if ((h & 0x80ff80ff) === 0x000a000a) {
+      // The usual label, one-byte lengths: its four header bytes checked in one read.
+      labelEnd = p + 2 + ((h >>> 8) & 0x7f)
+      nl = h >>> 24
+      q = p + 4
+    } else {
+      if (u8[p] !== 0x0a) return false
+      q = p + 1
+      let inner = u8[q++]!
+      if (inner > 0x7f) {
+        const b = u8[q++]!
+        if (b === 0 || b > 0x7f) return false
+        inner = (inner & 0x7f) | (b << 7)
+      }
+      labelEnd = q + inner
+      if (u8[q++] !== 0x0a) return false
+      nl = u8[q++]!
+      if (nl > 0x7f) {
+        const b = u8[q++]!
+        if (b === 0 || b > 0x7f) return false
+        nl = (nl & 0x7f) | (b << 7)
+      }
+    }
+    if (labelEnd > end) return false
+    const ns = q
+    q += nl
+    let vl = 0
+    if (q < labelEnd) {
+      // An empty value written out (0x12 0x00) is legal but not canonical: the scratch drops it.
+      if (u8[q++] !== 0x12) return false
+      vl = u8[q++]!
+      if (vl > 0x7f) {
+        const b = u8[q++]!
+        if (b === 0 || b > 0x7f) return false
+        vl = (vl & 0x7f) | (b << 7)
+      }
+      if (vl === 0) return false
+      q += vl
+    }
+    if (q !== labelEnd || nl === 0 || nl > rules.maxLabelNameBytes || vl > rules.maxLabelValueBytes) return false
+    if (!ascii && !(isValidUtf8(u8, ns, ns + nl) && (!strict || isValidUtf8(u8, q - vl, q)))) return false
+    if (legacy && !isLegacyName(u8, ns, nl)) return false
+    // Strictly increasing names: out of order (sorted by the scratch) or twice (an error) are the
+    // scratch's. Neighbouring names nearly always differ in their first byte: no call for those.
+    if (prevName >= 0) {
+      const first = u8[prevName]! - u8[ns]!
+      if (first > 0 || (first === 0 && compareBytes(u8, prevName, prevLength, ns, nl) >= 0)) return false
+    }
+    // "__name__" as two little-endian words, "__na" and "me__": no byte loop for the 8-byte names.
+    if (nl === 8 && vl > 0 && d.getInt32(ns, true) === 0x616e5f5f && d.getInt32(ns + 4, true) === 0x5f5f656d) hasName = true
+    prevName = ns
+    prevLength = nl
+    p = labelEnd
+  }
+  return hasName
+}
+
+/** What a Remote Write 2.0 symbol is, as a label name or value (`symbolFlags`). */
+export const SYMBOL_UTF8 = 1
+export const SYMBOL_LEGACY_NAME = 2
+export const SYMBOL_METRIC_NAME = 4
+
+/** The flags of the symbol at bytes [start, start + length); the legacy charset is tested only when `legacy`. */
+export function symbolFlags (u8: Uint8Array, start: number, length: number, legacy: boolean): number {
+  let f = isValidUtf8(u8, start, start + length) ? SYMBOL_UTF8 : 0
+  if (legacy && isLegacyName(u8, start, length)) f |= SYMBOL_LEGACY_NAME
+  if (length === 8 && isMetricName(u8, start)) f |= SYMBOL_METRIC_NAME
+  return f
+}
+
+/**
+ * A Remote Write 2.0 series' label references, `refs[0, refCount)` (name, value pairs, every one
+ * inside the symbols table: checked before): true when the label set passes every rule of `validate`
+ * in name order and its canonical key is within max-series-key-bytes. `flags` are the symbols' `symbolFlags`.
+ */
+export function refLabelsValid (u8: Uint8Array, refs: Uint32Array, refCount: number, starts: Uint32Array, lengths: Uint32Array, flags: Uint8Array, rules: LabelRules, prefixBytes: number): boolean {
+  if (refCount === 0 || refCount / 2 > rules.maxLabelsPerSeries) return false
+  const legacy = rules.legacyNames
+  const strict = rules.strictUtf8
+  let keyBytes = prefixBytes
+  let prevName = -1
+  let prevLength = 0
+  let hasName = false
+  for (let i = 0; i < refCount; i += 2) {
+    const n = refs[i]!
+    const v = refs[i + 1]!
+    const ns = starts[n]!
+    const nl = lengths[n]!
+    const vl = lengths[v]!
+    const nf = flags[n]!
+    if (nl === 0 || nl > rules.maxLabelNameBytes || vl > rules.maxLabelValueBytes) return false
+    if ((nf & SYMBOL_UTF8) === 0 || (legacy && (nf & SYMBOL_LEGACY_NAME) === 0) || (strict && (flags[v]! & SYMBOL_UTF8) === 0)) return false
+    if (prevName >= 0) {
+      const first = u8[prevName]! - u8[ns]!
+      if (first > 0 || (first === 0 && compareBytes(u8, prevName, prevLength, ns, nl) >= 0)) return false
+    }
+    if ((nf & SYMBOL_METRIC_NAME) !== 0 && vl > 0) hasName = true
+    // The label's canonical size: one-byte lengths for short labels, the encoding's own count otherwise.
+    const inner = 2 + nl + (vl > 0 ? 2 + vl : 0)
+    keyBytes += inner < 128 && nl < 128 ? 2 + inner : labelSize(nl, vl)
+    prevName = ns
+    prevLength = nl
+  }
+  return hasName && keyBytes <= rules.maxSeriesKeyBytes
+}
