@@ -17,7 +17,6 @@
 import { IngestError, type ErrorCode, type WireError } from '../errors.js'
 import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
-import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
 import type { SeriesRules } from '../relabel/apply-rules.js'
 import { labelLimitHint } from '../limits/limit-messages.js'
@@ -187,12 +186,21 @@ export class Walker extends WireReader {
     return true
   }
 
-  /** The current series in Prometheus text form, for error messages only (the same form whether it is new or known). */
+  /**
+   * The current series in Prometheus text form, for error messages only: always through the scratch,
+   * so that it reads the same (long values cut, at most 32 labels) whether the series is new or known,
+   * and in the gateway decode.
+   */
   seriesText (id: number): string {
-    if (this.labels.count === 0 && this.validateOnly) this.fillLabels(this)
-    if (this.labels.count > 0) return this.labels.describe()
-    const labels = this.index.labelsOf(id)
-    return labels === undefined ? '' : describeSeries(labels)
+    const s = this.labels
+    if (s.count === 0) {
+      if (this.validateOnly) this.fillLabels(this)
+      else {
+        const bytes = this.index.labelBytes(id)
+        if (bytes !== undefined) s.addCanonical(bytes)
+      }
+    }
+    return s.count > 0 ? s.describe() : ''
   }
 
   /** Rejects the current series (or a metadata entry): throws, or records it when partial. */
