@@ -50,21 +50,13 @@ export function labelRunValid (u8: Uint8Array, d: DataView, start: number, end: 
       q = p + 4
     } else {
       if (u8[p] !== 0x0a) return false
-      q = p + 1
-      let inner = u8[q++]!
-      if (inner > 0x7f) {
-        const b = u8[q++]!
-        if (b === 0 || b > 0x7f) return false
-        inner = (inner & 0x7f) | (b << 7)
-      }
-      labelEnd = q + inner
-      if (u8[q++] !== 0x0a) return false
-      nl = u8[q++]!
-      if (nl > 0x7f) {
-        const b = u8[q++]!
-        if (b === 0 || b > 0x7f) return false
-        nl = (nl & 0x7f) | (b << 7)
-      }
+      const inner = length2(u8, p + 1)
+      if (inner < 0) return false
+      labelEnd = after + inner
+      if (u8[after] !== 0x0a) return false
+      nl = length2(u8, after + 1)
+      if (nl < 0) return false
+      q = after
     }
     if (labelEnd > end) return false
     const ns = q
@@ -72,15 +64,10 @@ export function labelRunValid (u8: Uint8Array, d: DataView, start: number, end: 
     let vl = 0
     if (q < labelEnd) {
       // An empty value written out (0x12 0x00) is legal but not canonical: the scratch drops it.
-      if (u8[q++] !== 0x12) return false
-      vl = u8[q++]!
-      if (vl > 0x7f) {
-        const b = u8[q++]!
-        if (b === 0 || b > 0x7f) return false
-        vl = (vl & 0x7f) | (b << 7)
-      }
-      if (vl === 0) return false
-      q += vl
+      if (u8[q] !== 0x12) return false
+      vl = length2(u8, q + 1)
+      if (vl <= 0) return false
+      q = after + vl
     }
     if (q !== labelEnd || nl === 0 || nl > rules.maxLabelNameBytes || vl > rules.maxLabelValueBytes) return false
     if (!ascii && !(isValidUtf8(u8, ns, ns + nl) && (!strict || isValidUtf8(u8, q - vl, q)))) return false
@@ -98,6 +85,19 @@ export function labelRunValid (u8: Uint8Array, d: DataView, start: number, end: 
     p = labelEnd
   }
   return hasName
+}
+
+/** Set by `length2`: the position after the length it read. */
+let after = 0
+
+/** A length at `at` written as a minimal varint of one or two bytes (as the canonical writer writes it), or -1. */
+function length2 (u8: Uint8Array, at: number): number {
+  const a = u8[at]!
+  if (a < 0x80) { after = at + 1; return a }
+  const b = u8[at + 1]!
+  if (!(b >= 1 && b <= 0x7f)) return -1 // not minimal, longer, or past the end
+  after = at + 2
+  return (a & 0x7f) | (b << 7)
 }
 
 /** What a Remote Write 2.0 symbol is, as a label name or value (`symbolFlags`). */
