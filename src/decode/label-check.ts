@@ -100,51 +100,57 @@ function length2 (u8: Uint8Array, at: number): number {
   return (a & 0x7f) | (b << 7)
 }
 
-/** What a Remote Write 2.0 symbol is, as a label name or value (`symbolFlags`). */
+/** What a Remote Write 2.0 symbol is, as a label name or value (`symbolInfo`, its low byte). */
 export const SYMBOL_UTF8 = 1
 export const SYMBOL_LEGACY_NAME = 2
 export const SYMBOL_METRIC_NAME = 4
 
-/** The flags of the symbol at bytes [start, start + length); the legacy charset is tested only when `legacy`. */
-export function symbolFlags (u8: Uint8Array, start: number, length: number, legacy: boolean): number {
+/**
+ * The symbol at bytes [start, start + length) as label text: its first three bytes (zeros past its
+ * end) in the top 24 bits, which order two names unless they are equal, and its flags in the low 8.
+ * The legacy charset is tested only when `legacy`.
+ */
+export function symbolInfo (u8: Uint8Array, start: number, length: number, legacy: boolean): number {
   let f = isValidUtf8(u8, start, start + length) ? SYMBOL_UTF8 : 0
   if (legacy && isLegacyName(u8, start, length)) f |= SYMBOL_LEGACY_NAME
   if (length === 8 && isMetricName(u8, start)) f |= SYMBOL_METRIC_NAME
-  return f
+  const prefix = (length > 0 ? u8[start]! << 16 : 0) | (length > 1 ? u8[start + 1]! << 8 : 0) | (length > 2 ? u8[start + 2]! : 0)
+  return (prefix << 8) | f
 }
 
 /**
- * A Remote Write 2.0 series' label references, `refs[0, refCount)` (name, value pairs, every one
- * inside the symbols table: checked before): true when the label set passes every rule of `validate`
- * in name order and its canonical key is within max-series-key-bytes. `flags` are the symbols' `symbolFlags`.
+ * A Remote Write 2.0 series' label references, `refs[0, refCount)`: true when they are name, value
+ * pairs inside the symbols table of `symbolCount` symbols and the label set passes every rule of
+ * `validate` in name order, with its canonical key within max-series-key-bytes. `info` holds the
+ * symbols' `symbolInfo`: a pair costs four reads of per-symbol arrays, and a name's bytes are read
+ * only when its first three bytes equal the previous name's.
  */
-export function refLabelsValid (u8: Uint8Array, refs: Uint32Array, refCount: number, starts: Uint32Array, lengths: Uint32Array, flags: Uint8Array, rules: LabelRules, prefixBytes: number): boolean {
-  if (refCount === 0 || refCount / 2 > rules.maxLabelsPerSeries) return false
+export function refLabelsValid (u8: Uint8Array, refs: Uint32Array, refCount: number, symbolCount: number, starts: Uint32Array, lengths: Uint32Array, info: Int32Array, rules: LabelRules, prefixBytes: number): boolean {
+  if (refCount === 0 || (refCount & 1) !== 0 || refCount / 2 > rules.maxLabelsPerSeries) return false
   const legacy = rules.legacyNames
   const strict = rules.strictUtf8
   let keyBytes = prefixBytes
-  let prevName = -1
-  let prevLength = 0
+  let prev = -1
+  let prevPrefix = 0
   let hasName = false
   for (let i = 0; i < refCount; i += 2) {
     const n = refs[i]!
     const v = refs[i + 1]!
-    const ns = starts[n]!
+    if (n >= symbolCount || v >= symbolCount) return false
+    const ni = info[n]!
     const nl = lengths[n]!
     const vl = lengths[v]!
-    const nf = flags[n]!
     if (nl === 0 || nl > rules.maxLabelNameBytes || vl > rules.maxLabelValueBytes) return false
-    if ((nf & SYMBOL_UTF8) === 0 || (legacy && (nf & SYMBOL_LEGACY_NAME) === 0) || (strict && (flags[v]! & SYMBOL_UTF8) === 0)) return false
-    if (prevName >= 0) {
-      const first = u8[prevName]! - u8[ns]!
-      if (first > 0 || (first === 0 && compareBytes(u8, prevName, prevLength, ns, nl) >= 0)) return false
-    }
-    if ((nf & SYMBOL_METRIC_NAME) !== 0 && vl > 0) hasName = true
+    if ((ni & SYMBOL_UTF8) === 0 || (legacy && (ni & SYMBOL_LEGACY_NAME) === 0) || (strict && (info[v]! & SYMBOL_UTF8) === 0)) return false
+    // Strictly increasing names (out of order or twice: the scratch's), by the first three bytes first.
+    const prefix = ni >>> 8
+    if (prev >= 0 && (prevPrefix > prefix || (prevPrefix === prefix && compareBytes(u8, starts[prev]!, lengths[prev]!, starts[n]!, nl) >= 0))) return false
+    if ((ni & SYMBOL_METRIC_NAME) !== 0 && vl > 0) hasName = true
     // The label's canonical size: one-byte lengths for short labels, the encoding's own count otherwise.
     const inner = 2 + nl + (vl > 0 ? 2 + vl : 0)
-    keyBytes += inner < 128 && nl < 128 ? 2 + inner : labelSize(nl, vl)
-    prevName = ns
-    prevLength = nl
+    keyBytes += inner < 128 ? 2 + inner : labelSize(nl, vl)
+    prev = n
+    prevPrefix = prefix
   }
   return hasName && keyBytes <= rules.maxSeriesKeyBytes
 }

@@ -14,7 +14,7 @@
  * label set gets the same id whichever protocol version brought it.
  */
 import { IngestError } from '../errors.js'
-import { refLabelsValid, symbolFlags } from './label-check.js'
+import { refLabelsValid, symbolInfo } from './label-check.js'
 import type { LabelProblem } from './label-scratch.js'
 import { isValidUtf8 } from './utf8.js'
 import { GATEWAY_SERIES, type Walker } from './series-walker.js'
@@ -49,8 +49,8 @@ class Symbols {
 }
 
 const symbols = new Symbols()
-/** Gateway mode: per symbol of the request, what it is as a label name or value (label-check.ts `symbolFlags`). */
-let flags = new Uint8Array(1024)
+/** Gateway mode: per symbol of the request, what it is as label text (label-check.ts `symbolInfo`). */
+let info = new Int32Array(1024)
 /** Per symbol of the request: its id in the thread's dictionary (valid when `symbolIds` is true). */
 let ids = new Int32Array(1024)
 /** ids[idsTop, ...) are 0 (what `matchesPacked` needs past the table). */
@@ -97,10 +97,10 @@ function translateSymbols (w: Walker): void {
 }
 
 /** Gateway mode: each symbol of the request checked once as label text, so that a series' labels are checked by its references. */
-function flagSymbols (w: Walker): void {
-  if (flags.length < symbols.count) flags = new Uint8Array(symbols.starts.length)
+function checkSymbols (w: Walker): void {
+  if (info.length < symbols.count) info = new Int32Array(symbols.starts.length)
   const legacy = w.opts.legacyNames
-  for (let i = 0; i < symbols.count; i++) flags[i] = symbolFlags(w.u8, symbols.starts[i]!, symbols.lengths[i]!, legacy)
+  for (let i = 0; i < symbols.count; i++) info[i] = symbolInfo(w.u8, symbols.starts[i]!, symbols.lengths[i]!, legacy)
 }
 
 export function walkRequestV2 (w: Walker, start: number, end: number): void {
@@ -139,7 +139,7 @@ export function walkRequestV2 (w: Walker, start: number, end: number): void {
     throw new IngestError('symbol_zero_not_empty', `the first symbol of the request must be the empty string, it is ${symbols.lengths[0]} bytes long`)
   }
   translateSymbols(w)
-  if (w.validateOnly) flagSymbols(w)
+  if (w.validateOnly) checkSymbols(w)
 
   // Pass 2: the series, from the first one on (the symbols usually all come before it). Every
   // request-level field's framing was checked in pass 1, so the fast path checks nothing again.
@@ -290,8 +290,13 @@ function timeSeries (w: Walker, start: number, end: number): void {
       stillPackedEnd = packedEnd
     }
   }
+  if (id === 0 && packedStart >= 0) unpack(w, packedStart, packedEnd)
+  // Gateway: the labels checked by their references in place, with the ranges and pairs (checkRefs'
+  // rules); a series that passes has none of the problems below. No index.
+  if (w.validateOnly && !(samples > 0 && histograms > 0) && refLabelsValid(u8, symbols.refs, symbols.refCount, symbols.count, symbols.starts, symbols.lengths, info, w.opts, w.tk.prefix.length)) {
+    id = GATEWAY_SERIES
+  }
   if (id === 0) {
-    if (packedStart >= 0) unpack(w, packedStart, packedEnd)
     const refProblem = checkRefs(0)
     if (refProblem !== undefined) {
       w.invalid(refProblem.code, refProblem.reason)
@@ -302,9 +307,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
       w.invalid('series_samples_and_histograms', `${w.labels.describe()}: has ${samples} samples and ${histograms} histograms; a 2.0 series carries one kind`)
       return
     }
-    if (w.validateOnly && refLabelsValid(u8, symbols.refs, symbols.refCount, symbols.starts, symbols.lengths, flags, w.opts, w.tk.prefix.length)) {
-      id = GATEWAY_SERIES // gateway: the labels checked by their references, in place; no index
-    } else if (guessing && guessed !== 0 && refsMatch(w, guessed)) id = guessed
+    if (guessing && guessed !== 0 && refsMatch(w, guessed)) id = guessed
     else {
       fillScratch(w)
       id = w.resolveScratch()
