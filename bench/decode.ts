@@ -8,6 +8,8 @@
  *   - the same series encoded as Remote Write 2.0 (bench/lib/write-bodies.ts `encodeV2`), series known;
  *   - protobufjs static code and @bufbuild/protobuf `fromBinary` on the same bytes (peers);
  *   - a bare walk that creates nothing (the floor);
+ *   - the gateway decode (`validateOnly`: the same checks and counts, no series index, counts-only
+ *     batch) of both bodies, paired per round with the full decode of the same version;
  * then the snappy decode against snappyjs (bench/snappy.ts), and the pool round trip of a 500-series
  * body (slot write, dispatch, decode in a worker, batch moved back) against the same decode in-thread.
  * The 2.0 target is judged on paired rounds: 1.0 known and 2.0 known run back to back in each round
@@ -82,6 +84,10 @@ async function main (): Promise<void> {
   const uncompressed2 = resolveDecodeOptions({ compressed: false, version: '2.0' })
   const steady2 = new Decoder(SeriesIndex.create({ maxSeries: 65_536 }))
   steady2.decode(body2, uncompressed2)
+  // The gateway decode (validateOnly): the same checks and counts without the series index, both versions.
+  const gateway = new Decoder(SeriesIndex.create({ maxSeries: 1024 }))
+  const validate1 = resolveDecodeOptions({ compressed: false, validateOnly: true })
+  const validate2 = resolveDecodeOptions({ compressed: false, version: '2.0', validateOnly: true })
   // All new: a fresh index per run, made before the clock starts.
   const warmup = Math.ceil(rounds / 5)
   const fresh = Array.from({ length: rounds + warmup }, () => new Decoder(SeriesIndex.create({ maxSeries: 16_384 })))
@@ -92,7 +98,9 @@ async function main (): Promise<void> {
     { name: 'prom-ingest, series known', run: () => new RowBatch(steady.decode(body, uncompressed).buffer, { tenant: '' }) },
     { name: 'prom-ingest 2.0, series known', run: () => new RowBatch(steady2.decode(body2, uncompressed2).buffer, { tenant: '' }) },
     { name: 'prom-ingest, series new', run: () => new RowBatch(fresh[freshAt++]!.decode(body, uncompressed).buffer, { tenant: '' }) },
-    { name: 'bare walk (creates nothing)', run: () => bareWalk(body) }
+    { name: 'bare walk (creates nothing)', run: () => bareWalk(body) },
+    { name: 'gateway decode (no index)', run: () => new RowBatch(gateway.decode(body, validate1).buffer, { tenant: '' }) },
+    { name: 'gateway decode 2.0 (no index)', run: () => new RowBatch(gateway.decode(body2, validate2).buffer, { tenant: '' }) }
   ]
   const pbjs = await peer('./peers/protobufjs.js', 'decodeWithProtobufjs')
   if (pbjs !== undefined) cases.push({ name: 'protobufjs static code', run: () => pbjs(body) })
@@ -106,16 +114,23 @@ async function main (): Promise<void> {
   const walk = summaries[3]!
   const v2Pairs = pairedRatio('2.0 / 1.0, series known, per round pair', times.get(known2.name)!, times.get(base.name)!)
   const walkPairs = pairedRatio('1.0 known / bare walk, per round', times.get(base.name)!, times.get(walk.name)!)
+  // Gateway against the full decode, each version with its own known-series case of the same round.
+  const gw1 = summaries[4]!
+  const gw2 = summaries[5]!
+  const gatewayPairs = pairedRatio('gateway / full known 1.0, per round', times.get(gw1.name)!, times.get(base.name)!)
+  const gateway2Pairs = pairedRatio('gateway / full known 2.0, per round', times.get(gw2.name)!, times.get(known2.name)!)
+  const gatewayNewPairs = pairedRatio('gateway / full new 1.0, per round', times.get(gw1.name)!, times.get(summaries[2]!.name)!)
+  const gatewayWalkPairs = pairedRatio('gateway 1.0 / bare walk, per round', times.get(gw1.name)!, times.get(walk.name)!)
   console.log(`\nDecode of ${template.name} (${body.length} bytes, ${seriesInBody} series; as 2.0: ${body2.length} bytes), uncompressed body to row batch, ${rounds} interleaved rounds, load average ${loadavg().map(l => l.toFixed(1)).join(' ')}\n`)
   printTable(['case', 'median ms', 'p10', 'p90', 'x prom-ingest known', 'x bare walk'],
     summaries.map(s => [s.name, fmt(s.median), fmt(s.p10), fmt(s.p90), fmt(s.median / base.median, 2), fmt(s.median / walk.median, 2)]))
   console.log('')
   printTable(['paired ratio', 'median', 'p10', 'p90', 'rounds'],
-    [v2Pairs.summary, walkPairs.summary].map(s => [s.name, fmt(s.median, 3), fmt(s.p10, 3), fmt(s.p90, 3), String(s.samples)]))
+    [v2Pairs.summary, walkPairs.summary, gatewayPairs.summary, gateway2Pairs.summary, gatewayNewPairs.summary, gatewayWalkPairs.summary].map(s => [s.name, fmt(s.median, 3), fmt(s.p10, 3), fmt(s.p90, 3), String(s.samples)]))
   console.log(`\nknown-series decode / bare walk: ${fmt(walkPairs.summary.median, 2)} paired (${fmt(base.median / walk.median, 2)} of the medians; target <= 2.5); 2.0 / 1.0, series known: ${fmt(v2Pairs.summary.median, 3)} paired, p10 ${fmt(v2Pairs.summary.p10, 3)}, p90 ${fmt(v2Pairs.summary.p90, 3)} (${fmt(known2.median / base.median, 2)} of the medians, ${fmt(known2.p10 / base.p10, 2)} of the p10s; target <= 1.2)`)
 
   if (process.argv.includes('--decode-only')) { // the decode table alone: no snappy, no pool
-    printJson('decode', { rounds, template: template.name, bytes: body.length, cases: summaries, loadavg: loadavg(), v2KnownOverV1KnownPaired: v2Pairs.summary, v2OverV1PerRound: v2Pairs.ratios.map(r => Math.round(r * 1000) / 1000) })
+    printJson('decode', { rounds, template: template.name, bytes: body.length, cases: summaries, loadavg: loadavg(), v2KnownOverV1KnownPaired: v2Pairs.summary, v2OverV1PerRound: v2Pairs.ratios.map(r => Math.round(r * 1000) / 1000), gateway: gatewayFigures() })
     return
   }
 
@@ -180,8 +195,13 @@ async function main (): Promise<void> {
       knownOverBareWalkPaired: walkPairs.summary,
       v2KnownOverV1KnownPaired: v2Pairs.summary
     },
-    v2OverV1PerRound: v2Pairs.ratios.map(r => Math.round(r * 1000) / 1000)
+    v2OverV1PerRound: v2Pairs.ratios.map(r => Math.round(r * 1000) / 1000),
+    gateway: gatewayFigures()
   })
+
+  function gatewayFigures (): Record<string, Summary> {
+    return { overFullKnown1: gatewayPairs.summary, overFullKnown2: gateway2Pairs.summary, overFullNew1: gatewayNewPairs.summary, overBareWalk1: gatewayWalkPairs.summary }
+  }
 }
 
 await main()

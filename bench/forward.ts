@@ -1,10 +1,11 @@
 /**
  * Forwarding throughput (issue "Forward ... with a durable on-disk queue", Benchmark): the bench:e2e load
- * (its generator, dist/bench/e2e.js, run as a child with --url) against three targets, in interleaved
+ * (its generator, dist/bench/e2e.js, run as a child with --url) against four targets, in interleaved
  * rounds of the same run, every target started afresh each round:
  *
  *   forward   prom-ingest --sink forward --forward-url <discard receiver>  (durable queue, fsync before 204)
  *   vmagent   Debian's vmagent -remoteWrite.url <discard receiver> -remoteWrite.tmpDataPath <dir>
+ *   gateway   the same forward target with --forward-decode validate-only (no series index in the decode)
  *   discard   prom-ingest --sink discard (receiving alone: the pass-through goal is within 15% of it)
  *
  * The discard receiver is an HTTP server in this process that reads each body, answers 204, and keeps
@@ -21,6 +22,7 @@
  *
  *   npm run bench:forward -- [--rounds 3] [--duration 15s] [--concurrency 4] [--series 160000]
  *                            [--series-per-request 10000] [--template PATH] [--vmagent /usr/bin/vmagent]
+ *                            [--targets forward,gateway,vmagent,discard]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -42,8 +44,8 @@ const ROOT = HERE.endsWith(join('dist', 'bench')) ? resolve(HERE, '..', '..') : 
 const CLI = join(ROOT, 'dist', 'src', 'cli.js')
 const E2E = join(ROOT, 'dist', 'bench', 'e2e.js')
 
-type TargetName = 'forward' | 'vmagent' | 'discard'
-const TARGETS: readonly TargetName[] = ['forward', 'vmagent', 'discard']
+type TargetName = 'forward' | 'gateway' | 'vmagent' | 'discard'
+const TARGETS: readonly TargetName[] = ['forward', 'gateway', 'vmagent', 'discard']
 
 interface Target { url: string, pid: number, stop(): Promise<void>, backlogBytes(): Promise<number>, fsyncs(): Promise<number | undefined> }
 
@@ -72,7 +74,7 @@ interface RoundResult {
   statuses: Record<string, number>
 }
 
-function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string, drainTimeoutS: number } {
+function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string, drainTimeoutS: number, targets: TargetName[] } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
@@ -82,10 +84,13 @@ function opts (): { rounds: number, duration: string, concurrency: string, serie
       'series-per-request': { type: 'string', default: '10000' },
       template: { type: 'string' },
       vmagent: { type: 'string', default: '/usr/bin/vmagent' },
-      'drain-timeout': { type: 'string', default: '120' }
+      'drain-timeout': { type: 'string', default: '120' },
+      targets: { type: 'string', default: TARGETS.join(',') }
     }
   })
-  return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent, drainTimeoutS: Number(values['drain-timeout']) }
+  const targets = values.targets.split(',').map(t => t.trim()) as TargetName[]
+  for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t} (known: ${TARGETS.join(', ')})`)
+  return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent, drainTimeoutS: Number(values['drain-timeout']), targets }
 }
 
 interface Delivery { readonly atMs: number, readonly body: Buffer }
@@ -164,10 +169,13 @@ async function stopChild (child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
-async function startIngest (sink: 'forward' | 'discard', receiver: string): Promise<Target> {
+async function startIngest (name: 'forward' | 'gateway' | 'discard', receiver: string): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-forward-'))
+  const sink = name === 'discard' ? 'discard' : 'forward'
   const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', sink, '--log-level', 'warn', '--data-dir', dir]
   if (sink === 'forward') args.push('--forward-url', receiver)
+  // gateway: the same forward sink with the validation-only decode (docs/forwarding.md "Gateway decode").
+  if (name === 'gateway') args.push('--forward-decode', 'validate-only')
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const port = await listeningPort(child)
   const url = `http://127.0.0.1:${port}`
@@ -215,11 +223,12 @@ function fmtM (n: number): string { return (n / 1e6).toFixed(2) + 'M' }
 async function main (): Promise<void> {
   const o = opts()
   const receiver = await startDiscardReceiver()
-  const results = new Map<TargetName, RoundResult[]>(TARGETS.map(t => [t, []]))
+  const targets = o.targets
+  const results = new Map<TargetName, RoundResult[]>(targets.map(t => [t, []]))
   try {
     for (let round = 0; round < o.rounds; round++) {
       // Interleaved, and the order rotates per round so that no target always runs first.
-      const order = TARGETS.map((_, i) => TARGETS[(i + round) % TARGETS.length]!)
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
       for (const name of order) {
         const target = name === 'vmagent' ? await startVmagent(o.vmagent, receiver.url) : await startIngest(name, receiver.url)
         receiver.take()
@@ -277,7 +286,7 @@ async function main (): Promise<void> {
   console.log(`\nforward: bench:e2e load (${o.series} series, ${o.perRequest} per request, concurrency ${o.concurrency}), ${o.rounds} interleaved rounds of ${o.duration}`)
   // CPU seconds the server spent per million acknowledged samples: less sensitive than samples/s to what
   // else runs on the machine (a starved server is slow but not costly).
-  printTable(['target', 'acknowledged/s', 'spread', 'delivered/s', 'spread', 'drain s', 'p99 ms', 'RSS MiB', 'server cores', 'CPU s / M samples', 'received MiB/s', 'backlog MiB at end', 'queue fsyncs/s'], TARGETS.map(t => [
+  printTable(['target', 'acknowledged/s', 'spread', 'delivered/s', 'spread', 'drain s', 'p99 ms', 'RSS MiB', 'server cores', 'CPU s / M samples', 'received MiB/s', 'backlog MiB at end', 'queue fsyncs/s'], targets.map(t => [
     t,
     fmtM(acked(t)),
     spread(results.get(t)!.map(r => r.samplesPerSecond)),
@@ -290,19 +299,27 @@ async function main (): Promise<void> {
     med(t, r => r.cores / r.samplesPerSecond * 1e6).toFixed(2),
     med(t, r => r.receivedMiBps).toFixed(1),
     med(t, r => r.backlogMiB).toFixed(1),
-    t === 'forward' ? med(t, r => r.fsyncsPerSecond ?? 0).toFixed(0) : '-'
+    t === 'forward' || t === 'gateway' ? med(t, r => r.fsyncsPerSecond ?? 0).toFixed(0) : '-'
   ]))
+  const has = (t: TargetName): boolean => targets.includes(t)
   const ratios = {
-    forwardToVmagent: acked('forward') / acked('vmagent'),
-    forwardToVmagentDelivered: delivered('forward') / delivered('vmagent'),
-    forwardToDiscard: acked('forward') / acked('discard'),
-    forwardDeliveredToDiscard: delivered('forward') / acked('discard')
+    forwardToVmagent: has('forward') && has('vmagent') ? acked('forward') / acked('vmagent') : null,
+    forwardToVmagentDelivered: has('forward') && has('vmagent') ? delivered('forward') / delivered('vmagent') : null,
+    forwardToDiscard: has('forward') && has('discard') ? acked('forward') / acked('discard') : null,
+    forwardDeliveredToDiscard: has('forward') && has('discard') ? delivered('forward') / acked('discard') : null,
+    gatewayToForward: has('gateway') && has('forward') ? acked('gateway') / acked('forward') : null,
+    gatewayToDiscard: has('gateway') && has('discard') ? acked('gateway') / acked('discard') : null
   }
-  console.log(`forward / vmagent: ${ratios.forwardToVmagent.toFixed(2)}x acknowledged (goal >= 1.5x), ${ratios.forwardToVmagentDelivered.toFixed(2)}x delivered`)
-  console.log(`forward / discard: ${ratios.forwardToDiscard.toFixed(2)} acknowledged (goal >= 0.85), ${ratios.forwardDeliveredToDiscard.toFixed(2)} delivered`)
+  const x = (r: number | null, digits = 2): string => r === null ? '-' : r.toFixed(digits)
+  console.log(`forward / vmagent: ${x(ratios.forwardToVmagent)}x acknowledged (goal >= 1.5x), ${x(ratios.forwardToVmagentDelivered)}x delivered`)
+  console.log(`forward / discard: ${x(ratios.forwardToDiscard)} acknowledged (goal >= 0.85), ${x(ratios.forwardDeliveredToDiscard)} delivered`)
+  console.log(`gateway (forward-decode validate-only) / forward: ${x(ratios.gatewayToForward)} acknowledged; gateway / discard ${x(ratios.gatewayToDiscard)}`)
   const cpu = (t: TargetName): number => med(t, r => r.cores / r.samplesPerSecond * 1e6)
-  console.log(`CPU per sample: vmagent / forward ${(cpu('vmagent') / cpu('forward')).toFixed(2)}x, discard / forward ${(cpu('discard') / cpu('forward')).toFixed(2)}`)
-  printJson('forward', { rounds: o.rounds, duration: o.duration, concurrency: Number(o.concurrency), series: Number(o.series), seriesPerRequest: Number(o.perRequest), results: Object.fromEntries(results), ratios })
+  const cpuRatio = (a: TargetName, b: TargetName): string => has(a) && has(b) ? (cpu(a) / cpu(b)).toFixed(2) : '-'
+  // Per round, gateway's CPU per sample over forward's of the same round (paired: a burst of load hits both).
+  const paired = has('gateway') && has('forward') ? results.get('gateway')!.map((g, i) => { const f = results.get('forward')![i]!; return (g.cores / g.samplesPerSecond) / (f.cores / f.samplesPerSecond) }) : []
+  console.log(`CPU per sample: vmagent / forward ${cpuRatio('vmagent', 'forward')}x, discard / forward ${cpuRatio('discard', 'forward')}, gateway / forward ${cpuRatio('gateway', 'forward')} (per round: ${paired.map(r => r.toFixed(2)).join(', ') || '-'})`)
+  printJson('forward', { rounds: o.rounds, duration: o.duration, concurrency: Number(o.concurrency), series: Number(o.series), seriesPerRequest: Number(o.perRequest), targets, results: Object.fromEntries(results), ratios, gatewayOverForwardCpuPerRound: paired })
 }
 
 main().catch((err: unknown) => {

@@ -91,16 +91,26 @@ export async function startService (config: Config, options: ServiceOptions = {}
   // Relabeling (docs/relabeling.md): global rules in the decode workers, per-destination rules in the forward sink.
   const rules = serviceRules(config)
   const sink = options.sink ?? await createConfiguredSink(config, index, logger, registry, rules)
+  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries, { dedup: config.haDedup, clusterLabel: config.haClusterLabel, replicaLabel: config.haReplicaLabel })
+  // The gateway decode (docs/forwarding.md): chosen, and every sink forwards the body as received, and nothing needs series ids.
+  const validateOnly = config.forwardDecode === 'validate-only'
+  if (validateOnly) {
+    const needs = sink.bodyOnly !== true ? 'a sink other than forward, forward-shard or per-destination relabeling' : rules?.global !== undefined ? 'global relabeling rules' : limitTable.anyHa ? 'HA deduplication' : limitTable.anyMaxSeries ? 'a per-tenant max-series' : undefined
+    if (needs !== undefined) {
+      await sink.close().catch(() => {})
+      throw new IngestError('config_invalid', `forward-decode validate-only: ${needs} needs the series of each request, which only the full decode gives; set forward-decode full`)
+    }
+  }
   const serviceInfo = await serviceInfoHooks(config, options.sink === undefined)
   // The store starts first: it loads the series it knows into the index before any request.
   await sink.start()
-  const limitTable = tenantLimitTable(config.tenantIngestionRate, config.tenantIngestionBurst, config.tenantLimits, config.tenantMaxSeries, { dedup: config.haDedup, clusterLabel: config.haClusterLabel, replicaLabel: config.haReplicaLabel })
   // Per-tenant max-series: counters shared with the workers, filled from the series the store loaded.
   const tenantSeries = limitTable.anyMaxSeries ? new TenantSeriesCounts(config.maxSeries) : undefined
   tenantSeries?.loadFrom(index)
   let pool: DecodePool | undefined
   try {
     pool = new DecodePool({
+      validateOnly,
       tenantSeries: tenantSeries?.shared,
       threads: config.threads,
       youngGenerationBytes: config.workerYoungGeneration,
@@ -178,7 +188,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   // Local clients reach a wildcard address on loopback.
   serviceInfo.listening(bound.address === '0.0.0.0' ? '127.0.0.1' : bound.address === '::' ? '::1' : bound.address, bound.port)
   status.start()
-  lifecycle.info({ port: bound.port, address: bound.address, sink: sink.name, threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
+  lifecycle.info({ port: bound.port, address: bound.address, sink: sink.name, decode: validateOnly ? 'gateway' : 'full', threads: decodePool.threads, slots: decodePool.stats().slotsTotal }, 'listening')
 
   let closing: Promise<boolean> | undefined
   const close = (graceMs = config.shutdownGrace): Promise<boolean> => {

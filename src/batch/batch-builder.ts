@@ -3,7 +3,7 @@
  * ArrayBuffer in the layout of layout.ts (ready to be moved to another thread) and `reset` starts
  * the next batch while keeping every column's capacity (one builder per worker, reused per request).
  */
-import { BATCH_MAGIC, COLUMNS, columnOffsets, H, HEADER_WORDS, type ColumnName, type Counts } from './layout.js'
+import { BATCH_MAGIC, COLUMNS, columnLength, columnOffsets, H, HEADER_WORDS, type ColumnName, type Counts } from './layout.js'
 
 /** A growable typed-array column. Growth doubles; `reset` keeps capacity. */
 class Column<A extends Uint8Array | Uint32Array | Int32Array | Float64Array> {
@@ -180,8 +180,11 @@ export class BatchBuilder {
     this.metadataOffsets.push(this.metadataBytes.n)
   }
 
-  /** Packs the batch into one ArrayBuffer (layout.ts). The builder can be reset afterwards. */
-  finish (version: 1 | 2, decompressedBytes: number, compressedBytes: number): ArrayBuffer {
+  /**
+   * Packs the batch into one ArrayBuffer (layout.ts). The builder can be reset afterwards. With
+   * `countsOnly` (the gateway decode) the buffer is the header alone: the counts, no columns.
+   */
+  finish (version: 1 | 2, decompressedBytes: number, compressedBytes: number, countsOnly = false): ArrayBuffer {
     const c: Counts = {
       magic: BATCH_MAGIC,
       version,
@@ -201,7 +204,8 @@ export class BatchBuilder {
       limitedSeriesCount: this.limitedSeriesCount,
       ignoredFieldCount: this.ignoredFieldCount,
       decompressedBytes,
-      compressedBytes
+      compressedBytes,
+      rowsOmitted: countsOnly ? 1 : 0
     }
     const { offsets, byteLength } = columnOffsets(c)
     // A fresh ArrayBuffer (never a pooled Buffer) so that it can be moved through the transfer list.
@@ -210,7 +214,7 @@ export class BatchBuilder {
     for (const [key, word] of Object.entries(H)) header[word] = c[key as keyof Counts]
     const bytes = new Uint8Array(out)
     COLUMNS.forEach((col, i) => {
-      const n = col.length(c)
+      const n = columnLength(col, c)
       if (n === 0) return
       const src = this.columnArray(col.name)
       bytes.set(new Uint8Array(src.buffer, src.byteOffset, n * src.BYTES_PER_ELEMENT), offsets[i]!)

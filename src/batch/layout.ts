@@ -28,10 +28,11 @@ export const H = {
   ignoredFieldCount: 15, // fields present in the body that the batch does not carry (unknown fields)
   decompressedBytes: 16, // size of the protobuf body after snappy
   compressedBytes: 17, //    size of the body as received
-  limitedSeriesCount: 18 // new series refused because the series index is full (also in invalidSeriesCount)
+  limitedSeriesCount: 18, // new series refused because the series index is full (also in invalidSeriesCount)
+  rowsOmitted: 19 //        1: a gateway decode's batch (docs/forwarding.md): the counts above, no columns
 } as const
 
-export const HEADER_WORDS = 19
+export const HEADER_WORDS = 20
 export const BATCH_MAGIC = 0x50524f4d // 'PROM'
 
 export type Counts = Record<keyof typeof H, number>
@@ -114,13 +115,18 @@ export function align8 (n: number): number {
   return (n + 7) & ~7
 }
 
+/** Entries of a column for the given counts: none when the batch carries counts only. */
+export function columnLength (col: ColumnSpec, c: Counts): number {
+  return c.rowsOmitted === 1 ? 0 : col.length(c)
+}
+
 /** Byte offset of each column and the total size, for the given counts. */
 export function columnOffsets (c: Counts): { offsets: number[], byteLength: number } {
   const offsets: number[] = []
   let at = align8(HEADER_WORDS * 4)
   for (const col of COLUMNS) {
     offsets.push(at)
-    at = align8(at + col.length(c) * BYTES_PER[col.kind])
+    at = align8(at + columnLength(col, c) * BYTES_PER[col.kind])
   }
   return { offsets, byteLength: at }
 }

@@ -6,7 +6,7 @@
  * Lifetime: the views live as long as the batch; the buffer belongs to the batch alone (it was moved,
  * not shared), so sinks may keep it.
  */
-import { BATCH_MAGIC, COLUMNS, columnOffsets, H, HEADER_WORDS, METRIC_TYPES, type ColumnName, type Counts } from './layout.js'
+import { BATCH_MAGIC, COLUMNS, columnLength, columnOffsets, H, HEADER_WORDS, METRIC_TYPES, type ColumnName, type Counts } from './layout.js'
 import { decodeLabels, type Labels } from '../series/labels.js'
 import { IngestError, type WireError } from '../errors.js'
 
@@ -101,7 +101,7 @@ export class RowBatch {
     const self = this as unknown as Record<string, ArrayBufferView>
     COLUMNS.forEach((col, i) => {
       const at = offsets[i]!
-      const n = col.length(counts)
+      const n = columnLength(col, counts)
       switch (col.kind) {
         case 'u8': self[col.name] = new Uint8Array(buffer, at, n); break
         case 'u32': self[col.name] = new Uint32Array(buffer, at, n); break
@@ -124,12 +124,19 @@ export class RowBatch {
   get limitedSeriesCount (): number { return this.counts.limitedSeriesCount }
   get ignoredFieldCount (): number { return this.counts.ignoredFieldCount }
   get firstError (): WireError | undefined { return this.meta.firstError }
+  /**
+   * A gateway decode's batch (docs/forwarding.md "Gateway decode"): the body was checked and its rows
+   * counted, but no column was built, so every column is empty and no series has labels here. Only a
+   * sink that forwards the received body takes such a batch.
+   */
+  get rowsOmitted (): boolean { return this.counts.rowsOmitted === 1 }
 
   /** Where labels of series not new in this batch come from (the process' series index). */
   setLabelSource (source: LabelSource): void { this.labelSource = source }
 
   /** The labels of any series in this batch (new or known before), as name/value strings. */
   labelsOf (seriesId: number): Labels | undefined {
+    if (this.rowsOmitted) throw rowsOmittedError()
     if (this.newSeriesIndex === undefined) {
       this.newSeriesIndex = new Map()
       for (let i = 0; i < this.newSeriesIds.length; i++) this.newSeriesIndex.set(this.newSeriesIds[i]!, i)
@@ -144,6 +151,7 @@ export class RowBatch {
    * strings): of the batch's new-series bytes, or of the label source's; undefined when neither has them.
    */
   labelBytesOf (seriesId: number): Uint8Array | undefined {
+    if (this.rowsOmitted) throw rowsOmittedError()
     if (this.newSeriesIndex === undefined) {
       this.newSeriesIndex = new Map()
       for (let i = 0; i < this.newSeriesIds.length; i++) this.newSeriesIndex.set(this.newSeriesIds[i]!, i)
@@ -180,4 +188,9 @@ export class RowBatch {
   valueBits (i: number): bigint {
     return new DataView(this.buffer, this.values.byteOffset + 8 * i, 8).getBigUint64(0, true)
   }
+}
+
+/** A gateway batch asked for its rows: a wiring mistake, never the sender's. */
+function rowsOmittedError (): IngestError {
+  return new IngestError('internal', 'this batch carries counts only (gateway decode): its rows and labels were not decoded')
 }

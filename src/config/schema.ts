@@ -13,10 +13,12 @@ import { DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES, defaultArenaBytes } fr
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export const SINK_NAMES = ['duckdb', 'discard', 'forward', 'clickhouse'] as const
 export const QUEUE_FULL_POLICIES = ['refuse', 'drop-oldest'] as const
+export const FORWARD_DECODES = ['full', 'validate-only'] as const
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
 export type SinkName = (typeof SINK_NAMES)[number]
 export type QueueFullPolicy = (typeof QUEUE_FULL_POLICIES)[number]
+export type ForwardDecode = (typeof FORWARD_DECODES)[number]
 
 export interface ListenAddress {
   readonly host: string
@@ -99,6 +101,7 @@ export interface Config {
   forwardTimeout: number
   forwardQueueLimit: number
   forwardQueueFull: QueueFullPolicy
+  forwardDecode: ForwardDecode
   forwardRetryMinBackoff: number
   forwardRetryMaxBackoff: number
   clickhouseUrl: string[]
@@ -259,6 +262,7 @@ export const SETTINGS: Schema = {
   forwardTimeout: { kind: 'duration', min: 100, max: 600_000, default: 30_000, help: 'time a destination has to answer one request before it is retried' },
   forwardQueueLimit: { kind: 'size', min: 1 << 16, max: 2 ** 50, default: 2 ** 30, help: 'bytes a destination may have waiting in the queue; beyond it forward-queue-full applies' },
   forwardQueueFull: { kind: 'enum', values: QUEUE_FULL_POLICIES, default: 'refuse', help: 'when a destination\'s queue is full: refuse (new writes get 503 with Retry-After, nothing is lost) or drop-oldest (counted)' },
+  forwardDecode: { kind: 'enum', values: FORWARD_DECODES, default: 'full', help: 'how a pure gateway (sink forward alone; no relabeling, forward-shard, HA deduplication or per-tenant max-series) checks requests: full (the decode with the series index) or validate-only (the same checks, errors and counts without the series index: new series cost far less and the index never fills, known series cost more; docs/forwarding.md "Gateway decode")' },
   forwardRetryMinBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 1000, help: 'first wait before a failed forward request is retried; doubles up to forward-retry-max-backoff' },
   forwardRetryMaxBackoff: { kind: 'duration', min: 1, max: 3_600_000, default: 60_000, help: 'longest wait between retries (also the wait of a stuck destination: 401, 403, 404)' },
   clickhouseUrl: { kind: 'list', default: [], help: 'HTTP URL of ClickHouse for sink clickhouse (http://host:8123); several are tried in turn' },

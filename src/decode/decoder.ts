@@ -1,6 +1,6 @@
 /**
  * One thread's decoder: snappy into a reused buffer, the protobuf walk into a reused batch builder,
- * series ids from the (shared) series index. A worker owns one; `decodeWriteRequest` uses one per
+ * series ids from the (shared) series index, or none in the gateway decode (`validateOnly`). A worker owns one; `decodeWriteRequest` uses one per
  * calling thread. Not reentrant: one body at a time.
  */
 import { BatchBuilder } from '../batch/batch-builder.js'
@@ -69,7 +69,30 @@ export class Decoder {
     const d = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
     const b = this.builder
     const w = this.walker
-    b.reset()
+    // Gateway decode only where nothing needs series ids: HA labels, tenant series counts, rules.
+    let validateOnly = o.validateOnly && o.haReplicaLabel === '' && o.tenantMaxSeries === 0 && w.rules === undefined
+    this.walk(raw, d, o, validateOnly)
+    if (validateOnly && w.firstError !== undefined) {
+      // Some series are invalid: the sink encodes the valid ones from the rows, so the rows are decoded
+      // after all, from the body already decompressed (rare: a request with a 400).
+      validateOnly = false
+      this.walk(raw, d, o, false)
+    }
+    b.ignoredFieldCount = w.ignoredFieldCount
+    return {
+      buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length, validateOnly),
+      firstError: w.firstError,
+      ha: o.haReplicaLabel === '' ? undefined : { cluster: w.haCluster, replica: w.haReplica, labelsChanged: w.labelsChanged },
+      tenantLimitedSeries: w.tenantLimitedSeries,
+      rulesChanged: w.rules?.changed === true
+    }
+  }
+
+  /** One walk of the decompressed body into the reset builder; in gateway mode with `validateOnly`. */
+  private walk (raw: Uint8Array, d: DataView, o: ResolvedDecodeOptions, validateOnly: boolean): void {
+    const w = this.walker
+    this.builder.reset()
+    w.validateOnly = validateOnly
     w.begin(raw, d, tenantKey(o.tenant), o)
     w.rules?.begin()
     try {
@@ -80,14 +103,6 @@ export class Decoder {
       // the body's fault: a 400 the sender will not retry, never a 500 it would retry for ever.
       if (err instanceof RangeError) throw new IngestError('protobuf_malformed', `malformed protobuf: a field runs past the end of the body (${err.message})`)
       throw err
-    }
-    b.ignoredFieldCount = w.ignoredFieldCount
-    return {
-      buffer: b.finish(o.version === '2.0' ? 2 : 1, raw.length, body.length),
-      firstError: w.firstError,
-      ha: o.haReplicaLabel === '' ? undefined : { cluster: w.haCluster, replica: w.haReplica, labelsChanged: w.labelsChanged },
-      tenantLimitedSeries: w.tenantLimitedSeries,
-      rulesChanged: w.rules?.changed === true
     }
   }
 }

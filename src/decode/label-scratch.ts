@@ -8,6 +8,7 @@
  */
 import type { ErrorCode } from '../errors.js'
 import { describeSeries, labelNameOffset, labelSize, writeLabel, type Labels } from '../series/labels.js'
+import { readVarint, skipVarint } from '../series/varint.js'
 import { isValidUtf8 } from './utf8.js'
 
 export interface LabelRules {
@@ -132,6 +133,26 @@ export class LabelScratch {
   }
 
 
+  /** Appends every label of canonical label bytes (series/labels.ts; a stored series key), for messages only. */
+  addCanonical (bytes: Uint8Array): void {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    let p = 0
+    while (p < bytes.length) {
+      const end = skipVarint(bytes, p + 1) + readVarint(bytes, p + 1)
+      let q = skipVarint(bytes, p + 1)
+      let nameAt = 0; let nameLength = 0; let valueAt = 0; let valueLength = 0
+      while (q < end) {
+        const tag = bytes[q]!
+        const n = readVarint(bytes, q + 1)
+        q = skipVarint(bytes, q + 1)
+        if (tag === 0x0a) { nameAt = q; nameLength = n } else { valueAt = q; valueLength = n }
+        q += n
+      }
+      this.add(bytes, view, nameAt, nameLength, valueAt, valueLength)
+      p = end
+    }
+  }
+
   /**
    * Checks the label set against the rules: non-empty, has __name__, names non-empty valid UTF-8
    * (legacy charset when asked), values valid UTF-8 (strict mode), unique, within the limits. Labels out
@@ -252,10 +273,16 @@ export class LabelScratch {
     return [0, 0]
   }
 
-  /** The label set as error messages name a series (`describeSeries`, the same for a known series). */
+  /**
+   * The label set as error messages name a series (`describeSeries`), in name order whatever order the
+   * labels came in: the same text for a series new or known, found invalid before or after sorting.
+   */
   describe (): string {
     const labels: Labels = []
-    for (let i = 0; i < this.count; i++) {
+    const pos = this.pos
+    const order = Array.from({ length: this.count }, (_, i) => i)
+    order.sort((a, b) => compareBytes(this.bytes, pos[4 * a]!, pos[4 * a + 1]!, pos[4 * b]!, pos[4 * b + 1]!))
+    for (const i of order) {
       const ns = this.pos[4 * i]!
       const nl = this.pos[4 * i + 1]!
       // A message quotes at most 32 labels (and __name__ wherever it is): no strings for the rest.
@@ -290,12 +317,14 @@ function copy4 (from: DataView, at: number, n: number, to: DataView, o: number):
   return o + n
 }
 
-function isMetricName (b: Uint8Array, at: number): boolean {
+/** The 8 bytes at `at` are `__name__`. */
+export function isMetricName (b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 8; i++) if (b[at + i] !== NAME[i]) return false
   return true
 }
 
-function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
+/** The n bytes at `at` match [a-zA-Z_][a-zA-Z0-9_]*. */
+export function isLegacyName (b: Uint8Array, at: number, n: number): boolean {
   for (let i = 0; i < n; i++) {
     const c = b[at + i]!
     const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (i > 0 && c >= 0x30 && c <= 0x39)
@@ -312,7 +341,7 @@ function utf8Chars (b: Uint8Array, at: number, n: number): number {
 }
 
 /** Byte-wise comparison, as Go compares strings. */
-function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
+export function compareBytes (b: Uint8Array, as: number, al: number, bs: number, bl: number): number {
   const n = Math.min(al, bl)
   for (let i = 0; i < n; i++) {
     const d = b[as + i]! - b[bs + i]!

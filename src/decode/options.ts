@@ -44,6 +44,13 @@ export interface DecodeOptions extends Partial<DecodeLimits> {
   tenantMaxSeries?: number
   /** The tenant's counter slot in the walker's tenant series counts; -1 = none. */
   tenantSlot?: number
+  /**
+   * Gateway decode (default false; docs/forwarding.md "Gateway decode"): the same walk, checks and
+   * errors, and the same counts, without the series index; the batch carries the counts only
+   * (`RowBatch.rowsOmitted`). A body with an invalid series (partial) is decoded again in full, and so
+   * is every body when HA deduplication, a per-tenant max-series or relabeling rules need series ids.
+   */
+  validateOnly?: boolean
 }
 
 export const DEFAULT_LIMITS: Readonly<DecodeLimits> = {
@@ -70,6 +77,7 @@ export function resolveDecodeOptions (o: DecodeOptions = {}): ResolvedDecodeOpti
     haClusterLabel: o.haClusterLabel ?? '',
     tenantMaxSeries: o.tenantMaxSeries ?? 0,
     tenantSlot: o.tenantSlot ?? -1,
+    validateOnly: o.validateOnly ?? false,
     maxDecompressedBytes: o.maxDecompressedBytes ?? DEFAULT_LIMITS.maxDecompressedBytes,
     maxLabelsPerSeries: o.maxLabelsPerSeries ?? DEFAULT_LIMITS.maxLabelsPerSeries,
     maxLabelNameBytes: o.maxLabelNameBytes ?? DEFAULT_LIMITS.maxLabelNameBytes,

@@ -15,8 +15,9 @@
  * empty value written out) goes through the label scratch, where it is made canonical and checked.
  */
 import { hashLabels } from '../series/label-hash.js'
+import { labelRunValid } from './label-check.js'
 import { isValidUtf8 } from './utf8.js'
-import type { Walker } from './series-walker.js'
+import { GATEWAY_SERIES, type Walker } from './series-walker.js'
 import { fields } from './wire-reader.js'
 
 const WRITE_REQUEST_FIELDS = fields(1, 3) // 2 is reserved: treated as unknown
@@ -25,7 +26,12 @@ const LABEL_FIELDS = fields(1, 2)
 const EXEMPLAR_FIELDS = fields(1, 2, 3)
 const METADATA_FIELDS = fields(1, 2, 4, 5)
 
+/** Gateway mode: the label fields of the current series when they were checked in place (start -1: in the scratch). */
+let inPlaceStart = -1
+let inPlaceEnd = -1
+
 export function walkWriteRequestV1 (w: Walker, start: number, end: number): void {
+  w.fillLabels = fillLabels
   w.pos = start
   while (w.pos < end) {
     const tag = w.varint(end)
@@ -87,11 +93,19 @@ function timeSeries (w: Walker, start: number, end: number): void {
   // The series: found in place (steady state), or through the scratch.
   let id = 0
   let guessed = 0
-  // With HA deduplication the first series goes through the scratch (its HA labels decide the
-  // request), and so do the others when it had a replica label: senders put it on every series (an
-  // external label), and the body's bytes with it are never a key of the index, so finding them in
-  // place would only miss (docs/tenant-limits.md).
-  if (contiguous && labelCount > 0 && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))) {
+  inPlaceStart = -1
+  if (w.validateOnly) {
+    // Gateway: no index. Labels in canonical form are checked where they are; the rest as new series.
+    if (contiguous && labelCount > 0 && labelRunValid(w.u8, w.d, labelsStart, labelsEnd, labelCount, w.opts, w.tk.prefix.length)) {
+      id = GATEWAY_SERIES
+      inPlaceStart = labelsStart
+      inPlaceEnd = labelsEnd
+    }
+  } else if (contiguous && labelCount > 0 && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))) {
+    // With HA deduplication the first series goes through the scratch (its HA labels decide the
+    // request), and so do the others when it had a replica label: senders put it on every series (an
+    // external label), and the body's bytes with it are never a key of the index, so finding them in
+    // place would only miss (docs/tenant-limits.md).
     // The series that came after the previous one last time, checked by its bytes: no hash, no probe.
     guessed = w.guess()
     if (guessed !== 0 && w.index.keyMatches(guessed, w.d, labelsStart, labelsEnd, w.tk)) {
@@ -117,7 +131,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
     id = w.resolveScratch()
     if (id === 0) return
   }
-  w.resolved(id, guessed)
+  if (!w.validateOnly) w.resolved(id, guessed)
   if (w.rules !== undefined) {
     id = w.rules.apply(w, id, samples + others)
     if (id === 0) return
@@ -148,6 +162,20 @@ function timeSeries (w: Walker, start: number, end: number): void {
       w.skip(tag, end, false)
     }
   }
+}
+
+/** Gateway mode: the labels of a series checked in place, into the scratch (for an error message about its rows). */
+function fillLabels (w: Walker): void {
+  if (inPlaceStart < 0 || w.labels.count > 0) return
+  const at = w.pos
+  w.pos = inPlaceStart
+  while (w.pos < inPlaceEnd) {
+    w.varint(inPlaceEnd) // the tag, 0x0a: checked in place
+    const e = w.lengthDelimited(inPlaceEnd, 'label')
+    label(w, w.pos, e, false)
+    w.pos = e
+  }
+  w.pos = at
 }
 
 /** Label {1: name, 2: value} into the series scratch, or the exemplar scratch. */

@@ -14,9 +14,10 @@
  * label set gets the same id whichever protocol version brought it.
  */
 import { IngestError } from '../errors.js'
+import { refLabelsValid, symbolInfo } from './label-check.js'
 import type { LabelProblem } from './label-scratch.js'
 import { isValidUtf8 } from './utf8.js'
-import type { Walker } from './series-walker.js'
+import { GATEWAY_SERIES, type Walker } from './series-walker.js'
 import { fields } from './wire-reader.js'
 
 const REQUEST_FIELDS = fields(4, 5)
@@ -48,6 +49,8 @@ class Symbols {
 }
 
 const symbols = new Symbols()
+/** Gateway mode: per symbol of the request, what it is as label text (label-check.ts `symbolInfo`). */
+let info = new Int32Array(1024)
 /** Per symbol of the request: its id in the thread's dictionary (valid when `symbolIds` is true). */
 let ids = new Int32Array(1024)
 /** ids[idsTop, ...) are 0 (what `matchesPacked` needs past the table). */
@@ -64,7 +67,7 @@ let tenantNumber = 0
  */
 function translateSymbols (w: Walker): void {
   symbolIds = false
-  if (w.labels.dropName !== undefined) return
+  if (w.labels.dropName !== undefined || w.validateOnly) return
   if (ids.length < symbols.count) { ids = new Int32Array(symbols.starts.length); idsTop = 0 }
   const dictionary = w.symbolDictionary
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -93,7 +96,15 @@ function translateSymbols (w: Walker): void {
   }
 }
 
+/** Gateway mode: each symbol of the request checked once as label text, so that a series' labels are checked by its references. */
+function checkSymbols (w: Walker): void {
+  if (info.length < symbols.count) info = new Int32Array(symbols.starts.length)
+  const legacy = w.opts.legacyNames
+  for (let i = 0; i < symbols.count; i++) info[i] = symbolInfo(w.u8, symbols.starts[i]!, symbols.lengths[i]!, legacy)
+}
+
 export function walkRequestV2 (w: Walker, start: number, end: number): void {
+  w.fillLabels = fillScratch
   // Pass 1: the symbols table (it may come after the series in the body), and where the series start.
   symbols.count = 0
   let seriesFrom = end
@@ -128,6 +139,7 @@ export function walkRequestV2 (w: Walker, start: number, end: number): void {
     throw new IngestError('symbol_zero_not_empty', `the first symbol of the request must be the empty string, it is ${symbols.lengths[0]} bytes long`)
   }
   translateSymbols(w)
+  if (w.validateOnly) checkSymbols(w)
 
   // Pass 2: the series, from the first one on (the symbols usually all come before it). Every
   // request-level field's framing was checked in pass 1, so the fast path checks nothing again.
@@ -165,8 +177,19 @@ function refs (w: Walker, tag: number, limit: number): void {
 
 /** Reads the packed refs in bytes [start, end) into symbols.refs; the cursor is left at `end`. */
 function unpack (w: Walker, start: number, end: number): void {
-  w.pos = start
-  while (w.pos < end) symbols.addRef(w.varint(end))
+  const u8 = w.u8
+  let p = start
+  while (p < end) {
+    // Refs below 16,384 (one or two bytes) read in place; longer ones, or a cut one, through the varint reader.
+    const c = u8[p]!
+    if (c < 0x80) { symbols.addRef(c); p++; continue }
+    const c2 = u8[p + 1]!
+    if (c2 < 0x80 && p + 2 <= end) { symbols.addRef((c & 0x7f) | (c2 << 7)); p += 2; continue }
+    w.pos = p
+    symbols.addRef(w.varint(end))
+    p = w.pos
+  }
+  w.pos = p
 }
 
 /** Checks symbols.refs from `from` on: an even count, every ref inside the table. Returns the problem or undefined. */
@@ -257,7 +280,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
   // With HA deduplication the scratch path decides (rw1.ts).
   let id = 0
   let guessed = 0
-  const guessing = refFields > 0 && !(samples > 0 && histograms > 0) && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))
+  const guessing = refFields > 0 && !(samples > 0 && histograms > 0) && !w.validateOnly && (w.labels.dropName === undefined || (w.seriesOrdinal > 1 && w.haReplica === ''))
   if (guessing) {
     guessed = w.guess()
     if (guessed !== 0 && symbolIds && packedStart >= 0 && w.seriesSymbols.matchesPacked(guessed, tenantNumber, u8, packedStart, packedEnd, ids)) {
@@ -267,8 +290,13 @@ function timeSeries (w: Walker, start: number, end: number): void {
       stillPackedEnd = packedEnd
     }
   }
+  if (id === 0 && packedStart >= 0) unpack(w, packedStart, packedEnd)
+  // Gateway: the labels checked by their references in place, with the ranges and pairs (checkRefs'
+  // rules); a series that passes has none of the problems below. No index.
+  if (w.validateOnly && !(samples > 0 && histograms > 0) && refLabelsValid(u8, symbols.refs, symbols.refCount, symbols.count, symbols.starts, symbols.lengths, info, w.opts, w.tk.prefix.length)) {
+    id = GATEWAY_SERIES
+  }
   if (id === 0) {
-    if (packedStart >= 0) unpack(w, packedStart, packedEnd)
     const refProblem = checkRefs(0)
     if (refProblem !== undefined) {
       w.invalid(refProblem.code, refProblem.reason)
@@ -287,7 +315,7 @@ function timeSeries (w: Walker, start: number, end: number): void {
     }
     if (symbolIds) w.seriesSymbols.record(id, tenantNumber, symbols.refs, symbols.refCount, ids)
   }
-  w.resolved(id, guessed)
+  if (!w.validateOnly) w.resolved(id, guessed)
   if (w.rules !== undefined) {
     id = w.rules.apply(w, id, samples + histograms + exemplars)
     if (id === 0) return

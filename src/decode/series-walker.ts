@@ -4,6 +4,12 @@
  * (Sample, exemplar, native Histogram through histogram-reader.ts) written into the batch, and the
  * record of invalid series. rw1.ts and rw2.ts walk the request-level messages with it.
  *
+ * Gateway mode (`validateOnly`, docs/forwarding.md "Gateway decode"): the same walk and the same checks
+ * with no series index. A series whose labels stand canonical in the body is checked in place
+ * (label-check.ts); any other goes through the scratch and `LabelScratch.validate`, as a new series
+ * does, so every error is the full decode's. Its rows go into the builder as usual (the counts are the
+ * builder's), but the decoder packs only the counts (no columns are moved).
+ *
  * Nothing here makes a JavaScript object or string per label or per sample: the body is read as
  * bytes, rows are written into the builder's typed arrays. Strings are made only for error messages.
  * Borrowed data: `u8`/`d` view the body (a slot or the snappy buffer) for the length of one walk.
@@ -11,7 +17,6 @@
 import { IngestError, type ErrorCode, type WireError } from '../errors.js'
 import { appendBytes, type BatchBuilder } from '../batch/batch-builder.js'
 import { hashLabels } from '../series/label-hash.js'
-import { describeSeries } from '../series/labels.js'
 import type { SeriesIndex, TenantKey } from '../series/series-index.js'
 import type { SeriesRules } from '../relabel/apply-rules.js'
 import { labelLimitHint } from '../limits/limit-messages.js'
@@ -37,6 +42,9 @@ export interface WalkerOptions extends LabelRules {
 }
 
 const utf8 = new TextEncoder()
+
+/** The series id every series gets in gateway mode (no index: rows are counted, never read back by id). */
+export const GATEWAY_SERIES = 1
 
 export class Walker extends WireReader {
   /** Ordinal (1-based) of the TimeSeries being walked, for error messages. */
@@ -65,6 +73,13 @@ export class Walker extends WireReader {
   readonly seriesSymbols = new SeriesSymbols()
   /** The id of the last series resolved in this walk (0 before the first). */
   prevId = 0
+  /**
+   * Gateway mode: check and count, never touch the index (set per body by the decoder). A series
+   * checked in place has an empty scratch: `fillLabels` puts its labels there for a message.
+   */
+  validateOnly = false
+  /** Set by the protocol walk (rw1.ts, rw2.ts): the current series' labels into the scratch, for messages in gateway mode. */
+  fillLabels: (w: Walker) => void = noLabels
   private haNames = ''
   private replicaName: Uint8Array | undefined
   private clusterName = new Uint8Array(0)
@@ -114,6 +129,7 @@ export class Walker extends WireReader {
    */
   resolveScratch (): number {
     const s = this.labels
+    if (this.validateOnly) return this.checkScratch() ? GATEWAY_SERIES : 0
     if (s.dropName !== undefined) {
       if (s.droppedStart >= 0) this.labelsChanged = true
       // Mimir's rule: the first series of a request decides for all of it.
@@ -125,16 +141,7 @@ export class Walker extends WireReader {
     hashLabels(s.view, 0, s.length, this.tk.seed)
     let id = this.index.find(s.view, 0, s.length, this.tk)
     if (id !== 0) return id
-    const problem = s.validate(this.opts) // may sort the labels: hash again below
-    if (problem !== undefined) {
-      this.invalid(problem.code, `${s.describe()}: ${problem.reason}${labelLimitHint(problem.code)}`)
-      return 0
-    }
-    const keyBytes = this.tk.prefix.length + s.length
-    if (keyBytes > this.opts.maxSeriesKeyBytes) {
-      this.invalid('series_key_too_large', `${s.describe()}: the series key (labels${this.tk.prefix.length > 0 ? ' and tenant' : ''}) is ${keyBytes} bytes, more than the limit of ${this.opts.maxSeriesKeyBytes} (max-series-key-bytes)`)
-      return 0
-    }
+    if (!this.checkScratch()) return 0 // may sort the labels: hash again below
     hashLabels(s.view, 0, s.length, this.tk.seed)
     const limit = this.opts.tenantMaxSeries
     const counts = this.tenantSeries
@@ -160,11 +167,40 @@ export class Walker extends WireReader {
     return id
   }
 
-  /** The current series in Prometheus text form, for error messages only (the same form whether it is new or known). */
+  /**
+   * Checks the label set in the scratch as a new series is checked: the label rules (labels out of
+   * order are sorted, unless refused) and the key's length. Records or throws the problem.
+   */
+  private checkScratch (): boolean {
+    const s = this.labels
+    const problem = s.validate(this.opts)
+    if (problem !== undefined) {
+      this.invalid(problem.code, `${s.describe()}: ${problem.reason}${labelLimitHint(problem.code)}`)
+      return false
+    }
+    const keyBytes = this.tk.prefix.length + s.length
+    if (keyBytes > this.opts.maxSeriesKeyBytes) {
+      this.invalid('series_key_too_large', `${s.describe()}: the series key (labels${this.tk.prefix.length > 0 ? ' and tenant' : ''}) is ${keyBytes} bytes, more than the limit of ${this.opts.maxSeriesKeyBytes} (max-series-key-bytes)`)
+      return false
+    }
+    return true
+  }
+
+  /**
+   * The current series in Prometheus text form, for error messages only: always through the scratch,
+   * so that it reads the same (long values cut, at most 32 labels) whether the series is new or known,
+   * and in the gateway decode.
+   */
   seriesText (id: number): string {
-    if (this.labels.count > 0) return this.labels.describe()
-    const labels = this.index.labelsOf(id)
-    return labels === undefined ? '' : describeSeries(labels)
+    const s = this.labels
+    if (s.count === 0) {
+      if (this.validateOnly) this.fillLabels(this)
+      else {
+        const bytes = this.index.labelBytes(id)
+        if (bytes !== undefined) s.addCanonical(bytes)
+      }
+    }
+    return s.count > 0 ? s.describe() : ''
   }
 
   /** Rejects the current series (or a metadata entry): throws, or records it when partial. */
@@ -244,3 +280,5 @@ export class Walker extends WireReader {
     return true
   }
 }
+
+function noLabels (): void {}

@@ -71,6 +71,8 @@ export class ForwardSink implements Sink {
   readonly name = 'forward'
   readonly batchUse = 'borrows' as const
   readonly wantsBody = true
+  /** Without shard mode or destination rules, a body with no invalid series goes on as received: the rows are not needed. */
+  readonly bodyOnly: boolean
   private log: DurableLog | undefined
   private queues: DestinationQueue[] = []
   private sending: SendThread | undefined
@@ -80,6 +82,7 @@ export class ForwardSink implements Sink {
   constructor (private readonly o: ForwardSinkOptions) {
     if (o.destinations.length === 0) throw new IngestError('config_invalid', 'the forward sink needs at least one destination')
     if (o.shard === true && o.encoder === undefined) throw new IngestError('config_invalid', 'shard mode needs the batch encoder')
+    this.bodyOnly = o.shard !== true && (o.rules === undefined || o.rules.size === 0)
   }
 
   async start (): Promise<void> {
@@ -140,6 +143,10 @@ export class ForwardSink implements Sink {
     let records: Array<{ info: RecordInfo, body: Uint8Array }>
     const version = body?.version ?? batch.version
     const asReceived = body !== undefined && batch.invalidSeriesCount === 0 && o.shard !== true
+    if (!asReceived && batch.rowsOmitted) {
+      // A gateway batch has counts only: encoding it would forward nothing (the decoder gives rows whenever a series was invalid).
+      return Promise.reject(new IngestError('internal', 'the forward sink got a counts-only batch (gateway decode) without the received body'))
+    }
     if (asReceived) {
       records = [{ info: { version: body.version, target: ALL_DESTINATIONS, samples: batch.sampleCount, histograms: batch.histogramCount, exemplars: batch.exemplarCount, tenant: body.tenant }, body: body.bytes }]
     } else if (o.encoder !== undefined) {

@@ -39,6 +39,8 @@ export interface DecodePoolOptions {
   tenantSeries?: SharedArrayBuffer
   /** Global relabeling rules, applied in the workers (src/relabel/apply-rules.ts). */
   relabel?: GlobalRelabelRules
+  /** Gateway decode: check and count without the series index; batches carry counts only (docs/forwarding.md). */
+  validateOnly?: boolean
 }
 
 export interface DecodeRequest {
@@ -120,7 +122,8 @@ export class DecodePool {
       haReplicaLabel: options.haReplicaLabel ?? '',
       haClusterLabel: options.haClusterLabel ?? '',
       tenantSeries: options.tenantSeries,
-      relabel: options.relabel
+      relabel: options.relabel,
+      validateOnly: options.validateOnly === true
     }
     this.piscina = new Piscina({
       filename: workerFile(),

@@ -47,6 +47,7 @@ export class DecodeTaskRunner {
       haClusterLabel: task.haClusterLabel ?? data.haClusterLabel ?? '',
       tenantMaxSeries: task.tenantMaxSeries ?? 0,
       tenantSlot: task.tenantSlot ?? -1,
+      validateOnly: data.validateOnly === true,
       maxLabelsPerSeries: task.maxLabelsPerSeries ?? data.limits.maxLabelsPerSeries,
       maxLabelNameBytes: task.maxLabelNameBytes ?? data.limits.maxLabelNameBytes,
       maxLabelValueBytes: task.maxLabelValueBytes ?? data.limits.maxLabelValueBytes

@@ -24,6 +24,8 @@ export interface DecodeWorkerData {
   readonly tenantSeries?: SharedArrayBuffer | undefined
   /** The global relabeling rules, as validated at start-up (each worker builds its own cache), and the shared figures. */
   readonly relabel?: GlobalRelabelRules | undefined
+  /** Gateway decode for every task (decoder.ts `validateOnly`): decided at start-up from the sinks and settings. */
+  readonly validateOnly?: boolean
 }
 
 /** Global relabeling rules in their config form (structured-cloneable), for the workers. */

@@ -17,6 +17,7 @@ export class FanOutSink implements Sink {
   readonly name: string
   readonly batchUse: 'owns' | 'borrows'
   readonly wantsBody: boolean
+  readonly bodyOnly: boolean
   /** Borrowers first, the owner (if any) last. */
   private readonly ordered: readonly Sink[]
 
@@ -28,6 +29,7 @@ export class FanOutSink implements Sink {
     this.name = sinks.map(s => s.name).join('+')
     this.batchUse = owners.length > 0 ? 'owns' : 'borrows'
     this.wantsBody = sinks.some(s => s.wantsBody === true)
+    this.bodyOnly = sinks.every(s => s.bodyOnly === true)
   }
 
   async start (): Promise<void> {

@@ -39,6 +39,14 @@ export interface Sink {
   /** The sink wants the received compressed body beside the batch (the receiver then keeps the slot until write settles). */
   readonly wantsBody?: boolean
   /**
+   * The sink needs only the received body and the batch's counts whenever the body goes on unchanged
+   * (the forward sink without shard mode or destination rules). When every sink says so and nothing
+   * else needs series ids, the service runs the gateway decode (docs/forwarding.md "Gateway decode"):
+   * a batch of a request with no invalid series then carries counts only (`RowBatch.rowsOmitted`)
+   * and always comes with its body.
+   */
+  readonly bodyOnly?: boolean
+  /**
    * Optional: throws an IngestError when the sink would refuse the batch now (a full forward queue), so
    * that the fan-out refuses the request before any sink stored it. A write may still fail afterwards.
    */

@@ -27,6 +27,10 @@ import { rendezvousPick } from '../../src/forward/batch-encoder.js'
 import { laneOf } from '../../src/forward/sender.js'
 import { encodeLabels } from '../../src/series/labels.js'
 import { tenantSeed } from '../../src/series/label-hash.js'
+import { RowBatch } from '../../src/batch/row-batch.js'
+import { Decoder } from '../../src/decode/decoder.js'
+import { resolveDecodeOptions } from '../../src/decode/options.js'
+import { SeriesIndex } from '../../src/series/series-index.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -57,6 +61,19 @@ async function waitForMetric (service: Service, name: string, match: Record<stri
 }
 
 describe('forward sink', () => {
+  it('needs only the body without shard mode; refuses a counts-only batch (gateway decode) that comes without it', async () => {
+    const { service, dest } = await setup()
+    expect(service.sink.bodyOnly).toBe(true)
+    const index = SeriesIndex.create({ maxSeries: 64 })
+    const raw = encodeWriteRequest1({ timeseries: [{ labels: [['__name__', 'up']], samples: [{ value: 1, timestamp: T0 }] }] })
+    const batch = new RowBatch(new Decoder(index).decode(raw, resolveDecodeOptions({ compressed: false, validateOnly: true })).buffer, { tenant: '' }, index)
+    expect(batch.rowsOmitted).toBe(true)
+    await expect(service.sink.write(batch)).rejects.toMatchObject({ code: 'internal' })
+    expect(dest.requests).toHaveLength(0)
+    const sharded = await setup(['--forward-url', 'http://127.0.0.1:9/other', '--forward-shard'])
+    expect(sharded.service.sink.bodyOnly).toBe(false)
+  })
+
   it('forwards the received body byte for byte, with remote-write headers', async () => {
     const { service, dest } = await setup()
     const body = body1(50, 2)
