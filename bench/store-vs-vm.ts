@@ -9,7 +9,8 @@
  * Each round runs every case once, the order rotating from round to round so that the machine's load
  * falls on each case alike. A variant's first words may be `root=DIR` (run the build of another
  * checkout, for before/after in one run) and ENV=value (the environment of the service it starts);
- * the rest are extra `prom-ingest serve` flags. Prints, per case, the median samples/s with
+ * the rest are extra `prom-ingest serve` flags. Double quotes keep blanks in one word
+ * (`NODE_OPTIONS="--max-semi-space-size=1 --optimize-for-size"`). Prints, per case, the median samples/s with
  * its range, the median p99 latency, the median peak RSS, the ratio to VictoriaMetrics per round,
  * and the load average; then one JSON line.
  *
@@ -61,6 +62,13 @@ interface E2eJson {
   server: { cores: number, avgRssBytes: number, peakRssBytes: number } | null
 }
 
+/** Splits on blanks; double quotes keep blanks in a word and are dropped (`NODE_OPTIONS="--a --b"`). */
+function words (text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(/(?:"[^"]*"|[^\s"])+/g)) out.push(m[0].replace(/"/g, ''))
+  return out
+}
+
 function parseVariant (spec: string): Variant {
   const colon = spec.indexOf(':')
   const name = colon < 0 ? spec.trim() : spec.slice(0, colon).trim()
@@ -68,7 +76,7 @@ function parseVariant (spec: string): Variant {
   const env: Record<string, string> = {}
   const serveArgs: string[] = []
   let root: string | undefined
-  for (const word of (colon < 0 ? '' : spec.slice(colon + 1)).split(/\s+/).filter(w => w !== '')) {
+  for (const word of words(colon < 0 ? '' : spec.slice(colon + 1))) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word)
     if (word.startsWith('root=') && serveArgs.length === 0) root = word.slice('root='.length)
     else if (m !== null && serveArgs.length === 0) env[m[1]!] = m[2]!
@@ -156,7 +164,7 @@ async function main (): Promise<void> {
     }
   })
   if (values.help) {
-    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--no-image-env] [--variant \'name: [root=DIR] [ENV=v ...] [serve flags]\'] ... [-- e2e flags]')
+    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--no-image-env] [--variant \'name: [root=DIR] [ENV=v ...] [serve flags]\' (ENV="a b" for blanks)] ... [-- e2e flags]')
     return
   }
   const rounds = Number(values.rounds)
