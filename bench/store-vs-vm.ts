@@ -16,7 +16,7 @@
  *
  * prom-ingest runs with the process environment that the container image sets (deploy/Dockerfile:
  * MALLOC_ARENA_MAX, NODE_OPTIONS; bench/lib/deploy-env.ts), as a deployment runs it, and the report
- * says so; a variant's own ENV=value words override it, `--no-image-env` leaves it out. (The
+ * says so; a variant's own ENV=value words override it (`ENV=` removes it), `--no-image-env` leaves it out. (The
  * environment reaches the load generator's process too, which starts the service.)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -92,7 +92,11 @@ function loadAverage (): number {
 /** Runs bench/e2e.js once and returns its JSON line. */
 async function runE2e (args: string[], env: Record<string, string>, root?: string): Promise<E2eJson> {
   const e2e = root === undefined ? E2E : join(root, 'dist', 'bench', 'e2e.js')
-  const child = spawn(process.execPath, [e2e, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  // `KEY=` removes KEY: an empty value is not the same as none to everyone (glibc reads an empty
+  // MALLOC_MMAP_THRESHOLD_ as 0: every allocation its own mapping).
+  const merged: Record<string, string | undefined> = { ...process.env, ...env }
+  for (const [k, v] of Object.entries(env)) if (v === '') delete merged[k]
+  const child = spawn(process.execPath, [e2e, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: merged })
   let json: E2eJson | undefined
   const tail: string[] = []
   forEachLine([child.stdout!], line => {
