@@ -9,13 +9,14 @@
  * Each round runs every case once, the order rotating from round to round so that the machine's load
  * falls on each case alike. A variant's first words may be `root=DIR` (run the build of another
  * checkout, for before/after in one run) and ENV=value (the environment of the service it starts);
- * the rest are extra `prom-ingest serve` flags. Prints, per case, the median samples/s with
+ * the rest are extra `prom-ingest serve` flags. Double quotes keep blanks in one word
+ * (`NODE_OPTIONS="--max-semi-space-size=1 --optimize-for-size"`). Prints, per case, the median samples/s with
  * its range, the median p99 latency, the median peak RSS, the ratio to VictoriaMetrics per round,
  * and the load average; then one JSON line.
  *
  * prom-ingest runs with the process environment that the container image sets (deploy/Dockerfile:
  * MALLOC_ARENA_MAX, NODE_OPTIONS; bench/lib/deploy-env.ts), as a deployment runs it, and the report
- * says so; a variant's own ENV=value words override it, `--no-image-env` leaves it out. (The
+ * says so; a variant's own ENV=value words override it (`ENV=` removes it), `--no-image-env` leaves it out. (The
  * environment reaches the load generator's process too, which starts the service.)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -61,6 +62,13 @@ interface E2eJson {
   server: { cores: number, avgRssBytes: number, peakRssBytes: number } | null
 }
 
+/** Splits on blanks; double quotes keep blanks in a word and are dropped (`NODE_OPTIONS="--a --b"`). */
+function words (text: string): string[] {
+  const out: string[] = []
+  for (const m of text.matchAll(/(?:"[^"]*"|[^\s"])+/g)) out.push(m[0].replace(/"/g, ''))
+  return out
+}
+
 function parseVariant (spec: string): Variant {
   const colon = spec.indexOf(':')
   const name = colon < 0 ? spec.trim() : spec.slice(0, colon).trim()
@@ -68,7 +76,7 @@ function parseVariant (spec: string): Variant {
   const env: Record<string, string> = {}
   const serveArgs: string[] = []
   let root: string | undefined
-  for (const word of (colon < 0 ? '' : spec.slice(colon + 1)).split(/\s+/).filter(w => w !== '')) {
+  for (const word of words(colon < 0 ? '' : spec.slice(colon + 1))) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word)
     if (word.startsWith('root=') && serveArgs.length === 0) root = word.slice('root='.length)
     else if (m !== null && serveArgs.length === 0) env[m[1]!] = m[2]!
@@ -84,7 +92,11 @@ function loadAverage (): number {
 /** Runs bench/e2e.js once and returns its JSON line. */
 async function runE2e (args: string[], env: Record<string, string>, root?: string): Promise<E2eJson> {
   const e2e = root === undefined ? E2E : join(root, 'dist', 'bench', 'e2e.js')
-  const child = spawn(process.execPath, [e2e, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  // `KEY=` removes KEY: an empty value is not the same as none to everyone (glibc reads an empty
+  // MALLOC_MMAP_THRESHOLD_ as 0: every allocation its own mapping).
+  const merged: Record<string, string | undefined> = { ...process.env, ...env }
+  for (const [k, v] of Object.entries(env)) if (v === '') delete merged[k]
+  const child = spawn(process.execPath, [e2e, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: merged })
   let json: E2eJson | undefined
   const tail: string[] = []
   forEachLine([child.stdout!], line => {
@@ -156,7 +168,7 @@ async function main (): Promise<void> {
     }
   })
   if (values.help) {
-    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--no-image-env] [--variant \'name: [root=DIR] [ENV=v ...] [serve flags]\'] ... [-- e2e flags]')
+    console.log('Usage: node dist/bench/store-vs-vm.js [--rounds 3] [--duration 20s] [--vm BINARY] [--no-image-env] [--variant \'name: [root=DIR] [ENV=v ...] [serve flags]\' (ENV="a b" for blanks)] ... [-- e2e flags]')
     return
   }
   const rounds = Number(values.rounds)

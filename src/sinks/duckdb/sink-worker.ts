@@ -5,6 +5,7 @@
  * thread's event loop free for HTTP.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { freeBuffers } from '../../batch/free-buffers.js'
 import { RowBatch } from '../../batch/row-batch.js'
 import { IngestError, toIngestError } from '../../errors.js'
 import { SeriesIndex } from '../../series/series-index.js'
@@ -15,6 +16,19 @@ const port = parentPort!
 const data = workerData as SinkWorkerData
 const index = data.index !== undefined ? SeriesIndex.attach(data.index) : undefined
 const post = (m: FromWorker): void => port.postMessage(m)
+/** The buffer of each write not settled yet, freed as soon as it settles (src/batch/free-buffers.ts). */
+const buffers = new Map<number, ArrayBuffer>()
+
+function settled (seqs: readonly number[]): void {
+  const done: ArrayBuffer[] = []
+  for (const seq of seqs) {
+    const b = buffers.get(seq)
+    if (b === undefined) continue
+    buffers.delete(seq)
+    done.push(b)
+  }
+  freeBuffers(done)
+}
 
 async function call (store: DuckDbStore, c: Call): Promise<unknown> {
   switch (c.kind) {
@@ -35,7 +49,10 @@ async function main (): Promise<void> {
       log: (level, msg, obj) => post({ t: 'log', level, msg, obj }),
       // DuckDB cannot go on with this database: close it and end the thread; the sink starts a new one.
       onInvalidated: () => { store?.abandon(); setTimeout(() => process.exit(71), 20) }
-    }, r => post({ t: 'settled', seqs: r.seqs, rows: r.rows, transactionMs: r.transactionMs, commitMs: r.commitMs, error: r.error?.toWire() }))
+    }, r => {
+      post({ t: 'settled', seqs: r.seqs, rows: r.rows, transactionMs: r.transactionMs, commitMs: r.commitMs, error: r.error?.toWire() })
+      settled(r.seqs)
+    })
     store = opened.store
     post({ t: 'ready', loaded: opened.loaded })
   } catch (err) {
@@ -52,6 +69,7 @@ async function main (): Promise<void> {
     switch (m.t) {
       case 'write':
         if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream
+        buffers.set(m.seq, m.buffer)
         running.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
         break
       case 'call':
