@@ -248,8 +248,8 @@ export const SETTINGS: Schema = {
   // Remote read (docs/remote-read.md): a query's samples are held whole while its answer is encoded (16 bytes each, plus the answer).
   readMaxSamples: { kind: 'int', min: 1, max: 2 ** 31 - 1, default: 5_000_000, help: 'most samples one remote-read query may return; more gets 400 read_too_large (Prometheus\' read-sample-limit)' },
   readMaxConcurrency: { kind: 'int', min: 1, max: 64, default: 2, help: 'remote reads that run at once (each on its own DuckDB connection); as many more may wait, beyond them 503 read_queue_full with Retry-After' },
-  duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 96_000_000, defaultText: '96MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
-  // The DuckDB defaults are the store's (DEFAULT_THREADS, DEFAULT_CHECKPOINT_THRESHOLD in src/sinks/duckdb/duckdb-store.ts;
+  duckdbMemoryLimit: { kind: 'size', min: 16 << 20, max: 2 ** 50, default: 48_000_000, defaultText: '48MB', help: 'memory limit of the embedded store (DuckDB\'s buffer pool: cache, writes, queries); raise it for large series or heavy queries' },
+  // The DuckDB defaults are the store's (DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, DEFAULT_CHECKPOINT_THRESHOLD in src/sinks/duckdb/duckdb-store.ts;
   // test/sinks/duckdb/store-settings.test.ts keeps them equal), measured in bench/README.md (the store against VictoriaMetrics).
   duckdbThreads: { kind: 'int', min: 0, max: 1024, default: 1, help: 'DuckDB\'s threads: more run checkpoint compression and queries in parallel, and compete with the decode workers for cores; 0: one per core' },
   duckdbCheckpointThreshold: { kind: 'size', min: 1 << 20, max: 2 ** 40, default: 16 << 20, defaultText: '16MiB', help: 'write-ahead log size at which the store checkpoints (compresses the logged rows into the file); larger: fewer, longer checkpoints and more memory' },

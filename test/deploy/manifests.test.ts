@@ -311,7 +311,7 @@ describe('what the objects must do (issue 6)', () => {
         for (const key of Object.keys(settings)) expect(variables.has(key), key).toBe(true)
         // Beside the settings, only the process variables that the image sets too (deploy/Dockerfile), with the same values.
         const image = processEnv()
-        expect(Object.keys(image).sort()).toEqual(['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'NODE_OPTIONS'])
+        expect(Object.keys(image).sort()).toEqual(['DUCKDB_JE_MALLOC_CONF', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'NODE_OPTIONS'])
         for (const e of container.env ?? []) expect(variables.has(e.name) || e.name in image, e.name).toBe(true)
         for (const [name, value] of Object.entries(image)) expect(container.env?.find(e => e.name === name)?.value, name).toBe(value)
       })

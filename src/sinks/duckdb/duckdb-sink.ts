@@ -69,7 +69,7 @@ export interface DuckDbSinkOptions {
   blockWindowMs?: number
   /** How often compaction runs, ms; 0: on demand only (setting compaction-interval, default 1 min). */
   compactionIntervalMs?: number
-  /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
+  /** DuckDB memory limit (default DEFAULT_MEMORY_LIMIT in duckdb-store.ts). */
   memoryLimit?: string
   /** DuckDB threads (default DEFAULT_THREADS, 1; 0: one per core). */
   threads?: number

@@ -51,7 +51,7 @@ export interface StoreOptions {
   blockWindowMs?: number
   /** How often compaction runs, ms; 0: only on demand (default 1 min; setting compaction-interval). */
   compactionIntervalMs?: number
-  /** DuckDB memory limit (default '96MB', see DEFAULT_MEMORY_LIMIT). */
+  /** DuckDB memory limit (default DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: string
   /** DuckDB threads (default DEFAULT_THREADS; 0: DuckDB's, one per core). */
   threads?: number
@@ -90,13 +90,15 @@ export interface StoreStats {
 }
 
 /**
- * DuckDB's buffer pool: blocks it caches (mostly clean, already on disk) and the data not yet
- * checkpointed (at most about checkpoint-threshold of WAL). Measured on the e2e load (160,000 series,
- * 1.2M samples/s): DuckDB's own allocations outside the pool add ~150 MB, so 96 MB keeps the service
- * under 500 MB RSS without costing throughput (128 MB: peak ~540 MB; 256 MB: ~600 MB and growing as
- * the cache fills). Raise it for large series counts or heavy queries.
+ * DuckDB's buffer pool: the rows not yet checkpointed (up to about 1.6 times checkpoint-threshold of
+ * WAL), the blocks the checkpoint reads back (the table's last row groups), and otherwise blocks of
+ * the file that DuckDB keeps cached because there is room: ingest never reads those again. Measured
+ * on the e2e load (bench/README.md, "The store's memory: DuckDB's side"): at 96 MB the pool filled
+ * to the limit within 30 s, two thirds of it cached blocks; at 48 MB it holds 25 to 45 MiB, the
+ * service's RSS is ~30 MiB lower (average and peak) and CPU per sample unchanged (evicting a clean
+ * block costs nothing). Raise it for large series counts or heavy queries (they spill to disk first).
  */
-export const DEFAULT_MEMORY_LIMIT = '96MB'
+export const DEFAULT_MEMORY_LIMIT = '48MB'
 
 /**
  * DuckDB's threads (setting duckdb-threads). The writer's work (appending, COMMIT, the checkpoint a
@@ -247,7 +249,7 @@ export class DuckDbStore implements TransactionWriter {
         dataDir: o.dataDir,
         windowMs: o.blockWindowMs ?? DEFAULT_BLOCK_WINDOW_MS,
         intervalMs: o.compactionIntervalMs ?? DEFAULT_COMPACTION_INTERVAL_MS,
-        maxRows: blockMaxRows(duckDbBytes(o.memoryLimit) ?? 96e6),
+        maxRows: blockMaxRows(duckDbBytes(o.memoryLimit) ?? 48e6),
         ...(o.log !== undefined ? { log: o.log } : {})
       })
       const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES, LANES + readers), blocks, onSettled)
@@ -272,7 +274,7 @@ export class DuckDbStore implements TransactionWriter {
   ) {
     this.faults = { ...o.faults }
     this.freeReaders = [...readers]
-    this.labelBudget = transactionLabelBudget(duckDbBytes(o.memoryLimit ?? DEFAULT_MEMORY_LIMIT) ?? 96e6)
+    this.labelBudget = transactionLabelBudget(duckDbBytes(o.memoryLimit ?? DEFAULT_MEMORY_LIMIT) ?? 48e6)
     this.committer = new GroupCommitter(this, { commitInterval: o.commitInterval, commitMaxRows: o.commitMaxRows, ...(o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}) }, report => {
       if (report.error === undefined) {
         this.commits++

@@ -14,7 +14,11 @@ export class TableChunk {
   readonly table: string
   private readonly appender: DuckDBAppender
   private readonly chunk: DuckDBDataChunk
-  private readonly columns: number
+  /**
+   * The chunk's column vectors, fetched once: a reset empties each vector in place (DuckDB's
+   * DataChunk::Reset), so the handles stay valid for the chunk's life.
+   */
+  private readonly vectors: Vector[] = []
   /** Rows handed to the appender since the last flush. */
   pendingRows = 0
 
@@ -29,15 +33,13 @@ export class TableChunk {
     this.table = table
     this.appender = appender
     this.chunk = chunk
-    this.columns = chunk.columnCount
+    for (let i = 0; i < chunk.columnCount; i++) this.vectors.push(duckdb.data_chunk_get_vector(chunk.chunk, i))
   }
 
   /** Empties the chunk for the next rows and returns its column vectors. */
-  begin (): Vector[] {
+  begin (): readonly Vector[] {
     this.chunk.reset()
-    const vectors: Vector[] = []
-    for (let i = 0; i < this.columns; i++) vectors.push(duckdb.data_chunk_get_vector(this.chunk.chunk, i))
-    return vectors
+    return this.vectors
   }
 
   /** Hands the filled rows 0..rows-1 to the appender. */

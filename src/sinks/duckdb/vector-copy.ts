@@ -70,12 +70,15 @@ export function fillTimestamp (vector: Vector, ms: number, count: number, scratc
 /** Like copyTimestamps, but a 0 ms timestamp (field not sent) becomes NULL. */
 export function copyTimestampsZeroAsNull (vector: Vector, ms: Float64Array, start: number, count: number, scratch: ChunkScratch): void {
   if (count === 0) return
-  copyTimestamps(vector, ms, start, count, scratch)
   // Validity is a bitmap of uint64 words, bit i = row i; two little-endian uint32 words per uint64.
   const words = 2 * Math.ceil(count / 64)
   const v = scratch.validity
   v.fill(0, 0, words)
-  for (let i = 0; i < count; i++) if (ms[start + i] !== 0) v[i >>> 5]! |= 1 << (i & 31)
+  let valid = 0
+  for (let i = 0; i < count; i++) if (ms[start + i] !== 0) { v[i >>> 5]! |= 1 << (i & 31); valid++ }
+  // Senders seldom set the field (Remote Write 1.0 has none): then every row is NULL and the values,
+  // which DuckDB never reads under a NULL, are not written.
+  if (valid > 0) copyTimestamps(vector, ms, start, count, scratch)
   duckdb.vector_ensure_validity_writable(vector)
   duckdb.copy_data_to_vector_validity(vector, 0, v.buffer, 0, words * 4)
 }

@@ -1,11 +1,12 @@
 /**
  * The store's DuckDB settings: the defaults it opens with are the settings' defaults (one schema),
- * and duckdb-threads and duckdb-checkpoint-threshold reach the database the sink runs on.
+ * and duckdb-memory-limit, duckdb-threads and duckdb-checkpoint-threshold reach the database the
+ * sink runs on.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { SETTINGS } from '../../../src/config/schema.js'
-import { DEFAULT_CHECKPOINT_THRESHOLD, DEFAULT_THREADS, duckDbBytes } from '../../../src/sinks/duckdb/duckdb-store.js'
-import { openSink, removeTempDirs, rows, tempDir, TEST_SINK } from './helpers.js'
+import { DEFAULT_CHECKPOINT_THRESHOLD, DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS, duckDbBytes } from '../../../src/sinks/duckdb/duckdb-store.js'
+import { openSink, removeTempDirs, rows, tempDir } from './helpers.js'
 
 afterAll(() => removeTempDirs())
 
@@ -17,14 +18,18 @@ async function setting (sink: Awaited<ReturnType<typeof openSink>>, name: string
 
 describe('the store\'s DuckDB settings', () => {
   it('defaults to the settings\' defaults', () => {
+    expect(SETTINGS.duckdbMemoryLimit.default).toBe(duckDbBytes(DEFAULT_MEMORY_LIMIT))
     expect(SETTINGS.duckdbThreads.default).toBe(DEFAULT_THREADS)
     expect(SETTINGS.duckdbCheckpointThreshold.default).toBe(duckDbBytes(DEFAULT_CHECKPOINT_THRESHOLD))
   })
 
-  it('opens with the default thread count and checkpoint threshold when none is given', async () => {
-    const { threads: _, ...noThreads } = TEST_SINK
-    const sink = await openSink(tempDir(), noThreads)
+  it('opens with the default memory limit, thread count and checkpoint threshold when none is given', async () => {
+    // openSink lays the given options over TEST_SINK: undefined takes TEST_SINK's own away.
+    const sink = await openSink(tempDir(), { threads: undefined, memoryLimit: undefined })
     try {
+      // DuckDB shows the limit in MiB with one decimal: compare within that rounding.
+      const limit = duckDbBytes((await setting(sink, 'memory_limit')).replace(/\s/g, ''))!
+      expect(Math.abs(limit - duckDbBytes(DEFAULT_MEMORY_LIMIT)!)).toBeLessThan(2 ** 20 / 10)
       expect(await setting(sink, 'threads')).toBe(String(DEFAULT_THREADS))
       expect(duckDbBytes((await setting(sink, 'checkpoint_threshold')).replace(/\s/g, ''))).toBe(duckDbBytes(DEFAULT_CHECKPOINT_THRESHOLD))
     } finally {
