@@ -1,7 +1,9 @@
 /**
  * A destination's send figures counted in the forward worker and carried to the main thread, where
- * the metrics registry lives: the relay gathers what happened since its last flush (a delta) and
- * flushes once per turn of the worker's event loop; `applyDelta` adds it to the real metrics.
+ * the metrics registry lives: the relay gathers what happened since the last `take` (a delta) and says
+ * that something changed; the worker's progress (worker-progress.ts) takes the deltas of every relay
+ * once per turn of the event loop, in the message that carries the commits; `applyDelta` adds a delta
+ * to the real metrics.
  */
 import type { DestinationFigures, SenderFigures } from './metrics.js'
 
@@ -24,15 +26,16 @@ export class FiguresRelay implements SenderFigures {
   private durations: number[] = []
   private last: number | undefined
   private stuckNow: number | undefined
-  private scheduled = false
+  private changed = false
 
-  readonly samplesSent = { inc: (n: number): void => { this.sent += n; this.schedule() } }
-  readonly samplesDropped = { inc: (n: number): void => { this.dropped += n; this.schedule() } }
-  readonly sendDuration = { observe: (v: number): void => { this.durations.push(v); this.schedule() } }
-  readonly lastSuccess = { set: (v: number): void => { this.last = v; this.schedule() } }
-  readonly stuck = { set: (v: number): void => { this.stuckNow = v; this.schedule() } }
+  readonly samplesSent = { inc: (n: number): void => { this.sent += n; this.touch() } }
+  readonly samplesDropped = { inc: (n: number): void => { this.dropped += n; this.touch() } }
+  readonly sendDuration = { observe: (v: number): void => { this.durations.push(v); this.touch() } }
+  readonly lastSuccess = { set: (v: number): void => { this.last = v; this.touch() } }
+  readonly stuck = { set: (v: number): void => { this.stuckNow = v; this.touch() } }
 
-  constructor (private readonly destination: string, private readonly send: (delta: FiguresDelta) => void) {}
+  /** `onChange` is called when the relay goes from nothing to tell to something to tell. */
+  constructor (private readonly destination: string, private readonly onChange: () => void) {}
 
   request (outcome: 'sent' | 'dropped' | 'retried', code: string): { inc(n?: number): void } {
     return {
@@ -41,20 +44,21 @@ export class FiguresRelay implements SenderFigures {
         const r = this.requests.get(key)
         if (r === undefined) this.requests.set(key, [outcome, code, n])
         else r[2] += n
-        this.schedule()
+        this.touch()
       }
     }
   }
 
-  private schedule (): void {
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(() => this.flush())
+  private touch (): void {
+    if (this.changed) return
+    this.changed = true
+    this.onChange()
   }
 
-  /** Sends what was counted since the last flush. */
-  flush (): void {
-    this.scheduled = false
+  /** What was counted since the last take, or undefined when nothing was. */
+  take (): FiguresDelta | undefined {
+    if (!this.changed) return undefined
+    this.changed = false
     const delta: FiguresDelta = { destination: this.destination, requests: [...this.requests.values()], samplesSent: this.sent, samplesDropped: this.dropped, durations: this.durations, lastSuccess: this.last, stuck: this.stuckNow }
     this.requests = new Map()
     this.sent = 0
@@ -62,7 +66,7 @@ export class FiguresRelay implements SenderFigures {
     this.durations = []
     this.last = undefined
     this.stuckNow = undefined
-    this.send(delta)
+    return delta
   }
 }
 

@@ -11,46 +11,8 @@ import { LogMirror } from '../queue/log-mirror.js'
 import { createBatchEncoder } from './batch-encoder.js'
 import { FiguresRelay } from './figures-relay.js'
 import { DestinationSender, type SendLog } from './sender.js'
-import type { FiguresDelta } from './figures-relay.js'
+import { WorkerProgress } from './worker-progress.js'
 import type { FromWorker, SendWorkerInit, ToWorker } from './worker-protocol.js'
-
-/**
- * Commits and figures for the main thread, sent as one 'progress' message per turn of the event loop:
- * a record's commit and its figures would otherwise be two messages, and each wakes the main thread.
- * A later commit of a destination replaces an earlier one not yet sent (the main thread keeps the newest).
- */
-class Progress {
-  private commits = new Map<string, number>()
-  private figures: FiguresDelta[] = []
-  private scheduled = false
-
-  constructor (private readonly post: (m: FromWorker) => void) {}
-
-  commit (name: string, position: number): void {
-    this.commits.set(name, position)
-    this.schedule()
-  }
-
-  add (delta: FiguresDelta): void {
-    this.figures.push(delta)
-    this.schedule()
-  }
-
-  private schedule (): void {
-    if (this.scheduled) return
-    this.scheduled = true
-    setImmediate(() => this.flush())
-  }
-
-  flush (): void {
-    this.scheduled = false
-    if (this.commits.size === 0 && this.figures.length === 0) return
-    const m: FromWorker = { t: 'progress', commits: [...this.commits], figures: this.figures }
-    this.commits = new Map()
-    this.figures = []
-    this.post(m)
-  }
-}
 
 export async function runSendWorker (port: MessagePort, init: SendWorkerInit): Promise<void> {
   const post = (m: FromWorker): void => port.postMessage(m)
@@ -59,8 +21,7 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
     warn: (obj, msg) => post({ t: 'log', level: 'warn', obj, msg }),
     error: (obj, msg) => post({ t: 'log', level: 'error', obj, msg })
   }
-  const relays: FiguresRelay[] = []
-  const progress = new Progress(post)
+  const progress = new WorkerProgress(post)
   // Messages are handled one after the other (appended may open a segment file); queued until the mirror is open.
   let chain: Promise<void> = Promise.resolve()
   let mirror: LogMirror | undefined
@@ -78,7 +39,6 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
       case 'close':
         await Promise.all(senders.map(s => s.close()))
         await mi.close()
-        for (const r of relays) r.flush()
         progress.flush()
         post({ t: 'closed' })
         port.close()
@@ -93,8 +53,7 @@ export async function runSendWorker (port: MessagePort, init: SendWorkerInit): P
   mirror = await opened
   const transcode = init.transcode ? createBatchEncoder() : undefined
   senders = init.destinations.map((destination, index) => {
-    const relay = new FiguresRelay(destination.name, delta => progress.add(delta))
-    relays.push(relay)
+    const relay = progress.relay(new FiguresRelay(destination.name, () => progress.changed()))
     return new DestinationSender({
       destination,
       index,

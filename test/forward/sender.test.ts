@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FiguresRelay, type FiguresDelta } from '../../src/forward/figures-relay.js'
+import { FiguresRelay } from '../../src/forward/figures-relay.js'
 import type { Destination } from '../../src/forward/destinations.js'
 import { ALL_DESTINATIONS, recordHeader } from '../../src/forward/record.js'
 import { DestinationSender } from '../../src/forward/sender.js'
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 interface Logged { level: string, obj: Record<string, unknown>, msg: string }
 
-async function setup (dest: FaultDestination, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ log: DurableLog, sender: DestinationSender, logged: Logged[], deltas: FiguresDelta[] }> {
+async function setup (dest: FaultDestination, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ log: DurableLog, sender: DestinationSender, logged: Logged[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-sender-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
   const log = await DurableLog.open({ dir })
@@ -35,18 +35,17 @@ async function setup (dest: FaultDestination, headers: Record<string, string> = 
   const destination: Destination = { name: 'd', origin: url.origin, path: url.pathname, headers, protocol: undefined, timeoutMs, maxInFlight: 1, queueLimitBytes: 1 << 30 }
   const logged: Logged[] = []
   const at = (level: string) => (obj: object, msg: string): void => { logged.push({ level, obj: obj as Record<string, unknown>, msg }) }
-  const deltas: FiguresDelta[] = []
   const sender = new DestinationSender({
     destination,
     index: 0,
     cursor: log.cursor('d'),
-    figures: new FiguresRelay('d', d => deltas.push(d)),
+    figures: new FiguresRelay('d', () => {}),
     backoff: { minMs: 20, maxMs: 200 },
     tenantHeader: 'x-scope-orgid',
     logger: { info: at('info'), warn: at('warn'), error: at('error') }
   })
   cleanups.push(async () => { await sender.close() })
-  return { log, sender, logged, deltas }
+  return { log, sender, logged }
 }
 
 async function append (log: DurableLog, tenant: string, job: string): Promise<void> {
