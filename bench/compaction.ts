@@ -28,6 +28,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { runCompaction } from '../src/sinks/duckdb/blocks/compaction.js'
 import { blockMaxRows, DEFAULT_BLOCK_WINDOW_MS } from '../src/sinks/duckdb/blocks/block-maintenance.js'
 import { ensureSchema, openDatabase } from '../src/sinks/duckdb/open-database.js'
+import { stopChild } from './lib/child-ready.js'
 import { freePort } from './lib/free-port.js'
 import { fmt, printJson, printTable, summarize } from './lib/stats.js'
 
@@ -57,15 +58,6 @@ function start (cmd: string, args: string[], log: string): ChildProcess {
   child.stderr?.on('data', (b: Buffer) => { lines.push(b.toString()) })
   child.once('exit', () => { writeFileSync(log, lines.join('')) })
   return child
-}
-
-async function stop (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  await exited
-  clearTimeout(timer)
 }
 
 async function waitHttp (url: string, what: string): Promise<void> {
@@ -125,7 +117,7 @@ remote_write:
       await sleep(Math.min(30_000, end - Date.now()))
       console.error(`stream: ${Math.round((end - Date.now()) / 1000)} s left, prom-ingest has ${await queryCount(piUrl, 'SELECT count(*) FROM sample_rows')} sample rows`)
     }
-    await stop(prom) // Prometheus sends what its queues hold before it exits
+    await stopChild(prom) // Prometheus sends what its queues hold before it exits
     // Both stores settle: no more rows arrive.
     let last = -1
     for (let i = 0; i < 60; i++) {
@@ -142,8 +134,8 @@ remote_write:
       if (await metric(vmUrl, /^vm_active_merges\{/) === 0) break
     }
     const vmRows = await metric(vmUrl, /^vm_rows\{type="storage\//)
-    await stop(vm)
-    await stop(pi)
+    await stopChild(vm)
+    await stopChild(pi)
     const vmDir = join(dir, 'vm')
     return {
       dir: piDir,
@@ -152,9 +144,9 @@ remote_write:
       headBytes: treeBytes(piDir)
     }
   } finally {
-    if (prom !== undefined) await stop(prom)
-    await stop(vm)
-    await stop(pi)
+    if (prom !== undefined) await stopChild(prom)
+    await stopChild(vm)
+    await stopChild(pi)
   }
 }
 

@@ -14,7 +14,7 @@
  *        [--variant name=sink[@root]] ...   (default: forward=forward discard=discard; root: another
  *                                            build of the project, e.g. a checkout of main, to compare)
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { listeningPort } from './lib/child-ready.js'
+import { childExited, listeningPort, stopChild } from './lib/child-ready.js'
 import { forEachLine } from './lib/lines.js'
 import { printJson, printTable, quantile } from './lib/stats.js'
 
@@ -61,17 +61,6 @@ async function runReceiver (): Promise<void> {
   process.on('SIGTERM', () => { server.closeAllConnections(); server.close(() => process.exit(0)) })
 }
 
-function waitExit (child: ChildProcess): Promise<void> {
-  return new Promise(resolve => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()) })
-}
-
-async function stop (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  await waitExit(child)
-  clearTimeout(timer)
-}
 
 interface RoundCpu { samplesPerSecond: number, cpu: Record<Role, { user: number, sys: number }> }
 
@@ -94,7 +83,7 @@ async function round (v: Variant, receiverUrl: string, receiverPid: number, o: {
       if (!line.startsWith('{')) return
       try { const j = JSON.parse(line) as { bench?: string }; if (j.bench === 'e2e') json = j as never } catch {}
     })
-    await waitExit(gen)
+    await childExited(gen)
     clearInterval(timer)
     take()
     const from = json?.window.fromMs
@@ -126,7 +115,7 @@ async function round (v: Variant, receiverUrl: string, receiverPid: number, o: {
     for (const [tid, t] of b.receiver) add('receiver', a.receiver.get(tid), t)
     return { samplesPerSecond: json.samplesPerSecond, cpu }
   } finally {
-    await stop(child)
+    await stopChild(child)
     rmSync(dir, { recursive: true, force: true })
   }
 }
@@ -165,7 +154,7 @@ async function main (): Promise<void> {
       }
     }
   } finally {
-    await stop(receiver)
+    await stopChild(receiver)
   }
   console.log(`\nforward-threads: bench:e2e load, concurrency ${values.concurrency}, ${rounds} interleaved rounds of ${values.duration}; CPU s per million acknowledged samples, median of rounds (user + system, and system alone)`)
   const header = ['variant', 'samples/s', ...ROLES]

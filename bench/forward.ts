@@ -24,7 +24,7 @@
  *                            [--series-per-request 10000] [--template PATH] [--vmagent /usr/bin/vmagent]
  *                            [--targets forward,gateway,vmagent,discard]
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -33,7 +33,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
-import { listeningPort, waitForHealth } from './lib/child-ready.js'
+import { childExited, listeningPort, stopChild, waitForHealth } from './lib/child-ready.js'
 import { forEachLine } from './lib/lines.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
 import { freePort } from './lib/free-port.js'
@@ -157,17 +157,6 @@ async function metricValue (url: string, name: string): Promise<number> {
   return sum
 }
 
-function waitExit (child: ChildProcess): Promise<void> {
-  return new Promise(resolve => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()) })
-}
-
-async function stopChild (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  await waitExit(child)
-  clearTimeout(timer)
-}
 
 async function startIngest (name: 'forward' | 'gateway' | 'discard', receiver: string): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-forward-'))
@@ -211,7 +200,7 @@ async function runE2e (url: string, pid: number, o: ReturnType<typeof opts>): Pr
   forEachLine([child.stdout!], line => {
     if (line.startsWith('{')) { try { const v = JSON.parse(line) as { bench?: string }; if (v.bench === 'e2e') json = v as unknown as E2eJson } catch {} }
   })
-  await waitExit(child)
+  await childExited(child)
   if (json === undefined) throw new Error(`bench:e2e printed no JSON line (exit ${String(child.exitCode)})`)
   return json
 }

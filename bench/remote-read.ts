@@ -27,7 +27,7 @@ import { request } from 'undici'
 import { ProtoWriter } from '../src/encode/proto-writer.js'
 import { snappyCompress } from '../src/encode/snappy-encode.js'
 import { freePort } from './lib/free-port.js'
-import { listeningPort } from './lib/child-ready.js'
+import { listeningPort, stopChild } from './lib/child-ready.js'
 import { fmt, printJson, printTable, summarize } from './lib/stats.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -48,13 +48,7 @@ const HOUR_MS = 3_600_000
 interface Proc { url: string, child: ChildProcess, dir: string }
 
 async function stop (p: Proc): Promise<void> {
-  if (p.child.exitCode === null && p.child.signalCode === null) {
-    const exited = new Promise(resolve => p.child.once('exit', resolve))
-    p.child.kill('SIGTERM')
-    const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000)
-    await exited
-    clearTimeout(timer)
-  }
+  await stopChild(p.child, 15_000)
   rmSync(p.dir, { recursive: true, force: true })
 }
 

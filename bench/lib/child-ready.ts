@@ -43,3 +43,18 @@ export async function signalChild (child: ChildProcess | undefined, exited: Prom
   child.kill(signal)
   await exited
 }
+
+/** Resolves when the child has exited (at once if it already has). */
+export function childExited (child: ChildProcess): Promise<void> {
+  return new Promise(resolve => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()) })
+}
+
+/** Stops a child: SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves when it has exited. */
+export async function stopChild (child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = childExited(child)
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+  await exited
+  clearTimeout(timer)
+}
