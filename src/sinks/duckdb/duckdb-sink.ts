@@ -210,9 +210,11 @@ class DuckDbSinkImpl implements DuckDbSink {
       ...remoteReadRoutes(this, { tenantHeader }),
       ...prometheusApiRoutes(this, { tenantHeader, retryAfterSeconds: o.retryAfterSeconds ?? 5 })
     ]
+    const logPending = (): number => this.storeLog?.pendingBytes ?? 0
     this.figures = {
       dataDir: o.dataDir,
       get waitingWrites () { return pending.size },
+      get logPendingBytes () { return logPending() },
       get queriesRunning () { return gate.running },
       get queriesWaiting () { return gate.waiting },
       compaction: async () => (await this.stats()).compaction

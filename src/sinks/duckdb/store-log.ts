@@ -111,7 +111,7 @@ export class StoreLog {
   async * replay (): AsyncGenerator<LoggedRequest> {
     this.forget()
     this.cursor.rewind()
-    for (let round = 0; ; round++) {
+    for (;;) { // ends at the head: nothing is appended while the sink replays (it refuses writes)
       const records = await this.cursor.read(READ_RECORDS, READ_BYTES)
       if (records.length === 0) break
       for (const r of records) {
