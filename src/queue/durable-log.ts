@@ -16,7 +16,10 @@
  * Open reads every segment back (src/queue/segment-scan.ts): a torn tail of the last segment (the
  * bytes after its last intact record) is truncated; a damaged stretch anywhere else is skipped,
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
- * it; the segment being written is never deleted, so the head never goes back.
+ * it; the segment being written is never deleted, so the head never goes back. One released segment's
+ * file is kept (SPARE_FILE) and renamed to be the next segment, so that appends overwrite blocks the
+ * file has instead of growing it; recovery cuts off the stale records past the head of such a file
+ * without counting them (docs/forward-queue.md, "Recycled segments").
  */
 import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs'
 import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
