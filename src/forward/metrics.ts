@@ -12,6 +12,7 @@ export const FORWARD_METRICS = {
   queueDropped: 'prom_ingest_forward_queue_dropped_records_total',
   queueFsyncs: 'prom_ingest_forward_queue_fsyncs_total',
   queueDamaged: 'prom_ingest_forward_queue_damaged_records_total',
+  queueRecycled: 'prom_ingest_forward_queue_segments_recycled_total',
   requests: 'prom_ingest_forward_requests_total',
   samples: 'prom_ingest_forward_samples_total',
   sendDuration: 'prom_ingest_forward_send_duration_seconds',
@@ -88,7 +89,7 @@ export class ForwardMetrics {
   readonly stuck: Gauge<'destination'>
   private readonly names: string[] = []
 
-  constructor (private readonly registry: Registry, queues: () => readonly QueueFigures[], log: () => { fsyncs: number, damagedRecords: number }) {
+  constructor (private readonly registry: Registry, queues: () => readonly QueueFigures[], log: () => { fsyncs: number, damagedRecords: number, recycledSegments: number }) {
     const r = [registry]
     const track = <T>(name: string, m: T): T => { this.names.push(name); return m }
     const perQueue = (name: string, help: string, read: (q: QueueFigures) => number): void => {
@@ -111,6 +112,10 @@ export class ForwardMetrics {
     track(FORWARD_METRICS.queueDamaged, new Counter({
       name: FORWARD_METRICS.queueDamaged, help: 'Damaged forward-queue records skipped when the queue was read back.', registers: r,
       collect () { this.reset(); this.inc(log().damagedRecords) }
+    }))
+    track(FORWARD_METRICS.queueRecycled, new Counter({
+      name: FORWARD_METRICS.queueRecycled, help: 'Forward-queue segments started in the file of a segment every destination was past, overwritten instead of a new file.', registers: r,
+      collect () { this.reset(); this.inc(log().recycledSegments) }
     }))
     this.queueDropped = track(FORWARD_METRICS.queueDropped, new Counter({
       name: FORWARD_METRICS.queueDropped, help: 'Records dropped from a full queue (forward-queue-full=drop-oldest), never sent to the destination.', labelNames: ['destination'] as const, registers: r

@@ -72,7 +72,9 @@ export class SendThread {
     if (this.ring === undefined && ringBytes > 0) this.ring = this.o.log.keepInMemory(ringBytes, () => this.floor())
     this.stopWatching ??= this.o.log.watch({
       appended: (segments, records, ringFrom) => this.post({ t: 'appended', segments, records, ringFrom }),
-      released: tail => this.post({ t: 'released', tail })
+      released: tail => this.post({ t: 'released', tail }),
+      // The worker may still read what it has not committed (a drop-oldest moves only the cursor): no recycling under it.
+      floor: () => this.floor()
     })
     await this.spawn()
   }

@@ -1,5 +1,5 @@
 /**
- * The forward queue: ONE append-only log of accepted requests under `<data-dir>/forward/`, written
+ * The forward queue (and the store's log, duckdb-ack log: src/sinks/duckdb/store-log.ts): ONE append-only log of accepted requests under `<data-dir>/forward/`, written
  * once however many destinations there are, with one cursor (read position) per destination, in
  * the manner of Kafka or Apache Iggy. Payloads are opaque bytes; the forwarder defines them.
  * Reference: docs/forward-queue.md (format, recovery rules, what a crash can and cannot lose).
@@ -16,10 +16,13 @@
  * Open reads every segment back (src/queue/segment-scan.ts): a torn tail of the last segment (the
  * bytes after its last intact record) is truncated; a damaged stretch anywhere else is skipped,
  * counted and logged, and everything after it kept. A segment is deleted once every cursor is past
- * it; the segment being written is never deleted, so the head never goes back.
+ * it; the segment being written is never deleted, so the head never goes back. One released segment's
+ * file is kept (SPARE_FILE) and renamed to be the next segment, so that appends overwrite blocks the
+ * file has instead of growing it; recovery cuts off the stale records past the head of such a file
+ * without counting them (docs/forward-queue.md, "Recycled segments").
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs'
-import { mkdir, open, readdir, unlink } from 'node:fs/promises'
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync, writevSync } from 'node:fs'
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
 import { CURSOR_FILE_BYTES, cursorFileName, cursorNameOf, decodeCursorFile, encodeSlot, slotOffset } from './cursor-file.js'
@@ -27,10 +30,16 @@ import { GroupFsync, type GroupWriter, type PendingAppend } from './group-fsync.
 import { Cursor, type CursorHost } from './log-cursor.js'
 import { LogRing } from './log-ring.js'
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeHeader } from './record.js'
-import { scanSegment } from './segment-scan.js'
+import { scanSegment, tornPart, type Stretch } from './segment-scan.js'
 import { Segment, locateIn, segmentBase, segmentFileName } from './segment.js'
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+/**
+ * A segment every cursor is past is kept under this name (one at most) and renamed to be the next
+ * segment: appends then overwrite blocks the file already has, and an fdatasync that does not change
+ * the file's size does not commit the file system's journal (docs/forward-queue.md, "Recycled segments").
+ */
+export const SPARE_FILE = 'spare.recycle'
 
 /** What the log writes its lines to. */
 export interface LogLines {
@@ -117,6 +126,8 @@ export interface DurableLogStats {
   fsyncs: number
   /** Groups of appends written (one vectored write and one fdatasync each). */
   appendGroups: number
+  /** Segments started in a recycled file (SPARE_FILE) rather than a new one. */
+  recycledSegments: number
 }
 
 /** What another reader of the log (the forward worker's mirror, src/queue/log-mirror.ts) is told. */
@@ -128,6 +139,12 @@ export interface LogWatcher {
   appended(segments: ReadonlyArray<{ base: number, file: string }>, records: Float64Array, ringFrom?: number): void
   /** Segments before `tail` were deleted. */
   released(tail: number): void
+  /**
+   * The lowest position the watcher's reader may still read (its last commit as heard here). A segment
+   * is recycled (its file overwritten) only when it ends at or before this; otherwise it is deleted,
+   * and a reader holding it open still reads the old bytes.
+   */
+  floor?(): number
 }
 
 /** The log's segments and index at one moment (to start a mirror in another thread). */
@@ -190,7 +207,7 @@ export class DurableLog implements CursorHost {
   private readonly cursorDir: string
   private readonly segmentBytes: number
   private readonly log: { warn: (o: object, m: string) => void, error: (o: object, m: string) => void, info: (o: object, m: string) => void }
-  private counters = { damagedRecords: 0, damagedBytes: 0, tornTailBytes: 0, fsyncs: 0 }
+  private counters = { damagedRecords: 0, damagedBytes: 0, tornTailBytes: 0, fsyncs: 0, recycledSegments: 0 }
   private waiters: Array<() => void> = []
   private readonly watchers = new Set<LogWatcher>()
   private releasing: Promise<void> = Promise.resolve()
@@ -198,6 +215,8 @@ export class DurableLog implements CursorHost {
   private ring: { ring: LogRing, floor: () => number } | undefined
   /** Set when a failed group could not be taken back out of the file: appends are refused until reopen. */
   private broken: Error | undefined
+  /** A released segment's file, open, kept to be the next segment (SPARE_FILE). */
+  private spare: { handle: FileHandle, bytes: number } | undefined
 
   /** The log's name in errors and log lines. */
   private readonly what: string
@@ -242,12 +261,15 @@ export class DurableLog implements CursorHost {
   private async recover (): Promise<void> {
     const dir = this.options.dir
     const stored = this.readCursorFiles()
-    const bases = (await readdir(dir)).map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
+    const names = await readdir(dir)
+    if (names.includes(SPARE_FILE)) await this.adoptSpare()
+    const bases = names.map(segmentBase).filter((b): b is number => b !== undefined).sort((a, b) => a - b)
     const window = new Uint8Array(1 << 20)
-    // The latest segment whose last bytes hold no intact record. It is the torn tail of the log when
-    // nothing but empty segments follows it (a crash in a group that started a new segment), and
-    // damage when a later segment holds records.
-    let unfinished: { seg: Segment, tail: { from: number, to: number }, validEnd: number } | undefined
+    // The segments since the last one holding records whose last bytes hold no intact record. Their
+    // torn parts are the torn tail of the log when nothing but empty (or only stale) segments follows
+    // (a crash in a group that started a new segment), and damage when a later segment holds records.
+    // `torn` is what lies before the stale records of a recycled file (undefined: only stale bytes).
+    let unfinished: Array<{ seg: Segment, torn: Stretch | undefined, validEnd: number }> = []
     for (let k = 0; k < bases.length; k++) {
       const base = bases[k]!
       const file = join(dir, segmentFileName(base))
@@ -258,33 +280,37 @@ export class DurableLog implements CursorHost {
         const limit = k === bases.length - 1 ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
         if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, `${this.what}: segment overlaps the next one; its bytes beyond the next segment's base are ignored`)
         const seg = new Segment(base, file, handle, limit, this.nextOrdinal)
+        seg.fileBytes = fileSize
         const scan = await scanSegment(handle, base, limit, (p, len, t) => seg.add(p, len, t), window)
         this.nextOrdinal += seg.count
-        if (unfinished !== undefined && (seg.count > 0 || scan.damaged.length > 0)) {
-          this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
-          unfinished = undefined
+        const torn = scan.tail === undefined ? undefined : await tornPart(handle, base, scan.tail.from, limit, window)
+        if (seg.count > 0 || scan.damaged.length > 0 || torn !== undefined) {
+          for (const u of unfinished) if (u.torn !== undefined) this.noteDamaged(u.seg, u.torn.from, u.torn.to, 'open')
+          unfinished = []
         }
         for (const d of scan.damaged) this.noteDamaged(seg, d.from, d.to, 'open')
-        if (scan.tail !== undefined) {
-          if (unfinished !== undefined) this.noteDamaged(unfinished.seg, unfinished.tail.from, unfinished.tail.to, 'open')
-          unfinished = { seg, tail: scan.tail, validEnd: scan.validEnd }
-        }
+        if (scan.tail !== undefined) unfinished.push({ seg, torn, validEnd: scan.validEnd })
         this.segments.push(seg)
       } catch (err) {
         await handle.close()
         throw err
       }
     }
-    if (unfinished !== undefined) {
+    for (const { seg, torn, validEnd } of unfinished) {
       // The record being written when the process stopped: torn by the crash (never acknowledged,
-      // since acknowledgement waits for fdatasync), or damage in the log's very last bytes.
-      const { seg, tail, validEnd } = unfinished
+      // since acknowledgement waits for fdatasync), or damage in the log's very last bytes. Stale
+      // records of a recycled file after it are cut off too, and not counted: they were never this log's.
       await seg.handle.truncate(validEnd)
       await seg.handle.datasync()
       seg.size = validEnd
-      const bytes = tail.to - tail.from
+      seg.fileBytes = validEnd
+      if (torn === undefined) {
+        this.log.info({ segment: seg.file, offset: validEnd }, `${this.what}: stale bytes of a recycled segment file cut off after the last record`)
+        continue
+      }
+      const bytes = torn.to - torn.from
       this.counters.tornTailBytes += bytes
-      this.log.warn({ segment: seg.file, offset: tail.from, bytes }, `${this.what}: torn tail of the last segment truncated (a record not completely written before the process stopped)`)
+      this.log.warn({ segment: seg.file, offset: torn.from, bytes }, `${this.what}: torn tail of the last segment truncated (a record not completely written before the process stopped)`)
     }
     if (this.segments.length === 0) {
       // A new log, or one whose segments are gone: start where the cursors are, so positions never go back.
@@ -331,6 +357,19 @@ export class DurableLog implements CursorHost {
     return cursor
   }
 
+  /** Takes the spare file left by the last run (SPARE_FILE) as this run's spare. */
+  private async adoptSpare (): Promise<void> {
+    const path = join(this.options.dir, SPARE_FILE)
+    const handle = await open(path, 'r+')
+    const bytes = (await handle.stat()).size
+    if (bytes > this.segmentBytes) {
+      await handle.close()
+      await unlink(path)
+      return
+    }
+    this.spare = { handle, bytes }
+  }
+
   private noteDamaged (seg: Segment, from: number, to: number, when: 'open' | 'read'): void {
     this.counters.damagedRecords++
     this.counters.damagedBytes += to - from
@@ -369,6 +408,12 @@ export class DurableLog implements CursorHost {
         const recordBytes = HEADER_BYTES + item.payloadBytes
         const used = cur.start + cur.bytes
         if (used > 0 && used + recordBytes > this.segmentBytes) {
+          // A recycled file is cut to the log's bytes when its segment is complete: scans at open then
+          // see no stale bytes between segments. Durable with the directory fsync below.
+          if (cur.seg.fileBytes > used) {
+            ftruncateSync(cur.seg.handle.fd, used)
+            cur.seg.fileBytes = used
+          }
           const seg = await this.createSegment(cur.seg.base + used)
           this.counters.fsyncs++
           await this.syncDir()
@@ -391,6 +436,7 @@ export class DurableLog implements CursorHost {
         // through libuv's thread pool costs milliseconds on a busy machine, and the 204 waits for it.
         const bytesWritten = writevSync(t.seg.handle.fd, t.iov, t.start)
         if (bytesWritten !== t.bytes) throw new Error(`short write to ${t.seg.file}: ${bytesWritten} of ${t.bytes} bytes`)
+        if (t.start + t.bytes > t.seg.fileBytes) t.seg.fileBytes = t.start + t.bytes
       }
       for (const t of touched) {
         if (t.bytes === 0) continue
@@ -469,6 +515,7 @@ export class DurableLog implements CursorHost {
   private async takeBack (first: Segment, sizeBefore: number, created: Segment[], cause: unknown): Promise<void> {
     try {
       await first.handle.truncate(sizeBefore)
+      first.fileBytes = sizeBefore
       for (const seg of created) {
         await seg.handle.close()
         await unlink(seg.file)
@@ -480,8 +527,23 @@ export class DurableLog implements CursorHost {
     }
   }
 
+  /** A new segment: the spare file renamed when there is one (the caller fsyncs the directory), else a new file. */
   private async createSegment (base: number): Promise<Segment> {
     const file = join(this.options.dir, segmentFileName(base))
+    const spare = this.spare
+    if (spare !== undefined) {
+      this.spare = undefined
+      try {
+        await rename(join(this.options.dir, SPARE_FILE), file)
+        const seg = new Segment(base, file, spare.handle, 0, this.nextOrdinal)
+        seg.fileBytes = spare.bytes
+        this.counters.recycledSegments++
+        return seg
+      } catch (err) {
+        await spare.handle.close().catch(() => {})
+        this.log.warn({ err: (err as Error).message, segment: file }, `${this.what}: the spare segment file could not be recycled; a new file is used`)
+      }
+    }
     const handle = await open(file, 'w+')
     return new Segment(base, file, handle, 0, this.nextOrdinal)
   }
@@ -576,10 +638,31 @@ export class DurableLog implements CursorHost {
       const seg = this.segments.shift()!
       seg.removed = true
       released = true
+      if (this.spare === undefined && seg.fileBytes <= this.segmentBytes && seg.end <= this.readersFloor()) {
+        // Kept to be overwritten as a later segment. A crash before the rename is durable leaves the
+        // segment under its own name: read back at open and released again.
+        try {
+          await rename(seg.file, join(this.options.dir, SPARE_FILE))
+          this.spare = { handle: seg.handle, bytes: seg.fileBytes }
+          continue
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message, segment: seg.file }, `${this.what}: a released segment could not be kept for recycling; deleted`)
+        }
+      }
       await seg.handle.close()
       await unlink(seg.file)
     }
     if (released) for (const w of this.watchers) w.released(this.tail)
+  }
+
+  /** The lowest position a watcher's reader may still read (Infinity without such readers). */
+  private readersFloor (): number {
+    let min = Infinity
+    for (const w of this.watchers) {
+      const f = w.floor?.()
+      if (f !== undefined && f < min) min = f
+    }
+    return min
   }
 
   // ---- the rest ----
@@ -600,6 +683,11 @@ export class DurableLog implements CursorHost {
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w()
+    const last = this.active
+    if (last.fileBytes > last.size) {
+      // A recycled file's stale bytes past the head are cut off, so that a clean restart scans none.
+      try { await last.handle.truncate(last.size) } catch { /* then the next open finds them, as after a crash */ }
+    }
     await this.closeFiles()
     releaseLock(this.options.dir)
   }
@@ -607,5 +695,9 @@ export class DurableLog implements CursorHost {
   private async closeFiles (): Promise<void> {
     for (const c of this.cursors.values()) c.close()
     for (const s of this.segments) await s.handle.close()
+    if (this.spare !== undefined) {
+      await this.spare.handle.close()
+      this.spare = undefined
+    }
   }
 }

@@ -135,6 +135,8 @@ export class Cursor implements LogCursor {
     for (const run of runs) {
       const first = run.seg.position(run.from)
       if (run.seg.removed || !await this.readFully(run.seg, buf, off, run.bytes, first - run.seg.base)) break
+      // Released during the read (every cursor is past it): its file may since be recycled, and overwritten.
+      if (run.seg.removed) break
       for (let i = run.from; i < run.to; i++) {
         const position = run.seg.position(i)
         const length = run.seg.length(i)

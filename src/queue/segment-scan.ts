@@ -134,3 +134,84 @@ export async function scanSegment (
   }
   return { validEnd, damaged, tail: undefined }
 }
+
+/**
+ * The first offset in [from, limit) where a record of the file's previous life starts, or -1. A
+ * recycled segment file (docs/forward-queue.md, "Recycled segments") still holds an older segment's
+ * records past the log's bytes: each one intact, with the position it had there, which is below
+ * `base` (positions only grow). Bytes from that offset on are stale, not a torn record or damage.
+ */
+export async function firstStaleRecord (
+  handle: FileHandle,
+  base: number,
+  from: number,
+  limit: number,
+  window: Uint8Array = new Uint8Array(SCAN_WINDOW_BYTES)
+): Promise<number> {
+  const win = new FileWindow(window, handle, limit)
+  const h: HeaderFields = { crc: 0, length: 0, position: 0, appendedAtMs: 0 }
+  const W = window.length
+  const highBase = Math.floor(base / 2 ** 32)
+  let q = from
+  while (q + HEADER_BYTES <= limit) {
+    const n = Math.min(W, limit - q)
+    const i0 = await win.at(q, n)
+    const last = q + n - HEADER_BYTES
+    let found = -1
+    // The filter: the high word of the position field at most base's (0 for any queue under 4 GiB of history), then below base and at least the offset.
+    for (let k = q; k <= last; k++) {
+      const j = i0 + k - q
+      const high = (win.buf[j + 12]! | (win.buf[j + 13]! << 8) | (win.buf[j + 14]! << 16) | (win.buf[j + 15]! << 24)) >>> 0
+      if (high > highBase) continue
+      const position = positionLow(win.buf, j) + high * 2 ** 32
+      if (position < base && position >= k) { found = k; break }
+    }
+    if (found < 0) { q = last + 1; continue }
+    if (await intactAt(win, found, limit, W, h)) return found
+    q = found + 1
+  }
+  return -1
+}
+
+/** Whether an intact record (length and CRC; any position) starts at `off`. */
+async function intactAt (win: FileWindow, off: number, limit: number, W: number, h: HeaderFields): Promise<boolean> {
+  const i = await win.at(off, HEADER_BYTES)
+  readHeader(win.buf, i, h)
+  const { length, crc: stored } = h
+  if (length > MAX_PAYLOAD_BYTES || off + HEADER_BYTES + length > limit) return false
+  let crc = headerCrc(win.buf, i)
+  for (let p = off + HEADER_BYTES, end = p + length; p < end;) {
+    const n = Math.min(W, end - p)
+    const j = await win.at(p, n)
+    crc = crc32c(win.buf, j, j + n, crc)
+    p += n
+  }
+  return crc === stored
+}
+
+/**
+ * What part of a segment's tail (the bytes from `from`, after its last intact record, to `limit`)
+ * is torn: undefined when none is. First the records this log started there (each header naming its
+ * own position: a group's write cut short), each counted to the end its header declares. What
+ * follows them is stale when a record of the file's previous life starts anywhere in it (a recycled
+ * file: the bytes before that record are the rest of an older one), and torn otherwise (today's
+ * rule for a file that was never recycled: unknown bytes after the last intact record).
+ */
+export async function tornPart (
+  handle: FileHandle,
+  base: number,
+  from: number,
+  limit: number,
+  window: Uint8Array = new Uint8Array(SCAN_WINDOW_BYTES)
+): Promise<Stretch | undefined> {
+  const win = new FileWindow(window, handle, limit)
+  const h: HeaderFields = { crc: 0, length: 0, position: 0, appendedAtMs: 0 }
+  let off = from
+  while (off + HEADER_BYTES <= limit) {
+    readHeader(win.buf, await win.at(off, HEADER_BYTES), h)
+    if (h.position !== base + off || h.length > MAX_PAYLOAD_BYTES) break
+    off = Math.min(limit, off + HEADER_BYTES + h.length)
+  }
+  if (off < limit && await firstStaleRecord(handle, base, off, limit, window) >= 0) return off > from ? { from, to: off } : undefined
+  return { from, to: limit }
+}

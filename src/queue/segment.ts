@@ -35,6 +35,11 @@ export class Segment {
   count = 0
   /** Set when the segment is taken out of the log (every cursor was past it). */
   removed = false
+  /**
+   * Length of the file. More than `size` while the segment being written is a recycled file: the
+   * bytes past `size` are an older segment's, and appends overwrite them instead of growing the file.
+   */
+  fileBytes: number
   private entries: Float64Array
 
   constructor (
@@ -46,6 +51,7 @@ export class Segment {
     public firstOrdinal: number
   ) {
     this.size = size
+    this.fileBytes = size
     this.entries = new Float64Array(STRIDE * 64)
   }
 

@@ -1,10 +1,10 @@
 // The crash test's child (test/queue/crash.test.ts): opens the forward queue in argv[2] and appends
-// records from 4 concurrent writers in a loop, printing `ack <id> <position> <size>` for each append
+// records from 4 concurrent writers in a loop (argv[5] = consume: with a reader committing behind them), printing `ack <id> <position> <size>` for each append
 // as soon as it resolved (fsync'd), until it is killed. Stdout is a pipe: writes are synchronous on
 // Linux, so a printed line was in the pipe before the kill. Runs the compiled queue from dist/.
 import { DurableLog } from '../../dist/src/queue/durable-log.js'
 
-const [dir, segmentBytes, firstId] = process.argv.slice(2)
+const [dir, segmentBytes, firstId, mode] = process.argv.slice(2)
 const log = await DurableLog.open({ dir, segmentBytes: Number(segmentBytes) })
 
 /** The payload of record `id`: its id in the first 4 bytes, then bytes derived from the id (crash.test.ts checks them the same way). */
@@ -28,5 +28,22 @@ async function writer () {
     process.stdout.write(`ack ${id} ${position} ${size}\n`)
   }
 }
+/**
+ * With `consume`: a destination that keeps up, reading and committing everything behind the writers,
+ * so that segments are released and recycled (docs/forward-queue.md, "Recycled segments"). Prints
+ * `recycled <n>` each time a segment is started in a recycled file.
+ */
+async function consumer () {
+  const cursor = log.cursor('consumer')
+  let recycled = 0
+  for (;;) {
+    await cursor.waitForData()
+    const records = await cursor.read(16, 1 << 20)
+    if (records.length > 0) await cursor.commit(records[records.length - 1].next)
+    const now = log.stats().recycledSegments
+    if (now > recycled) { recycled = now; process.stdout.write(`recycled ${now}\n`) }
+  }
+}
 process.stdout.write(`ready ${log.head}\n`)
+if (mode === 'consume') consumer()
 for (let w = 0; w < 4; w++) writer()

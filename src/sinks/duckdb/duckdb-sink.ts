@@ -253,7 +253,7 @@ class DuckDbSinkImpl implements DuckDbSink {
       store: {
         dataDir: o.dataDir,
         // At the log, nothing waits for a commit but reads (which ask for it): large transactions, no quiet rule.
-        commitInterval: o.ack === 'log' ? Math.max(o.commitInterval, LOG_COMMIT_INTERVAL_MS) : o.commitInterval,
+        commitInterval: o.commitInterval,
         commitMaxRows: o.commitMaxRows,
         ...(o.ack === 'log' ? { commitQuiet: Infinity } : o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}),
         retentionMs: o.retentionMs,
