@@ -105,7 +105,7 @@ export interface DuckDbSinkOptions {
   /**
    * When a write is acknowledged (setting duckdb-ack): 'commit' (default) once DuckDB committed its
    * rows; 'log' once its body is fsync'd in the store's log (store-log.ts), DuckDB committing behind it
-   * every LOG_COMMIT_INTERVAL_MS. Reads wait for the commit of what was acknowledged before them.
+   * in transactions of up to LOG_TRANSACTION_ROWS. Reads wait for the commit of what was acknowledged before them.
    */
   ack?: DuckDbAck
 }
@@ -113,10 +113,14 @@ export interface DuckDbSinkOptions {
 export type DuckDbAck = 'commit' | 'log'
 
 /**
- * How long a transaction gathers batches when writes are acknowledged at the store's log: the
- * acknowledgement does not wait for it, and larger transactions cost DuckDB less per row.
+ * duckdb-ack log: a transaction gathers batches for at least this long (commit-interval when longer)
+ * and at most LOG_TRANSACTION_ROWS rows. The acknowledgement does not wait for it, and a larger
+ * transaction costs DuckDB less per row; beyond about 100,000 rows the gain is small and the memory
+ * grows (bench/README.md, "Acknowledged at the log": 50 ms gave 1.6 to 2.1M samples/s, 100 to 200 ms
+ * 2.0 to 2.3M; 60,000 to 100,000 rows per transaction the same speed as 500,000, and less RSS).
  */
-export const LOG_COMMIT_INTERVAL_MS = 500
+export const LOG_COMMIT_INTERVAL_MS = 100
+export const LOG_TRANSACTION_ROWS = 100_000
 
 export interface DuckDbSink extends Sink {
   readonly dataDir: string
@@ -153,9 +157,11 @@ export const DEFAULT_UNREADY_AFTER_MS = 30_000
 
 /**
  * duckdb-ack log: rows acknowledged and not committed yet above which acknowledgements wait for
- * commits (DuckDB falling behind slows the senders down instead of piling up batches).
+ * commits: DuckDB falling behind slows the senders down instead of piling up batches (each row held
+ * costs about 100 bytes of RSS: 800,000 rows measured 50 MiB more than 300,000), and the rate a
+ * sender sees stays the rate DuckDB stores.
  */
-export const LOG_BACKLOG_ROWS = 2_000_000
+export const LOG_BACKLOG_ROWS = 300_000
 
 class DuckDbSinkImpl implements DuckDbSink {
   readonly name = 'duckdb'
@@ -253,8 +259,8 @@ class DuckDbSinkImpl implements DuckDbSink {
       store: {
         dataDir: o.dataDir,
         // At the log, nothing waits for a commit but reads (which ask for it): large transactions, no quiet rule.
-        commitInterval: o.commitInterval,
-        commitMaxRows: o.commitMaxRows,
+        commitInterval: o.ack === 'log' ? Math.max(o.commitInterval, LOG_COMMIT_INTERVAL_MS) : o.commitInterval,
+        commitMaxRows: o.ack === 'log' ? Math.min(o.commitMaxRows, LOG_TRANSACTION_ROWS) : o.commitMaxRows,
         ...(o.ack === 'log' ? { commitQuiet: Infinity } : o.commitQuiet !== undefined ? { commitQuiet: o.commitQuiet } : {}),
         retentionMs: o.retentionMs,
         ...(o.blockWindowMs !== undefined ? { blockWindowMs: o.blockWindowMs } : {}),
