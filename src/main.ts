@@ -140,6 +140,21 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const metrics = new IngestMetrics(registry, decodePool, admission)
   const relabelMetrics = rules === undefined ? undefined : new RelabelMetrics(rules.figures, registry)
   const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: limitTable.anyHa ? config.haFailoverTimeout : 0 }, tenantSeries)
+  // A sink with a log of its own (the store with duckdb-ack log) stores again what it held beyond its store, before any request.
+  try {
+    await sink.replay?.(async (body, version, tenant) => {
+      const slot = await decodePool.acquireSlot(body.length, config.slotWait)
+      slot.bytes.set(body)
+      return await decodePool.decode(slot, body.length, { version, tenant, partial: true, ...gate.decodeLimits(tenant) })
+    })
+  } catch (err) {
+    metrics.unregister()
+    gate.unregister()
+    relabelMetrics?.unregister()
+    await decodePool.close()
+    await sink.close().catch(() => {})
+    throw err
+  }
   const auth = createAuthenticator(config)
   const readAuth = createReadAuthenticator(config, auth)
   let poolUp = true
@@ -302,6 +317,7 @@ async function createNamedSink (name: SinkName, config: Config, index: SeriesInd
     memoryLimit: `${config.duckdbMemoryLimit}B`,
     threads: config.duckdbThreads,
     checkpointThreshold: `${config.duckdbCheckpointThreshold}B`,
+    ack: config.duckdbAck,
     youngGenerationBytes: config.workerYoungGeneration,
     unreadyAfterMs: config.sinkUnreadyAfter,
     index,

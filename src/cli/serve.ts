@@ -47,16 +47,18 @@ export async function runServe (argv: string[]): Promise<number> {
   process.on('SIGTERM', early)
   process.on('SIGINT', early)
 
+  const dropEarly = (): void => {
+    process.removeListener('SIGTERM', early)
+    process.removeListener('SIGINT', early)
+  }
   let service
   try {
     service = await startService(config, { logger })
   } catch (err) {
+    dropEarly()
     const e = err instanceof IngestError ? err : undefined
     logger.fatal({ code: e?.code ?? 'internal', err: err instanceof Error ? err.message : String(err) }, 'start-up failed')
     return e?.code === 'config_invalid' ? 2 : 1
-  } finally {
-    process.removeListener('SIGTERM', early)
-    process.removeListener('SIGINT', early)
   }
   const running = service
 
@@ -88,6 +90,10 @@ export async function runServe (argv: string[]): Promise<number> {
     const finish = (code: number): void => { resolve(code); setImmediate(() => process.exit(code)) }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    // Only now: for as long as a signal has no listener, Node hands it back to the default action (or
+    // drops one already on its way), and a SIGTERM sent right after "listening" killed the process at
+    // once or was never seen (the service then ran on until SIGKILL).
+    dropEarly()
     if (signalled !== undefined) onSignal(signalled)
   })
 }

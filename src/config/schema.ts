@@ -13,6 +13,8 @@ import { DEFAULT_ARENA_BYTES_PER_SERIES, MAX_ARENA_BYTES, defaultArenaBytes } fr
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export const SINK_NAMES = ['duckdb', 'discard', 'forward', 'clickhouse'] as const
 export const QUEUE_FULL_POLICIES = ['refuse', 'drop-oldest'] as const
+/** When the DuckDB sink acknowledges a write (src/sinks/duckdb/duckdb-sink.ts, docs/store.md "Acknowledged at the log"). */
+export const DUCKDB_ACKS = ['commit', 'log'] as const
 export const FORWARD_DECODES = ['full', 'validate-only'] as const
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -91,6 +93,7 @@ export interface Config {
   duckdbMemoryLimit: number
   duckdbThreads: number
   duckdbCheckpointThreshold: number
+  duckdbAck: (typeof DUCKDB_ACKS)[number]
   workerYoungGeneration: number
   sinkUnreadyAfter: number
   forwardUrl: string[]
@@ -253,6 +256,7 @@ export const SETTINGS: Schema = {
   // test/sinks/duckdb/store-settings.test.ts keeps them equal), measured in bench/README.md (the store against VictoriaMetrics).
   duckdbThreads: { kind: 'int', min: 0, max: 1024, default: 1, help: 'DuckDB\'s threads: more run checkpoint compression and queries in parallel, and compete with the decode workers for cores; 0: one per core' },
   duckdbCheckpointThreshold: { kind: 'size', min: 1 << 20, max: 2 ** 40, default: 16 << 20, defaultText: '16MiB', help: 'write-ahead log size at which the store checkpoints (compresses the logged rows into the file); larger: fewer, longer checkpoints and more memory' },
+  duckdbAck: { kind: 'enum', values: DUCKDB_ACKS, default: 'commit', help: 'when a write to the store is acknowledged: commit (once DuckDB committed its rows) or log (once its body is fsync\'d in data-dir/store-log; DuckDB commits behind it in large transactions, reads wait for what was acknowledged, and a restart stores the log again); docs/store.md' },
   workerYoungGeneration: { kind: 'size', min: 0, max: 1 << 30, default: 8 << 20, defaultText: '8MiB', help: 'V8 young-generation size of each worker thread (decode workers, the store\'s worker); smaller: less memory, more frequent short collections; 0: V8\'s default' },
   sinkUnreadyAfter: { kind: 'duration', min: 0, max: 3_600_000, default: 30_000, help: '/readyz answers 503 while every commit of the sink has failed for this long (0: never for this reason)' },
   forwardUrl: { kind: 'list', default: [], help: 'remote-write URL of a forward destination; repeat the flag (or comma-separate) for several; each gets the whole stream unless forward-shard' },

@@ -136,7 +136,9 @@ export class ForwardSink implements Sink {
     }
   }
 
-  write (batch: RowBatch, body?: ReceivedBody): Promise<void> {
+  write (batch: RowBatch, received?: ReceivedBody): Promise<void> {
+    // A body whose series were changed (HA deduplication, relabeling) is not what goes on: the batch is.
+    const body = received?.changed === true ? undefined : received
     const log = this.log
     if (log === undefined || !this.open) return Promise.reject(new IngestError('sink_failed', 'the forward sink is not open'))
     const o = this.o

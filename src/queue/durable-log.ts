@@ -1,5 +1,5 @@
 /**
- * The forward queue: ONE append-only log of accepted requests under `<data-dir>/forward/`, written
+ * The forward queue (and the store's log, duckdb-ack log: src/sinks/duckdb/store-log.ts): ONE append-only log of accepted requests under `<data-dir>/forward/`, written
  * once however many destinations there are, with one cursor (read position) per destination, in
  * the manner of Kafka or Apache Iggy. Payloads are opaque bytes; the forwarder defines them.
  * Reference: docs/forward-queue.md (format, recovery rules, what a crash can and cannot lose).
@@ -25,7 +25,6 @@ import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readdirSy
 import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { IngestError } from '../errors.js'
-import type { Logger } from '../logger.js'
 import { CURSOR_FILE_BYTES, cursorFileName, cursorNameOf, decodeCursorFile, encodeSlot, slotOffset } from './cursor-file.js'
 import { GroupFsync, type GroupWriter, type PendingAppend } from './group-fsync.js'
 import { Cursor, type CursorHost } from './log-cursor.js'
@@ -42,15 +41,24 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
  */
 export const SPARE_FILE = 'spare.recycle'
 
+/** What the log writes its lines to. */
+export interface LogLines {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
 export interface DurableLogOptions {
   /** The queue's directory, `<data-dir>/forward`; created when missing. */
   dir: string
   /** A new segment starts when the current one would pass this (default 64 MiB); a larger record gets a segment of its own. */
   segmentBytes?: number
-  /** Damaged records, torn tails and cursor fallbacks are logged here. */
-  logger?: Logger
+  /** Damaged records, torn tails and cursor fallbacks are logged here (pino's Logger, or the store's SinkLogger). */
+  logger?: LogLines
   /** Group-fsync window after the first waiting append, ms (default 0: as soon as the previous group is durable). */
   fsyncDelayMs?: number
+  /** What the log is, in its errors and log lines (default 'forward queue'; the store's log: 'store log'). */
+  name?: string
 }
 
 export interface LogRecord {
@@ -210,7 +218,11 @@ export class DurableLog implements CursorHost {
   /** A released segment's file, open, kept to be the next segment (SPARE_FILE). */
   private spare: { handle: FileHandle, bytes: number } | undefined
 
+  /** The log's name in errors and log lines. */
+  private readonly what: string
+
   private constructor (readonly options: DurableLogOptions) {
+    this.what = options.name ?? 'forward queue'
     this.cursorDir = join(options.dir, 'cursors')
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
     const l = options.logger
@@ -218,13 +230,13 @@ export class DurableLog implements CursorHost {
       ? { warn: NOOP, error: NOOP, info: NOOP }
       : { warn: (o, m) => l.warn(o, m), error: (o, m) => l.error(o, m), info: (o, m) => l.info(o, m) }
     const writer: GroupWriter = { persist: async group => await this.persist(group) }
-    this.group = new GroupFsync(writer, { delayMs: options.fsyncDelayMs ?? 0 })
+    this.group = new GroupFsync(writer, { delayMs: options.fsyncDelayMs ?? 0, what: this.what })
   }
 
   /** Opens (or creates) the log in `options.dir`, recovering what is on disk; see the file comment. */
   static async open (options: DurableLogOptions): Promise<DurableLog> {
     if (options.segmentBytes !== undefined && !(Number.isSafeInteger(options.segmentBytes) && options.segmentBytes >= 1024)) {
-      throw new IngestError('config_invalid', `forward queue segment size must be a whole number of bytes >= 1024, got ${options.segmentBytes}`)
+      throw new IngestError('config_invalid', `${options.name ?? 'forward queue'} segment size must be a whole number of bytes >= 1024, got ${options.segmentBytes}`)
     }
     const dir = resolve(options.dir)
     await mkdir(join(dir, 'cursors'), { recursive: true })
@@ -266,7 +278,7 @@ export class DurableLog implements CursorHost {
         const fileSize = (await handle.stat()).size
         // A segment ends where the next begins; bytes beyond that are not the log's.
         const limit = k === bases.length - 1 ? fileSize : Math.min(fileSize, bases[k + 1]! - base)
-        if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, 'forward queue: segment overlaps the next one; its bytes beyond the next segment\'s base are ignored')
+        if (limit < fileSize) this.log.warn({ segment: file, fileSize, next: bases[k + 1] }, `${this.what}: segment overlaps the next one; its bytes beyond the next segment's base are ignored`)
         const seg = new Segment(base, file, handle, limit, this.nextOrdinal)
         seg.fileBytes = fileSize
         const scan = await scanSegment(handle, base, limit, (p, len, t) => seg.add(p, len, t), window)
@@ -293,12 +305,12 @@ export class DurableLog implements CursorHost {
       seg.size = validEnd
       seg.fileBytes = validEnd
       if (torn === undefined) {
-        this.log.info({ segment: seg.file, offset: validEnd }, 'forward queue: stale bytes of a recycled segment file cut off after the last record')
+        this.log.info({ segment: seg.file, offset: validEnd }, `${this.what}: stale bytes of a recycled segment file cut off after the last record`)
         continue
       }
       const bytes = torn.to - torn.from
       this.counters.tornTailBytes += bytes
-      this.log.warn({ segment: seg.file, offset: torn.from, bytes }, 'forward queue: torn tail of the last segment truncated (a record not completely written before the process stopped)')
+      this.log.warn({ segment: seg.file, offset: torn.from, bytes }, `${this.what}: torn tail of the last segment truncated (a record not completely written before the process stopped)`)
     }
     if (this.segments.length === 0) {
       // A new log, or one whose segments are gone: start where the cursors are, so positions never go back.
@@ -327,10 +339,10 @@ export class DurableLog implements CursorHost {
     let sequence = state?.sequence ?? 0
     if (state === undefined) {
       position = this.tail
-      this.log.warn({ destination: name, file: path, position }, 'forward queue: cursor file damaged; the destination starts again at the oldest record (records may be sent twice)')
+      this.log.warn({ destination: name, file: path, position }, `${this.what}: cursor file damaged; the destination starts again at the oldest record (records may be sent twice)`)
     } else if (state.position > this.head) {
       position = this.head
-      this.log.warn({ destination: name, file: path, stored: state.position, head: this.head }, 'forward queue: cursor is past the head of the log (segments lost?); moved to the head')
+      this.log.warn({ destination: name, file: path, stored: state.position, head: this.head }, `${this.what}: cursor is past the head of the log (segments lost?); moved to the head`)
     } else {
       position = Math.max(state.position, this.tail)
     }
@@ -362,7 +374,7 @@ export class DurableLog implements CursorHost {
     this.counters.damagedRecords++
     this.counters.damagedBytes += to - from
     this.log.error({ segment: seg.file, offset: from, bytes: to - from, position: seg.base + from, when },
-      'forward queue: damaged record skipped (bad CRC, length or position); the records after it are kept')
+      `${this.what}: damaged record skipped (bad CRC, length or position); the records after it are kept`)
   }
 
   // ---- append ----
@@ -373,10 +385,10 @@ export class DurableLog implements CursorHost {
    * position once its group is fsync'd; rejects with a retryable `sink_failed` when the group failed.
    */
   async append (parts: readonly Uint8Array[]): Promise<number> {
-    if (this.closed) throw new IngestError('sink_failed', 'the forward queue is closed')
+    if (this.closed) throw new IngestError('sink_failed', `the ${this.what} is closed`)
     let payloadBytes = 0
     for (const p of parts) payloadBytes += p.length
-    if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`a forward queue record holds at most ${MAX_PAYLOAD_BYTES} bytes, got ${payloadBytes}`)
+    if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RangeError(`a ${this.what} record holds at most ${MAX_PAYLOAD_BYTES} bytes, got ${payloadBytes}`)
     return await this.group.append({ parts, payloadBytes, appendedAtMs: Date.now() })
   }
 
@@ -479,7 +491,7 @@ export class DurableLog implements CursorHost {
    * the head. Once per log.
    */
   keepInMemory (bytes: number, floor: () => number): LogRing {
-    if (this.ring !== undefined) throw new Error('the forward queue already keeps its newest records in memory')
+    if (this.ring !== undefined) throw new Error(`the ${this.what} already keeps its newest records in memory`)
     const ring = LogRing.create(bytes, this.head)
     this.ring = { ring, floor }
     return ring
@@ -510,8 +522,8 @@ export class DurableLog implements CursorHost {
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
-      this.broken = new IngestError('sink_failed', `the forward queue failed and could not remove a failed write (${message}); it takes no more requests until restarted`)
-      this.log.error({ err: message, cause: String(cause) }, 'forward queue: a failed append could not be taken back; appends refused until restart')
+      this.broken = new IngestError('sink_failed', `the ${this.what} failed and could not remove a failed write (${message}); it takes no more requests until restarted`)
+      this.log.error({ err: message, cause: String(cause) }, `${this.what}: a failed append could not be taken back; appends refused until restart`)
     }
   }
 
@@ -529,7 +541,7 @@ export class DurableLog implements CursorHost {
         return seg
       } catch (err) {
         await spare.handle.close().catch(() => {})
-        this.log.warn({ err: (err as Error).message, segment: file }, 'forward queue: the spare segment file could not be recycled; a new file is used')
+        this.log.warn({ err: (err as Error).message, segment: file }, `${this.what}: the spare segment file could not be recycled; a new file is used`)
       }
     }
     const handle = await open(file, 'w+')
@@ -547,8 +559,8 @@ export class DurableLog implements CursorHost {
   cursor (name: string, options: CursorOptions = {}): LogCursor {
     const known = this.cursors.get(name)
     if (known !== undefined) return known
-    if (this.closed) throw new Error('the forward queue is closed')
-    if (name.length === 0 || cursorFileName(name).length > 240) throw new RangeError(`a forward queue cursor name must have 1 to about 200 characters, got ${JSON.stringify(name)}`)
+    if (this.closed) throw new Error(`the ${this.what} is closed`)
+    if (name.length === 0 || cursorFileName(name).length > 240) throw new RangeError(`a ${this.what} cursor name must have 1 to about 200 characters, got ${JSON.stringify(name)}`)
     const position = options.start === 'head' ? this.head : this.tail
     const path = join(this.cursorDir, cursorFileName(name))
     const fd = openSync(path, 'w+')
@@ -564,7 +576,7 @@ export class DurableLog implements CursorHost {
     }
     const cursor = new Cursor(name, this, fd, position, 1)
     this.cursors.set(name, cursor)
-    this.log.info({ destination: name, position, start: options.start ?? 'tail' }, 'forward queue: cursor created')
+    this.log.info({ destination: name, position, start: options.start ?? 'tail' }, `${this.what}: cursor created`)
     return cursor
   }
 
@@ -593,7 +605,7 @@ export class DurableLog implements CursorHost {
 
   damagedOnRead (segment: Segment, position: number, bytes: number, cursor: string): void {
     this.noteDamaged(segment, position - segment.base, position - segment.base + bytes, 'read')
-    this.log.error({ destination: cursor, position }, 'forward queue: record damaged on disk since open; skipped')
+    this.log.error({ destination: cursor, position }, `${this.what}: record damaged on disk since open; skipped`)
   }
 
   /** A reader in another thread (src/queue/log-mirror.ts) found a damaged record in `file`: counted and logged here. */
@@ -602,7 +614,7 @@ export class DurableLog implements CursorHost {
     if (seg !== undefined) { this.damagedOnRead(seg, position, bytes, cursor); return }
     this.counters.damagedRecords++
     this.counters.damagedBytes += bytes
-    this.log.error({ destination: cursor, segment: file, position, bytes }, 'forward queue: record damaged on disk since open; skipped')
+    this.log.error({ destination: cursor, segment: file, position, bytes }, `${this.what}: record damaged on disk since open; skipped`)
   }
 
   async headMoved (): Promise<void> {
@@ -634,7 +646,7 @@ export class DurableLog implements CursorHost {
           this.spare = { handle: seg.handle, bytes: seg.fileBytes }
           continue
         } catch (err) {
-          this.log.warn({ err: (err as Error).message, segment: seg.file }, 'forward queue: a released segment could not be kept for recycling; deleted')
+          this.log.warn({ err: (err as Error).message, segment: seg.file }, `${this.what}: a released segment could not be kept for recycling; deleted`)
         }
       }
       await seg.handle.close()

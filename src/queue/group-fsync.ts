@@ -34,6 +34,8 @@ export interface GroupWriter {
 export interface GroupFsyncOptions {
   /** How long a group waits for more appends after its first one, ms (default 0). */
   delayMs?: number
+  /** The log's name in errors (default 'forward queue'). */
+  what?: string
 }
 
 interface Waiting {
@@ -42,10 +44,10 @@ interface Waiting {
   readonly reject: (err: Error) => void
 }
 
-export function queueFailed (err: unknown): IngestError {
+export function queueFailed (err: unknown, what = 'forward queue'): IngestError {
   if (err instanceof IngestError) return err
   const message = err instanceof Error ? err.message : String(err)
-  return new IngestError('sink_failed', `the forward queue could not store the request: ${message.split('\n')[0]}`)
+  return new IngestError('sink_failed', `the ${what} could not store the request: ${message.split('\n')[0]}`)
 }
 
 export class GroupFsync {
@@ -91,7 +93,7 @@ export class GroupFsync {
       try {
         positions = await this.writer.persist(group.map(w => w.item))
       } catch (err) {
-        error = queueFailed(err)
+        error = queueFailed(err, this.options.what)
       }
       this.inGroup = 0
       for (let i = 0; i < group.length; i++) {

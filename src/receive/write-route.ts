@@ -397,7 +397,7 @@ class WriteExchange {
     if (batch.seriesCount > 0 || batch.metadataCount > 0) {
       try {
         // The body is a view of the slot, held until the store settles (released by decodeAndStore).
-        await this.store(batch, asReceived ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant } : undefined)
+        await this.store(batch, keepSlot ? { bytes: slot.bytes.subarray(0, this.offset), version, tenant: this.tenant, changed: !asReceived } : undefined)
       } catch (err) {
         const e = toIngestError(err)
         return this.refuse(e.code === 'internal' ? new IngestError('sink_failed', `storing the batch failed: ${e.message}`) : e)

@@ -11,7 +11,7 @@
  */
 import type { RowBatch } from '../batch/row-batch.js'
 import { IngestError } from '../errors.js'
-import type { ReceivedBody, Sink } from './sink.js'
+import type { BodyDecoder, ReceivedBody, Sink } from './sink.js'
 
 export class FanOutSink implements Sink {
   readonly name: string
@@ -54,6 +54,10 @@ export class FanOutSink implements Sink {
       try { writes.push(s.write(batch, s.wantsBody === true ? body : undefined)) } catch (err) { writes.push(Promise.reject(err)) }
     }
     return settleAll(writes)
+  }
+
+  async replay (decode: BodyDecoder): Promise<void> {
+    for (const s of this.sinks) await s.replay?.(decode)
   }
 
   ready (): boolean { return this.sinks.every(s => s.ready()) }

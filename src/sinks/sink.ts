@@ -29,7 +29,15 @@ export interface ReceivedBody {
   readonly version: '1.0' | '2.0'
   /** The tenant header's value, '' when none. */
   readonly tenant: string
+  /**
+   * HA deduplication or relabeling changed the series: the batch is not what the body says (decoding
+   * the body again gives the batch again; sending it on as received would not).
+   */
+  readonly changed?: boolean
 }
+
+/** Decodes a body kept by a sink (its log) into a batch again, through the service's decode pool. */
+export type BodyDecoder = (body: Uint8Array, version: '1.0' | '2.0', tenant: string) => Promise<RowBatch>
 
 export interface Sink {
   /** Short name for logs and metrics: 'duckdb', 'discard', 'forward'. */
@@ -58,6 +66,11 @@ export interface Sink {
    * a borrower reads them only before this returns. `body` is given to sinks that want it.
    */
   write(batch: RowBatch, body?: ReceivedBody): Promise<void>
+  /**
+   * Optional: stores again what the sink's own log holds beyond its store (the DuckDB sink with
+   * duckdb-ack log, after a crash). Called once the decode pool runs, before the service listens.
+   */
+  replay?(decode: BodyDecoder): Promise<void>
   /** Whether the sink can take writes now (for /readyz). */
   ready(): boolean
   /** Stores everything accepted so far, then releases files and connections. */

@@ -356,6 +356,11 @@ export class DuckDbStore implements TransactionWriter {
     return { body: parts.join(''), contentType: summary.contentType, rowCount: summary.rowCount, truncated: summary.truncated }
   }
 
+  /** The open transaction commits without waiting for its interval (a reader waits for it). */
+  commitNow (): void {
+    this.committer.commitNow()
+  }
+
   /** Deletes what is older than the retention (now - retentionMs), between two group commits. */
   async retention (nowMs = Date.now()): Promise<RetentionResult> {
     if (this.o.retentionMs <= 0) throw new IngestError('config_invalid', 'retention is 0 (keep everything): nothing to delete')

@@ -115,6 +115,8 @@ export class GroupCommitter {
   private lastArrival = 0
   /** A transaction is being run again: the open one takes no new batch meanwhile. */
   private pausing = false
+  /** commitNow() was called: the transaction open now (or the next) does not wait out its interval. */
+  private hurry = false
   /** Batches are kept for retries only when the writer can retry (decided once). */
   private readonly keep: boolean
 
@@ -154,6 +156,15 @@ export class GroupCommitter {
   /** Commits everything submitted so far without waiting for the interval; resolves when idle. */
   async drain (): Promise<void> {
     await this.group.drain()
+  }
+
+  /**
+   * The open transaction (or the next one, when none is open) commits as soon as the previous commit
+   * has ended, without waiting for its interval: a reader wants what was acknowledged before it came.
+   */
+  commitNow (): void {
+    this.hurry = true
+    this.group.wake()
   }
 
   private isFull (open: Open): boolean {
@@ -250,6 +261,7 @@ export class GroupCommitter {
         if (await this.group.until(previous)) previous = undefined
         continue
       }
+      if (this.hurry) break
       const now = performance.now()
       const left = began + this.options.commitInterval - now
       if (left <= 0) break
@@ -258,6 +270,7 @@ export class GroupCommitter {
       await this.group.sleep(Math.min(left, quietLeft))
     }
     this.open = undefined
+    this.hurry = false
 
     // Commits go in order; this one may rely on the previous one's rows.
     const previousCommitted = await this.finishInFlight()

@@ -17,6 +17,7 @@ export const METRIC = {
   commitDuration: 'prom_ingest_duckdb_commit_duration_seconds',
   rowsCommitted: 'prom_ingest_duckdb_rows_committed_total',
   writesWaiting: 'prom_ingest_duckdb_writes_waiting',
+  logPendingBytes: 'prom_ingest_duckdb_log_pending_bytes',
   fileBytes: 'prom_ingest_duckdb_file_bytes',
   workerRestarts: 'prom_ingest_duckdb_worker_restarts_total',
   queriesRunning: 'prom_ingest_duckdb_queries_running',
@@ -38,6 +39,8 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export interface SinkFigures {
   readonly dataDir: string
   readonly waitingWrites: number
+  /** Bytes of the store log (duckdb-ack log) not yet committed to DuckDB; 0 without it. */
+  readonly logPendingBytes: number
   /** Queries running now, and waiting for a turn (query-gate.ts). */
   readonly queriesRunning: number
   readonly queriesWaiting: number
@@ -71,6 +74,12 @@ export class DuckDbMetrics {
       help: 'Writes handed to the DuckDB sink and not yet answered (waiting for their group commit).',
       registers,
       collect () { let n = 0; for (const s of sinks) n += s.waitingWrites; this.set(n) }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: METRIC.logPendingBytes,
+      help: 'Bytes of the store log (duckdb-ack log) whose rows DuckDB has not committed yet: what a restart would store again. 0 without the log.',
+      registers,
+      collect () { let n = 0; for (const s of sinks) n += s.logPendingBytes; this.set(n) }
     })
     new Gauge({ // eslint-disable-line no-new
       name: METRIC.queriesRunning,

@@ -35,6 +35,7 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'retention': return await store.retention(c.nowMs)
     case 'stats': return store.stats()
     case 'probe': return await store.probe()
+    case 'commit-now': store.commitNow(); return undefined
     case 'compact': return await store.compact(c.request)
     case 'read': return await store.remoteRead(c.request)
   }

@@ -68,6 +68,7 @@ export class InProcessHost implements StoreHost {
       case 'retention': return await store.retention(call.nowMs) as CallResult[K]
       case 'stats': return store.stats() as CallResult[K]
       case 'probe': return await store.probe() as CallResult[K]
+      case 'commit-now': store.commitNow(); return undefined as CallResult[K]
       case 'compact': return await store.compact(call.request) as CallResult[K]
       case 'read': return await store.remoteRead(call.request) as CallResult[K]
     }

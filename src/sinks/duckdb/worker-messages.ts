@@ -25,6 +25,7 @@ export type Call =
   | { readonly kind: 'retention', readonly nowMs: number }
   | { readonly kind: 'stats' }
   | { readonly kind: 'probe' }
+  | { readonly kind: 'commit-now' }
   | { readonly kind: 'compact', readonly request: CompactRequest }
   | { readonly kind: 'read', readonly request: StoreReadRequest }
 
@@ -32,6 +33,7 @@ export interface CallResult {
   retention: RetentionResult
   stats: StoreStats
   probe: undefined
+  'commit-now': undefined
   compact: CompactionResult
   read: StoreReadAnswer
 }
