@@ -140,6 +140,14 @@ export async function startService (config: Config, options: ServiceOptions = {}
   const metrics = new IngestMetrics(registry, decodePool, admission)
   const relabelMetrics = rules === undefined ? undefined : new RelabelMetrics(rules.figures, registry)
   const gate = new TenantGate(limitTable, registry, logger, { failoverTimeoutMs: limitTable.anyHa ? config.haFailoverTimeout : 0 }, tenantSeries)
+  // Start-up failed past this point: undo what was set up, in reverse.
+  const abandon = async (): Promise<void> => {
+    metrics.unregister()
+    gate.unregister()
+    relabelMetrics?.unregister()
+    await decodePool.close()
+    await sink.close().catch(() => {})
+  }
   // A sink with a log of its own (the store with duckdb-ack log) stores again what it held beyond its store, before any request.
   try {
     await sink.replay?.(async (body, version, tenant) => {
@@ -148,11 +156,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
       return await decodePool.decode(slot, body.length, { version, tenant, partial: true, ...gate.decodeLimits(tenant) })
     })
   } catch (err) {
-    metrics.unregister()
-    gate.unregister()
-    relabelMetrics?.unregister()
-    await decodePool.close()
-    await sink.close().catch(() => {})
+    await abandon()
     throw err
   }
   const auth = createAuthenticator(config)
@@ -191,11 +195,7 @@ export async function startService (config: Config, options: ServiceOptions = {}
   try {
     bound = await server.listen(config.listen.host, config.listen.port)
   } catch (err) {
-    metrics.unregister()
-    gate.unregister()
-    relabelMetrics?.unregister()
-    await decodePool.close()
-    await sink.close().catch(() => {})
+    await abandon()
     const e = err as NodeJS.ErrnoException
     throw new IngestError('config_invalid', `listen: cannot listen on ${formatListen(config.listen)}: ${e.code ?? e.message}`)
   }
