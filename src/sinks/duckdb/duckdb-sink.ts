@@ -446,7 +446,7 @@ class DuckDbSinkImpl implements DuckDbSink {
   private async withinDeadline (p: Promise<void>, deadline: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new IngestError('sink_failed', 'acknowledged writes are not all in DuckDB yet (the store log is being stored again); the read would miss them, try again shortly')), Math.max(0, deadline - performance.now()))
+      timer = setTimeout(() => reject(new IngestError('sink_failed', `acknowledged writes were not all committed to DuckDB within the query timeout (${(this.o.queryLimits ?? DEFAULT_QUERY_LIMITS).timeoutMs} ms${this.replaying ? '; the store log is being stored again' : ''}); the read would miss them, try again shortly`)), Math.max(0, deadline - performance.now()))
     })
     try {
       await Promise.race([p, late])

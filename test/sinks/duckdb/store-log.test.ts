@@ -77,6 +77,22 @@ describe('duckdb-ack log', () => {
     }
   })
 
+  it('a read asks the open transaction to commit instead of waiting out its interval', async () => {
+    const dir = tempDir()
+    const decoder = new TestDecoder()
+    // An hour between commits: only the read's request for a commit (commit-now) can make the rows visible within the test.
+    const sink = await openSink(dir, { index: decoder.index, ack: 'log', thread: 'worker', commitInterval: 3_600_000 })
+    try {
+      await sink.replay(replayDecoder(decoder))
+      await Promise.all([1, 2, 3].map(async k => { await write(sink, decoder, k) }))
+      expect(await count(sink)).toEqual({ samples: 3 * SERIES, rows: 3 * SERIES })
+      await write(sink, decoder, 4)
+      expect(await count(sink)).toEqual({ samples: 4 * SERIES, rows: 4 * SERIES })
+    } finally {
+      await sink.close()
+    }
+  })
+
   it('stores again, once, what was acknowledged but not committed when the sink stopped', async () => {
     const dir = tempDir()
     const first = new TestDecoder()
