@@ -193,6 +193,9 @@ class DuckDbSinkImpl implements DuckDbSink {
   private backlogWaiters: Array<() => void> = []
   /** Reads waiting for the commit of every write before theirs (duckdb-ack log). */
   private readWaiters: Array<{ seq: number, resolve: () => void }> = []
+  /** duckdb-ack log: since when appends to the store's log fail (performance.now() ms), and the probe that looks for the end of it. */
+  private logFailingSince: number | undefined
+  private logProbeTimer: NodeJS.Timeout | undefined
   /** Reads waiting for the end of a replay. */
   private replayWaiters: Array<() => void> = []
 
@@ -326,7 +329,39 @@ class DuckDbSinkImpl implements DuckDbSink {
       this.pending.get(seq)!.reject(new IngestError('sink_failed', `handing the batch to DuckDB failed: ${(err as Error).message}`))
       this.pending.delete(seq)
     }
-    return storeLog.append(entry, body, counts).then(() => this.uncommittedRows > LOG_BACKLOG_ROWS ? this.backlogShrunk() : undefined)
+    return storeLog.append(entry, body, counts).then(() => {
+      this.logFailingSince = undefined
+      return this.uncommittedRows > LOG_BACKLOG_ROWS ? this.backlogShrunk() : undefined
+    }, (err: unknown) => {
+      this.logFailing(storeLog)
+      throw err
+    })
+  }
+
+  /**
+   * duckdb-ack log: an append to the store's log failed (a full disk). Readiness turns 503 once they
+   * have failed for sink-unready-after, as for failed commits; a probe (a small file written beside
+   * the segments) finds when the log takes writes again, since a sink that is not ready gets none.
+   */
+  private logFailing (storeLog: StoreLog): void {
+    this.logFailingSince ??= performance.now()
+    if (this.logProbeTimer !== undefined) return
+    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
+    const every = Math.max(250, Math.min(5_000, after > 0 ? Math.floor(after / 4) : 5_000))
+    const probe = (): void => {
+      this.logProbeTimer = undefined
+      if (this.logFailingSince === undefined || this.state === 'closing' || this.state === 'closed') return
+      storeLog.probe().then(() => {
+        if (this.logFailingSince !== undefined) this.log('info', 'the store log takes writes again', { failedForMs: Math.round(performance.now() - this.logFailingSince) })
+        this.logFailingSince = undefined
+      }, () => {
+        if (this.logFailingSince === undefined || this.state === 'closing' || this.state === 'closed') return
+        this.logProbeTimer = setTimeout(probe, every)
+        this.logProbeTimer.unref()
+      })
+    }
+    this.logProbeTimer = setTimeout(probe, every)
+    this.logProbeTimer.unref()
   }
 
   private committedRows (rows: number): void {
@@ -482,7 +517,9 @@ class DuckDbSinkImpl implements DuckDbSink {
   ready (): boolean {
     if (this.state !== 'running' || this.replaying) return false
     const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
-    return this.failingSince === undefined || after <= 0 || performance.now() - this.failingSince < after
+    if (after <= 0) return true
+    const now = performance.now()
+    return (this.failingSince === undefined || now - this.failingSince < after) && (this.logFailingSince === undefined || now - this.logFailingSince < after)
   }
 
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
@@ -535,6 +572,7 @@ class DuckDbSinkImpl implements DuckDbSink {
     this.state = 'closing'
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
     if (this.probeTimer !== undefined) clearTimeout(this.probeTimer)
+    if (this.logProbeTimer !== undefined) clearTimeout(this.logProbeTimer)
     try {
       if (wasRunning) await this.host?.close()
     } finally {

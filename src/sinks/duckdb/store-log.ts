@@ -16,6 +16,7 @@
  * received), in the same segment files (src/queue/durable-log.ts: CRC-32C, torn tails cut, damaged
  * records skipped and counted).
  */
+import { open, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ALL_DESTINATIONS, parseRecord, recordHeader } from '../../forward/record.js'
 import { DurableLog, type LogCursor, type LogLines } from '../../queue/durable-log.js'
@@ -57,13 +58,32 @@ export class StoreLog {
   /** False until the records found at open were stored again: until then the cursor must not move past them. */
   private replayed = false
 
-  private constructor (private readonly log: DurableLog, private readonly cursor: LogCursor) {
+  private constructor (private readonly dir: string, private readonly log: DurableLog, private readonly cursor: LogCursor) {
     this.committedTo = cursor.position
   }
 
   static async open (dataDir: string, logger?: LogLines): Promise<StoreLog> {
-    const log = await DurableLog.open({ dir: join(dataDir, STORE_LOG_DIR), name: 'store log', ...(logger !== undefined ? { logger } : {}) })
-    return new StoreLog(log, log.cursor(CURSOR))
+    const dir = join(dataDir, STORE_LOG_DIR)
+    const log = await DurableLog.open({ dir, name: 'store log', ...(logger !== undefined ? { logger } : {}) })
+    return new StoreLog(dir, log, log.cursor(CURSOR))
+  }
+
+  /**
+   * Whether the log's directory takes writes again (after appends failed, e.g. a full disk): writes,
+   * fdatasyncs and removes a 4 KiB file beside the segments. Rejects with the file system's error.
+   */
+  async probe (): Promise<void> {
+    const file = join(this.dir, 'probe')
+    const handle = await open(file, 'w')
+    try {
+      // A file size limit cuts the write short rather than failing it.
+      const { bytesWritten } = await handle.write(new Uint8Array(4096), 0, 4096, 0)
+      if (bytesWritten !== 4096) throw new Error(`short write to ${file}: ${bytesWritten} of 4096 bytes`)
+      await handle.datasync()
+    } finally {
+      await handle.close()
+      await unlink(file).catch(() => {})
+    }
   }
 
   /** Records not yet committed to DuckDB, and their bytes. */
