@@ -103,7 +103,7 @@ export interface DuckDbSinkOptions {
    */
   unreadyAfterMs?: number
   /**
-   * When a write is acknowledged (setting duckdb-ack): 'commit' (default) once DuckDB committed its
+   * When a write is acknowledged (setting duckdb-ack, whose default is 'log'; absent here: 'commit'): 'commit' once DuckDB committed its
    * rows; 'log' once its body is fsync'd in the store's log (store-log.ts), DuckDB committing behind it
    * in transactions of up to LOG_TRANSACTION_ROWS. Reads wait for the commit of what was acknowledged before them.
    */

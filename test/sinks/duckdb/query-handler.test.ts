@@ -161,6 +161,9 @@ describe('refused statements', () => {
     const dir = tempDir()
     const p = await serve({}, dir)
     expect((await postWrite(p.url, body1(50))).status).toBe(204)
+    // A first read: answered at the store's log (the default), the write's transaction commits for it,
+    // so the write-ahead log is measured once it holds the write.
+    expect((await query(p, 'SELECT 1 AS one')).status).toBe(200)
     const wal = join(dir, 'prom-ingest.duckdb.wal')
     const walBefore = statSync(wal).size
     expect(walBefore).toBeGreaterThan(0)
