@@ -214,8 +214,23 @@ describe('refused statements', () => {
   })
 })
 
-/** Sends raw bytes on one connection and collects what comes back until the server closes it. */
+/**
+ * Sends raw bytes on one connection and collects what comes back until the server closes it. A server
+ * that answers before reading the whole body and closes can have the connection reset while the
+ * sender still writes, before the answer is read (TCP discards it): Node does not linger on close. So
+ * an exchange that ends in a write error with nothing read is tried again, up to 3 times.
+ */
 async function rawExchange (port: number, chunks: Array<string | Buffer>): Promise<{ text: string, closed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await rawExchangeOnce(port, chunks)
+    } catch (err) {
+      if (attempt >= 3) throw err
+    }
+  }
+}
+
+async function rawExchangeOnce (port: number, chunks: Array<string | Buffer>): Promise<{ text: string, closed: boolean }> {
   return await new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     let text = ''
