@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DuckDBInstance } from '@duckdb/node-api'
-import { fmt, printJson, printTable, quantile } from './lib/stats.js'
+import { fmt, printJson, printTable, summarize } from './lib/stats.js'
 
 interface Run { rowsPerSecond: number, cpuMicrosPerRow: number, commitMs: number }
 
@@ -57,7 +57,7 @@ async function main (): Promise<void> {
     const order = r % 2 === 0 ? sizes : [...sizes].reverse()
     for (const size of order) results.get(size)!.push(await run(size, total))
   }
-  const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5)
+  const median = (xs: number[]): number => summarize('', xs).median
   printTable(['rows per transaction', 'rows/s median', 'range', 'CPU µs per row', 'COMMIT ms'], sizes.map(s => {
     const rs = results.get(s)!
     const rps = rs.map(x => x.rowsPerSecond)

@@ -36,6 +36,7 @@ import type { CompactionResult } from './blocks/compaction.js'
 import type { LoadedSeries } from './series-loader.js'
 import { InProcessHost, WorkerHost, type StoreHost } from './store-host.js'
 import { StoreLog } from './store-log.js'
+import { FailureProbe } from './failure-probe.js'
 
 /** A pino-like logger. */
 export interface SinkLogger {
@@ -180,9 +181,8 @@ class DuckDbSinkImpl implements DuckDbSink {
   private readonly log: LogFn
   private restarts = 0
   private restartTimer: NodeJS.Timeout | undefined
-  /** Since when every transaction failed (performance.now() ms); undefined after a success. */
-  private failingSince: number | undefined
-  private probeTimer: NodeJS.Timeout | undefined
+  /** Commits failing (readiness), with the probe transaction that finds when they work again. */
+  private readonly commits: FailureProbe
   /** duckdb-ack log: the store's log, open while the sink runs. */
   private storeLog: StoreLog | undefined
   private decoder: BodyDecoder | undefined
@@ -193,14 +193,19 @@ class DuckDbSinkImpl implements DuckDbSink {
   private backlogWaiters: Array<() => void> = []
   /** Reads waiting for the commit of every write before theirs (duckdb-ack log). */
   private readWaiters: Array<{ seq: number, resolve: () => void }> = []
-  /** duckdb-ack log: since when appends to the store's log fail (performance.now() ms), and the probe that looks for the end of it. */
-  private logFailingSince: number | undefined
-  private logProbeTimer: NodeJS.Timeout | undefined
+  /** duckdb-ack log: appends to the store's log failing (a full disk), with a probe file that finds when they work again. */
+  private logAppends: FailureProbe | undefined
   /** Reads waiting for the end of a replay. */
   private replayWaiters: Array<() => void> = []
 
   constructor (private readonly o: DuckDbSinkOptions) {
     this.wantsBody = o.ack === 'log'
+    const unreadyAfter = o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
+    this.commits = new FailureProbe(unreadyAfter, async () => {
+      const host = this.state === 'running' ? this.host : undefined
+      if (host === undefined) throw new IngestError('sink_failed', 'the DuckDB store is not running')
+      await host.call({ kind: 'probe' })
+    }, failedForMs => this.log('info', 'the DuckDB store commits again', { failedForMs }))
     this.metrics = duckDbMetrics(o.registry)
     const pending = this.pending
     const timeoutMs = (o.queryLimits ?? DEFAULT_QUERY_LIMITS).timeoutMs
@@ -243,7 +248,10 @@ class DuckDbSinkImpl implements DuckDbSink {
     try {
       await this.startHost()
       if (this.o.ack === 'log') {
-        this.storeLog = await StoreLog.open(this.o.dataDir, this.o.logger)
+        const storeLog = await StoreLog.open(this.o.dataDir, this.o.logger)
+        this.storeLog = storeLog
+        this.logAppends = new FailureProbe(this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS, async () => await storeLog.probe(),
+          failedForMs => this.log('info', 'the store log takes writes again', { failedForMs }))
         this.replaying = true
       }
     } catch (err) {
@@ -329,39 +337,14 @@ class DuckDbSinkImpl implements DuckDbSink {
       this.pending.get(seq)!.reject(new IngestError('sink_failed', `handing the batch to DuckDB failed: ${(err as Error).message}`))
       this.pending.delete(seq)
     }
+    // A log that cannot be written turns readiness as failed commits do (FailureProbe).
     return storeLog.append(entry, body, counts).then(() => {
-      this.logFailingSince = undefined
+      this.logAppends?.worked()
       return this.uncommittedRows > LOG_BACKLOG_ROWS ? this.backlogShrunk() : undefined
     }, (err: unknown) => {
-      this.logFailing(storeLog)
+      this.logAppends?.failed()
       throw err
     })
-  }
-
-  /**
-   * duckdb-ack log: an append to the store's log failed (a full disk). Readiness turns 503 once they
-   * have failed for sink-unready-after, as for failed commits; a probe (a small file written beside
-   * the segments) finds when the log takes writes again, since a sink that is not ready gets none.
-   */
-  private logFailing (storeLog: StoreLog): void {
-    this.logFailingSince ??= performance.now()
-    if (this.logProbeTimer !== undefined) return
-    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
-    const every = Math.max(250, Math.min(5_000, after > 0 ? Math.floor(after / 4) : 5_000))
-    const probe = (): void => {
-      this.logProbeTimer = undefined
-      if (this.logFailingSince === undefined || this.state === 'closing' || this.state === 'closed') return
-      storeLog.probe().then(() => {
-        if (this.logFailingSince !== undefined) this.log('info', 'the store log takes writes again', { failedForMs: Math.round(performance.now() - this.logFailingSince) })
-        this.logFailingSince = undefined
-      }, () => {
-        if (this.logFailingSince === undefined || this.state === 'closing' || this.state === 'closed') return
-        this.logProbeTimer = setTimeout(probe, every)
-        this.logProbeTimer.unref()
-      })
-    }
-    this.logProbeTimer = setTimeout(probe, every)
-    this.logProbeTimer.unref()
   }
 
   private committedRows (rows: number): void {
@@ -393,7 +376,7 @@ class DuckDbSinkImpl implements DuckDbSink {
         await this.replayNow()
         return
       } catch (err) {
-        this.failing()
+        this.commits.failed()
         this.log('error', 'storing the store log again failed; trying again', { reason: (err as Error).message, attempt: attempt + 1 })
         await new Promise(resolve => setTimeout(resolve, RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]))
       }
@@ -516,10 +499,8 @@ class DuckDbSinkImpl implements DuckDbSink {
    */
   ready (): boolean {
     if (this.state !== 'running' || this.replaying) return false
-    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
-    if (after <= 0) return true
     const now = performance.now()
-    return (this.failingSince === undefined || now - this.failingSince < after) && (this.logFailingSince === undefined || now - this.logFailingSince < after)
+    return !this.commits.unready(now) && this.logAppends?.unready(now) !== true
   }
 
   async query (sql: string, format: QueryFormat): Promise<QueryOutput> {
@@ -571,8 +552,8 @@ class DuckDbSinkImpl implements DuckDbSink {
     const wasRunning = this.state === 'running'
     this.state = 'closing'
     if (this.restartTimer !== undefined) clearTimeout(this.restartTimer)
-    if (this.probeTimer !== undefined) clearTimeout(this.probeTimer)
-    if (this.logProbeTimer !== undefined) clearTimeout(this.logProbeTimer)
+    this.commits.stop()
+    this.logAppends?.stop()
     try {
       if (wasRunning) await this.host?.close()
     } finally {
@@ -593,8 +574,8 @@ class DuckDbSinkImpl implements DuckDbSink {
   private settled (r: CommitReport): void {
     const m = this.metrics
     // A batch refused alone (no transaction) tells nothing about the store.
-    if (r.error === undefined) this.failingSince = undefined
-    else if (r.rows > 0 || r.seqs.length > 1) this.failing()
+    if (r.error === undefined) this.commits.worked()
+    else if (r.rows > 0 || r.seqs.length > 1) this.commits.failed()
     if (r.seqs.length > 0 && (r.rows > 0 || r.error === undefined)) {
       m.transactions.inc({ result: r.error === undefined ? 'committed' : 'failed' })
       if (r.error === undefined) {
@@ -618,31 +599,6 @@ class DuckDbSinkImpl implements DuckDbSink {
     this.pending.clear()
     for (const p of all) p.reject(error)
     this.wakeReaders()
-  }
-
-  /** A transaction failed: note since when, and probe until one commits again. */
-  private failing (): void {
-    this.failingSince ??= performance.now()
-    if (this.probeTimer !== undefined) return
-    const after = this.o.unreadyAfterMs ?? DEFAULT_UNREADY_AFTER_MS
-    const every = Math.max(250, Math.min(5_000, after > 0 ? Math.floor(after / 4) : 5_000))
-    const probe = (): void => {
-      this.probeTimer = undefined
-      if (this.failingSince === undefined || this.state === 'closing' || this.state === 'closed') return
-      const host = this.state === 'running' ? this.host : undefined
-      const next = (): void => {
-        if (this.failingSince === undefined || this.state === 'closing' || this.state === 'closed') return
-        this.probeTimer = setTimeout(probe, every)
-        this.probeTimer.unref()
-      }
-      if (host === undefined) { next(); return }
-      host.call({ kind: 'probe' }).then(() => {
-        if (this.failingSince !== undefined) this.log('info', 'the DuckDB store commits again', { failedForMs: Math.round(performance.now() - this.failingSince) })
-        this.failingSince = undefined
-      }, () => next())
-    }
-    this.probeTimer = setTimeout(probe, every)
-    this.probeTimer.unref()
   }
 
   /** The worker died: answer every waiting write (their transaction is gone), then start again. */
