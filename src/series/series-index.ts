@@ -10,10 +10,12 @@
  *     [ARENA_TOP]  bytes of the arena in use         Atomics.add by the inserting thread
  *     [COUNT]      series stored                     Atomics.add by the inserting thread
  *     [WAITERS]    threads sleeping on a slot         Atomics.add/sub by the waiting thread
- *   table   Int32Array(2 * slots), open addressing with linear probing; per slot (8 bytes: the table
- *           is the one randomly accessed structure, so it is kept as small as can be):
- *     [0] hash lane 2 (lane 1 chose the slot)      plain store by the thread that claimed the slot
- *     [1] state: 0 empty, -1 being written, > 0 the series id (published last, Atomics.store)
+ *   table   Int32Array(slots), open addressing with linear probing; one 32-bit word per slot (the
+ *           table is the one randomly accessed structure, and every page of it is touched once some
+ *           thousands of series are known, so it is kept as small as can be: 8 MiB at 1M max-series):
+ *             0 empty, -1 being written, > 0 published (Atomics.store, last): the series id in the
+ *             low bits (as many as max-series needs), the top bits of hash lane 2 above them (lane
+ *             1 chose the slot), so that most keys that differ are told apart without the arena.
  *   offsets Uint32Array(maxSeries + 2): arena offset of each id's entry     written once, before publish
  *   lengths Uint32Array(maxSeries + 2): key length of each id                written once, before publish
  *   arena   Uint8Array: the entries, append-only, each at a multiple of 4: the key length (uint32 LE),
@@ -108,6 +110,10 @@ export class SeriesIndex {
   private readonly header: Int32Array
   private readonly table: Int32Array
   private readonly mask: number
+  /** Low bits of a published slot that hold the id. */
+  private readonly idMask: number
+  /** The bits above them, which hold the top of hash lane 2. */
+  private readonly tagMask: number
   private readonly offsets: Uint32Array
   private readonly lengths: Uint32Array
   /** The arena, for comparisons in place (`labelsAt`). Read only: an entry never changes once published. */
@@ -132,7 +138,7 @@ export class SeriesIndex {
     if (!Number.isInteger(arenaBytes) || arenaBytes < 64 || arenaBytes > MAX_ARENA_BYTES) throw new IngestError('config_invalid', `series-arena-bytes must be an integer from 64 to ${MAX_ARENA_BYTES}, got ${arenaBytes}`)
     return new SeriesIndex({
       header: new SharedArrayBuffer(HEADER_WORDS * 4),
-      table: new SharedArrayBuffer(slots * 8),
+      table: new SharedArrayBuffer(slots * 4),
       offsets: new SharedArrayBuffer((maxSeries + 2) * 4),
       lengths: new SharedArrayBuffer((maxSeries + 2) * 4),
       arena: new SharedArrayBuffer(arenaBytes)
@@ -148,10 +154,13 @@ export class SeriesIndex {
     this.shared = shared
     this.header = new Int32Array(shared.header)
     this.table = new Int32Array(shared.table)
-    this.mask = (this.table.length >>> 1) - 1
+    this.mask = this.table.length - 1
     this.offsets = new Uint32Array(shared.offsets)
     this.lengths = new Uint32Array(shared.lengths)
     this.maxSeries = this.offsets.length - 2
+    const idBits = 32 - Math.clz32(this.maxSeries) // max-series is at most 0x3fffffff: at least one tag bit is left
+    this.idMask = (2 ** idBits) - 1
+    this.tagMask = 0x7fffffff & ~this.idMask
     this.arena = new Uint8Array(shared.arena)
     this.arenaView = new DataView(shared.arena)
   }
@@ -267,18 +276,19 @@ export class SeriesIndex {
     const h2 = hashOut[1]!
     const table = this.table
     const keyLength = tk.prefix.length + (end - start)
+    const tag = h2 & this.tagMask
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 1
-      let state = Atomics.load(table, at + 1)
+      let state = Atomics.load(table, slot)
       if (state === 0) {
         if (!insert) return 0
-        state = Atomics.compareExchange(table, at + 1, 0, WRITING)
-        if (state === 0) return this.store(at, h2, d, start, end, tk, keyLength, 0)
+        state = Atomics.compareExchange(table, slot, 0, WRITING)
+        if (state === 0) return this.store(slot, tag, d, start, end, tk, keyLength, 0)
       }
-      if (state === WRITING) state = this.waitForPublish(at)
+      if (state === WRITING) state = this.waitForPublish(slot)
       if (state === 0) continue // the claimer gave the slot back (index full): look at it again
-      if (table[at] === h2 && this.keyEquals(this.offsets[state]!, d, start, end, tk, keyLength)) return state
+      const id = state & this.idMask
+      if ((state & this.tagMask) === tag && this.keyEquals(this.offsets[id]!, d, start, end, tk, keyLength)) return id
       slot = (slot + 1) & this.mask
     }
     if (insert) this.refusal = this.countFull()
@@ -306,12 +316,12 @@ export class SeriesIndex {
     const h1 = hashOut[0]!
     const h2 = hashOut[1]!
     const keyLength = tk.prefix.length + labelBytes.length
+    const tag = h2 & this.tagMask
     let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & this.mask
     for (let probes = 0; probes <= this.mask; probes++) {
-      const at = slot << 1
-      let state = Atomics.compareExchange(this.table, at + 1, 0, WRITING)
+      let state = Atomics.compareExchange(this.table, slot, 0, WRITING)
       if (state === 0) {
-        if (this.store(at, h2, d, 0, labelBytes.length, tk, keyLength, id) === 0) throw new IngestError('series_limit', this.refusal)
+        if (this.store(slot, tag, d, 0, labelBytes.length, tk, keyLength, id) === 0) throw new IngestError('series_limit', this.refusal)
         // Later ids start above this one.
         let last = Atomics.load(this.header, LAST_ID)
         while (last < id) {
@@ -321,8 +331,8 @@ export class SeriesIndex {
         }
         return true
       }
-      if (state === WRITING) state = this.waitForPublish(at)
-      if (state > 0 && this.table[at] === h2 && this.keyEquals(this.offsets[state]!, d, 0, labelBytes.length, tk, keyLength)) return false
+      if (state === WRITING) state = this.waitForPublish(slot)
+      if (state > 0 && (state & this.tagMask) === tag && this.keyEquals(this.offsets[state & this.idMask]!, d, 0, labelBytes.length, tk, keyLength)) return false
       slot = (slot + 1) & this.mask
     }
     throw new IngestError('series_limit', this.countFull())
@@ -365,16 +375,16 @@ export class SeriesIndex {
     return bytesEqual(this.arenaView, at + p, d, start, end - start)
   }
 
-  private waitForPublish (at: number): number {
-    let state = Atomics.load(this.table, at + 1)
+  private waitForPublish (slot: number): number {
+    let state = Atomics.load(this.table, slot)
     for (let spins = 0; state === WRITING; spins++) {
       // The writer only copies a few hundred bytes; spin briefly, then sleep in short waits.
       if (spins > 100) {
         Atomics.add(this.header, WAITERS, 1)
-        Atomics.wait(this.table, at + 1, WRITING, 1)
+        Atomics.wait(this.table, slot, WRITING, 1)
         Atomics.sub(this.header, WAITERS, 1)
       }
-      state = Atomics.load(this.table, at + 1)
+      state = Atomics.load(this.table, slot)
     }
     return state
   }
@@ -383,7 +393,7 @@ export class SeriesIndex {
    * Fills a claimed slot and publishes it. `id` 0 takes the next free id. Returns the id, or 0 when
    * the arena has no room for the key or every id is taken (the slot is given back, `refusal` says why).
    */
-  private store (at: number, h2: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
+  private store (slot: number, tag: number, d: DataView, start: number, end: number, tk: TenantKey, keyLength: number, id: number): number {
     const table = this.table
     const header = this.header
     const entryBytes = arenaEntryBytes(keyLength)
@@ -392,7 +402,7 @@ export class SeriesIndex {
     const entry = Atomics.add(header, ARENA_TOP, entryBytes)
     if (entry + entryBytes > this.arena.length) {
       Atomics.compareExchange(header, ARENA_TOP, entry + entryBytes, entry)
-      this.giveBack(at)
+      this.giveBack(slot)
       this.refusal = this.arenaFull(keyLength)
       return 0
     }
@@ -402,7 +412,7 @@ export class SeriesIndex {
         // Handed back, so that LAST_ID settles at max-series. The arena bytes taken above stay taken:
         // the index is full for good.
         Atomics.sub(header, LAST_ID, 1)
-        this.giveBack(at)
+        this.giveBack(slot)
         this.refusal = this.countFull()
         return 0
       }
@@ -414,16 +424,15 @@ export class SeriesIndex {
     arena.set(new Uint8Array(d.buffer, d.byteOffset + start, end - start), entry + 4 + p)
     this.offsets[id] = entry
     this.lengths[id] = keyLength
-    table[at] = h2
     Atomics.add(this.header, COUNT, 1)
-    Atomics.store(table, at + 1, id) // publish: everything above is visible to a thread that loads this id
-    if (Atomics.load(this.header, WAITERS) > 0) Atomics.notify(table, at + 1) // a call into the runtime: only when someone sleeps
+    Atomics.store(table, slot, tag | id) // publish: everything above is visible to a thread that loads this slot
+    if (Atomics.load(this.header, WAITERS) > 0) Atomics.notify(table, slot) // a call into the runtime: only when someone sleeps
     this.created = true
     return id
   }
 
-  private giveBack (at: number): void {
-    Atomics.store(this.table, at + 1, 0)
-    Atomics.notify(this.table, at + 1)
+  private giveBack (slot: number): void {
+    Atomics.store(this.table, slot, 0)
+    Atomics.notify(this.table, slot)
   }
 }

@@ -53,3 +53,37 @@ describe('SeriesIndex when full', () => {
     expect(() => index.insertWithId(encodeLabels([['__name__', 'c']]), 11)).toThrow(expect.objectContaining({ code: 'series_limit' }))
   })
 })
+
+describe('SeriesIndex shared table (one 32-bit word per slot: the id below, the top of the hash above)', () => {
+  for (const maxSeries of [1024, 1500]) {
+    it(`another thread's view finds every one of ${maxSeries} series under its id, the highest id included`, () => {
+      const index = SeriesIndex.create({ maxSeries })
+      const ids: number[] = []
+      for (let i = 0; i < maxSeries; i++) ids.push(insert(index, [['__name__', 'up'], ['i', String(i)]]))
+      expect(ids[maxSeries - 1]).toBe(maxSeries)
+      // A fresh attach has an empty mirror of its own: every lookup goes through the shared table.
+      const other = SeriesIndex.attach(index.shared)
+      for (let i = 0; i < maxSeries; i++) {
+        expect(insert(other, [['__name__', 'up'], ['i', String(i)]])).toBe(ids[i])
+        expect(other.created).toBe(false)
+      }
+      expect(other.size).toBe(maxSeries)
+      expect(insert(other, [['__name__', 'up'], ['i', 'one more']])).toBe(0)
+      expect(other.labelsOf(maxSeries)).toEqual(index.labelsOf(maxSeries))
+    })
+  }
+
+  it('takes 4 bytes a slot: 8 MiB of table for the default 1,048,576 series', () => {
+    expect(SeriesIndex.create().shared.table.byteLength).toBe(8 << 20)
+  })
+
+  it('loads series under given ids, the highest included, and finds them from another view', () => {
+    const index = SeriesIndex.create({ maxSeries: 2048 })
+    expect(index.insertWithId(encodeLabels([['__name__', 'a']]), 2048)).toBe(true)
+    expect(index.insertWithId(encodeLabels([['__name__', 'b']]), 1)).toBe(true)
+    expect(index.insertWithId(encodeLabels([['__name__', 'a']]), 7)).toBe(false)
+    const other = SeriesIndex.attach(index.shared)
+    expect(insert(other, [['__name__', 'a']])).toBe(2048)
+    expect(insert(other, [['__name__', 'b']])).toBe(1)
+  })
+})
