@@ -3,18 +3,21 @@
  * loopback port, with raw node:net senders that go on writing a refused body: the sender reads the
  * whole 413 (a reset before it read it would discard it), the service ends the connection even when
  * the sender never stops, no slot is held meanwhile, and shutdown ends lingering connections at once.
+ * And undici, a client that reads while it writes, against the service as its own process.
  *
  * Time: the service lingers at most LINGER_MAX_MS (1 s). A sender that writes its body before it reads
  * (writeThenRead) must be done writing within that bound, so its body is a few MiB on loopback.
  */
 import { once } from 'node:events'
 import type { Socket } from 'node:net'
+import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Service } from '../../src/main.js'
 import { isLingering } from '../../src/receive/lingering-close.js'
 import { writeHead } from '../helpers/raw-http.js'
 import { writeForever, writeThenRead, type RefusedExchange } from '../helpers/refused-sender.js'
 import { startInProcess } from '../helpers/service-in-process.js'
+import { startServiceProcess } from '../helpers/service-process.js'
 
 let services: Service[] = []
 afterEach(async () => {
@@ -75,6 +78,28 @@ describe('a refused body: the sender reads the answer', () => {
     }
     expect(s.pool.stats().slotsInUse).toBe(0)
   })
+})
+
+describe('a refused body, the service as its own process', () => {
+  it('undici posting an 8 MiB body to a 1 MiB limit gets the 413, 20 times of 20 (main: EPIPE in about 7 of 20)', async () => {
+    // Its own process: in one event loop undici reads the answer before it sees its write fail.
+    const p = await startServiceProcess(['--sink', 'discard', '--threads', '1', '--max-body-bytes', String(LIMIT)])
+    try {
+      const body = Buffer.alloc(8 << 20, 0x61)
+      const outcomes: string[] = []
+      for (let i = 0; i < 20; i++) {
+        try {
+          const res = await request(`${p.url}/api/v1/write`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' } })
+          outcomes.push(`${res.statusCode} ${res.headers['x-prom-ingest-error'] as string} ${(await res.body.text()).trim()}`)
+        } catch (err) {
+          outcomes.push((err as NodeJS.ErrnoException).code ?? String(err))
+        }
+      }
+      expect(outcomes).toEqual(Array.from({ length: 20 }, () => '413 body_too_large the body is 8388608 bytes (Content-Length), more than the limit of 1048576'))
+    } finally {
+      await p.stop('SIGKILL')
+    }
+  }, 60_000)
 })
 
 describe('a refused body: the service ends the connection', () => {
