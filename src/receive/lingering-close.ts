@@ -29,8 +29,8 @@ export const LINGER_QUIET_MS = 500
 const REQUEST = Symbol('prom-ingest.lingering-request')
 type LingeringSocket = Socket & { [REQUEST]?: IncomingMessage, server?: unknown }
 
-/** Sockets lingering now, so that shutdown can end them at once. */
-const lingering = new Set<LingeringSocket>()
+/** Sockets lingering now and their clocks, so that shutdown can end them at once. */
+const lingering = new Map<LingeringSocket, Linger>()
 
 /**
  * Marks `res` as the last answer on its connection (`Connection: close`). When the request's body was
@@ -56,7 +56,7 @@ export function isLingering (socket: Socket): boolean {
 /** Destroys every connection of `server` that lingers now (shutdown does not wait for them). */
 export function endLingering (server: Server): void {
   // net sets `server` on every socket it accepts.
-  for (const socket of lingering) if (socket.server === server) socket.destroy()
+  for (const socket of lingering.keys()) if (socket.server === server) socket.destroy()
 }
 
 /** Replaces net.Socket's destroySoon on a socket whose last answer was marked by closeAfterAnswer. */
@@ -65,7 +65,7 @@ function lingerThenDestroy (this: LingeringSocket): void {
   this[REQUEST] = undefined
   // The body was read to its end (or the request is gone): nothing is left to drop, close as Node does.
   if (req === undefined || req.complete || req.destroyed || this.destroyed) return Socket.prototype.destroySoon.call(this)
-  lingering.add(this)
+  lingering.set(this, new Linger(this))
   this.once('close', onLingerClose)
   // The sender closed its side: it has the answer and sends nothing more.
   this.once('end', onLingerEnd)
@@ -73,24 +73,23 @@ function lingerThenDestroy (this: LingeringSocket): void {
   this.end()
   // The route stopped reading; a resumed request with no 'data' listener drops what arrives.
   req.resume()
-  new Linger(this).start()
 }
 
 /** The clock of one lingering socket: a tick every LINGER_QUIET_MS, at most LINGER_MAX_MS / LINGER_QUIET_MS ticks. */
 class Linger {
   private ticks = 0
   private bytesRead: number
-  private timer: NodeJS.Timeout | undefined
+  private readonly timer: NodeJS.Timeout
 
   constructor (private readonly socket: LingeringSocket) {
     this.bytesRead = socket.bytesRead
-  }
-
-  start (): void {
     this.timer = setInterval(onLingerTick, LINGER_QUIET_MS, this)
     // A lingering socket never keeps the process alive.
     this.timer.unref()
-    this.socket.once('close', () => clearInterval(this.timer))
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
   }
 
   /** Destroys the socket when the sender was quiet for a tick or the time is up. */
@@ -100,7 +99,7 @@ class Linger {
     // bytesRead counts what the kernel handed over, also while Node's parser reads the socket natively.
     const read = socket.bytesRead
     if (read === this.bytesRead || this.ticks * LINGER_QUIET_MS >= LINGER_MAX_MS || socket.destroyed) {
-      clearInterval(this.timer)
+      this.stop()
       socket.destroy()
       return
     }
@@ -117,5 +116,6 @@ function onLingerEnd (this: LingeringSocket): void {
 }
 
 function onLingerClose (this: LingeringSocket): void {
+  lingering.get(this)?.stop()
   lingering.delete(this)
 }
