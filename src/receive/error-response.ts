@@ -9,6 +9,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { CODES, type IngestError } from '../errors.js'
+import { closeAfterAnswer } from './lingering-close.js'
 
 export interface ErrorAnswerPolicy {
   /** Seconds in Retry-After on retryable answers. */
@@ -22,7 +23,8 @@ export interface ErrorAnswerPolicy {
 /**
  * Answers `err`. Headers already set on `res` (such as the 2.0 written-count headers) are kept.
  * With `close` the connection is closed after the answer: used when the body was left unread
- * (413 while streaming), so that the rest of it is never read.
+ * (413 while streaming), so that the rest of it is never stored; the connection lingers after the
+ * answer so that the sender reads it before the close (lingering-close.ts).
  */
 export function sendError (res: ServerResponse, err: IngestError, policy: ErrorAnswerPolicy, close = false): number {
   const status = err.status
@@ -36,7 +38,7 @@ export function sendError (res: ServerResponse, err: IngestError, policy: ErrorA
   const own = err.detail?.retryAfterSeconds
   if (retryable) res.setHeader('Retry-After', String(typeof own === 'number' ? own : policy.retryAfterSeconds))
   if (status === 401 && policy.authenticate.length > 0) res.setHeader('WWW-Authenticate', policy.authenticate as string[])
-  if (close) res.setHeader('Connection', 'close')
+  if (close) closeAfterAnswer(res)
   res.setHeader('Content-Type', 'text/plain; charset=utf-8')
   res.setHeader('X-Prom-Ingest-Error', err.code)
   res.statusCode = status
@@ -71,7 +73,7 @@ export function sendApiError (res: ServerResponse, err: IngestError, policy: Err
   if (res.headersSent) { res.destroy(); return status }
   const own = err.detail?.retryAfterSeconds
   if (CODES[err.code].retryable || status === 429) res.setHeader('Retry-After', String(typeof own === 'number' ? own : policy.retryAfterSeconds))
-  if (close) res.setHeader('Connection', 'close')
+  if (close) closeAfterAnswer(res)
   res.setHeader('Content-Type', 'application/json')
   res.setHeader('X-Prom-Ingest-Error', err.code)
   res.statusCode = status

@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client'
 import { IngestError, toIngestError } from '../errors.js'
 import type { ReadAuthenticator } from './auth.js'
 import { sendError } from './error-response.js'
+import { endLingering, isLingering } from './lingering-close.js'
 import { versionOfContentType } from './content-negotiation.js'
 import { DRAIN_LIMIT_BYTES, setWrittenHeaders, WRITE_PATH, WriteRoute, type ExchangeTracker, type WriteRouteDeps, type WriteRouteSettings } from './write-route.js'
 
@@ -120,6 +121,7 @@ export class IngestServer implements ExchangeTracker {
     this.shuttingDown = true
     this.server.close()
     this.server.closeIdleConnections()
+    endLingering(this.server)
   }
 
   /** Resolves true when no request is in progress, false if `deadline` (ms since epoch) came first. */
@@ -144,6 +146,8 @@ export class IngestServer implements ExchangeTracker {
   }
 
   private route (req: IncomingMessage, res: ServerResponse): void {
+    // A request parsed from what a sender sends after its refused body: the connection is closing.
+    if (isLingering(req.socket)) return void req.socket.destroy()
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)

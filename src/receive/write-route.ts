@@ -496,8 +496,8 @@ class WriteExchange {
     this.deps.metrics.rejected.inc({ reason: err.code })
     const req = this.req
     req.removeListener('data', onData)
-    // With Connection: close, Node ends the connection once the answer is flushed: the rest of the
-    // body is never copied anywhere.
+    // The connection closes after the answer (lingering first, so that the sender reads it): the rest
+    // of the body is read and dropped, never copied anywhere.
     const status = sendError(this.res, err, this.deps.policy, true)
     this.finish(status)
   }

@@ -13,6 +13,7 @@ import { compareLabelSets, LabelMatcher } from '../../src/read/label-matcher.js'
 import type { Service } from '../../src/main.js'
 import { encodeWriteRequest1, floatBits, STALE_NAN_BITS } from '../fixtures/encode.js'
 import { readData, readDataBodies, STALE_AT_STEP, type ReadData } from '../helpers/read-data.js'
+import { writeThenRead } from '../helpers/refused-sender.js'
 import { decodeSamples, remoteRead, type Matcher, type ReadSeries } from '../helpers/remote-read.js'
 import { postWrite } from '../helpers/remote-write.js'
 import { startInProcess } from '../helpers/service-in-process.js'
@@ -158,6 +159,19 @@ describe('remote read: refusals', () => {
     const t = await request(`${service.url}/api/v1/read`, { method: 'POST', headers: { ...WRITE, 'content-encoding': 'snappy' }, body })
     expect([t.statusCode, t.headers['x-prom-ingest-error']]).toEqual([400, 'read_request_invalid'])
     expect(await t.body.text()).toMatch(/type 4/)
+  })
+})
+
+describe('remote read: a body over the limit', () => {
+  it('413 body_too_large, read whole by a sender that writes 4 MiB before reading (the connection lingers), declared or found while reading', async () => {
+    const head = (framing: string): string => `POST /api/v1/read HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer w-tok\r\nContent-Encoding: snappy\r\n${framing}\r\n\r\n`
+    const declared = await writeThenRead(service.port, head(`Content-Length: ${64 << 20}`), 4 << 20)
+    expect(declared.text).toMatch(/^HTTP\/1\.1 413 /)
+    expect(declared.text).toMatch(/\r\n\r\nthe remote-read request body \(67108864 bytes\) is larger than 1048576 bytes\n$/)
+    expect(declared.error).toBeUndefined()
+    const chunked = await writeThenRead(service.port, head('Transfer-Encoding: chunked'), 4 << 20, true)
+    expect(chunked.text).toMatch(/\r\n\r\nthe remote-read request body is larger than 1048576 bytes\n$/)
+    expect(chunked.error).toBeUndefined()
   })
 })
 

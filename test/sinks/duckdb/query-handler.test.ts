@@ -9,6 +9,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { parseExposition } from '../../helpers/exposition.js'
+import { writeForever, writeThenRead } from '../../helpers/refused-sender.js'
 import { postWrite } from '../../helpers/remote-write.js'
 import { startServiceProcess, type ServiceProcess } from '../../helpers/service-process.js'
 import { body1 } from '../../receive/bodies.js'
@@ -214,23 +215,8 @@ describe('refused statements', () => {
   })
 })
 
-/**
- * Sends raw bytes on one connection and collects what comes back until the server closes it. A server
- * that answers before reading the whole body and closes can have the connection reset while the
- * sender still writes, before the answer is read (TCP discards it): Node does not linger on close. So
- * an exchange that ends in a write error with nothing read is tried again, up to 3 times.
- */
+/** Sends raw bytes on one connection and collects what comes back until the server closes it. */
 async function rawExchange (port: number, chunks: Array<string | Buffer>): Promise<{ text: string, closed: boolean }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await rawExchangeOnce(port, chunks)
-    } catch (err) {
-      if (attempt >= 3) throw err
-    }
-  }
-}
-
-async function rawExchangeOnce (port: number, chunks: Array<string | Buffer>): Promise<{ text: string, closed: boolean }> {
   return await new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1')
     let text = ''
@@ -262,6 +248,31 @@ describe('error answers', () => {
     expect(chunked.closed).toBe(true)
     expect((await query(p, 'SELECT 1 AS one')).status).toBe(200)
   })
+
+  it('a sender that writes a query body far over the limit before reading gets the whole 413 (the connection lingers), 20 times of 20', async () => {
+    const p = await serve()
+    const head = `POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${64 << 20}\r\n\r\n`
+    for (let i = 0; i < 20; i++) {
+      // 4 MiB: written within the service's lingering time (1 s) on loopback.
+      const x = await writeThenRead(p.port, head, 4 << 20)
+      expect(x.text).toMatch(/^HTTP\/1\.1 413 /)
+      expect(x.text).toMatch(/\r\nX-Prom-Ingest-Error: body_too_large\r\n/i)
+      expect(x.text).toMatch(/\r\n\r\nthe query body \(67108864 bytes\) is larger than 1048576 bytes\n$/)
+      expect(x.error).toBeUndefined()
+    }
+    const chunked = await writeThenRead(p.port, 'POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n', 4 << 20, true)
+    expect(chunked.text).toMatch(/\r\n\r\nthe query body is larger than 1048576 bytes\n$/)
+    expect(chunked.error).toBeUndefined()
+  }, 120_000)
+
+  it('closes the connection of a query sender that never stops writing its body, after the 413', async () => {
+    const p = await serve()
+    const x = await writeForever(p.port, `POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${1 << 30}\r\n\r\n`)
+    // The service closed it (the sender would have gone on for 20,000 chunks, about 100 s).
+    expect(x.gaveUp).toBe(false)
+    expect(x.writtenAfterAnswer).toBeGreaterThan(0)
+    expect(x.text).toMatch(/^HTTP\/1\.1 413 /)
+  }, 60_000)
 
   it('answers query errors through the one error answer: a code header, one line of reason, Retry-After only when retryable', async () => {
     const p = await serve()
