@@ -20,6 +20,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngestError, toIngestError } from '../errors.js'
+import { readLimitedBody } from '../receive/limited-body.js'
 import { sendApiError } from '../receive/error-response.js'
 import type { HttpRoute } from '../receive/server.js'
 import { tenantOf } from '../receive/tenant.js'
@@ -58,38 +59,11 @@ async function params (req: IncomingMessage): Promise<URLSearchParams> {
   const out = new URLSearchParams(url.search)
   if (req.method !== 'POST') return out
   const type = req.headers['content-type'] ?? ''
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_FORM_BYTES) throw new IngestError('body_too_large', `the form body (${declared} bytes) is larger than ${MAX_FORM_BYTES} bytes`)
-  const body = await readForm(req)
+  const body = (await readLimitedBody(req, MAX_FORM_BYTES, 'the form body')).toString('utf8')
   if (type.startsWith('application/x-www-form-urlencoded')) {
     for (const [k, v] of new URLSearchParams(body)) out.append(k, v)
   }
   return out
-}
-
-/**
- * The form body, at most MAX_FORM_BYTES. Past the limit it stops collecting and lets the rest flow by
- * unread (the 413 closes the connection after a lingering close); it never destroys the request, which
- * would destroy the socket before the answer (as leaving a `for await` over the request does).
- */
-async function readForm (req: IncomingMessage): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const parts: Buffer[] = []
-    let size = 0
-    const stop = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError) }
-    const onData = (b: Buffer): void => {
-      size += b.length
-      if (size <= MAX_FORM_BYTES) { parts.push(b); return }
-      stop()
-      req.resume()
-      reject(new IngestError('body_too_large', `the form body is larger than ${MAX_FORM_BYTES} bytes`))
-    }
-    const onEnd = (): void => { stop(); resolve(Buffer.concat(parts).toString('utf8')) }
-    const onError = (err: Error): void => { stop(); reject(new IngestError('body_incomplete', `the form body could not be read: ${err.message}`)) }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-  })
 }
 
 interface Scope {

@@ -18,6 +18,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { SnappyDecoder } from '../decode/snappy.js'
 import { IngestError } from '../errors.js'
+import { readLimitedBody } from '../receive/limited-body.js'
 import { tenantOf } from '../receive/tenant.js'
 import type { HttpRoute } from '../receive/server.js'
 import { LabelMatcher } from './label-matcher.js'
@@ -48,28 +49,6 @@ export function negotiate (accepted: readonly number[]): number | undefined {
   return accepted.find(t => t === SAMPLES || t === STREAMED_XOR_CHUNKS)
 }
 
-async function readBody (req: IncomingMessage): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_READ_BODY_BYTES) throw new IngestError('body_too_large', `the remote-read request body (${declared} bytes) is larger than ${MAX_READ_BODY_BYTES} bytes`)
-  return await new Promise<Uint8Array>((resolve, reject) => {
-    const parts: Buffer[] = []
-    let size = 0
-    const stop = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError) }
-    const onData = (b: Buffer): void => {
-      size += b.length
-      if (size <= MAX_READ_BODY_BYTES) { parts.push(b); return }
-      stop()
-      req.resume() // the rest flows by unread; the server answers 413 and closes the connection
-      reject(new IngestError('body_too_large', `the remote-read request body is larger than ${MAX_READ_BODY_BYTES} bytes`))
-    }
-    const onEnd = (): void => { stop(); resolve(Buffer.concat(parts)) }
-    const onError = (err: Error): void => { stop(); reject(new IngestError('body_incomplete', `the remote-read request body could not be read: ${err.message}`)) }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-  })
-}
-
 export function remoteReadRoutes (sink: RemoteReadSink, settings: RemoteReadSettings): HttpRoute[] {
   const snappy = new SnappyDecoder(MAX_READ_DECOMPRESSED_BYTES)
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -77,7 +56,7 @@ export function remoteReadRoutes (sink: RemoteReadSink, settings: RemoteReadSett
     if (tenant instanceof IngestError) throw tenant
     const encoding = req.headers['content-encoding']
     if (encoding !== undefined && encoding.toLowerCase() !== 'snappy') throw new IngestError('content_encoding_unsupported', `the remote-read body must be snappy-compressed, not ${JSON.stringify(encoding)}`)
-    const compressed = await readBody(req)
+    const compressed = await readLimitedBody(req, MAX_READ_BODY_BYTES, 'the remote-read request body')
     const request = readReadRequest(snappy.decompress(compressed))
     const responseType = negotiate(request.acceptedResponseTypes)
     if (responseType === undefined) {

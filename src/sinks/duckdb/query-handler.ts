@@ -16,6 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngestError, toIngestError } from '../../errors.js'
+import { readLimitedBody } from '../../receive/limited-body.js'
 import type { HttpRoute } from '../../receive/server.js'
 import type { PartWriter, QuerySummary } from './query-guard.js'
 import { CONTENT_TYPES, isQueryFormat, QUERY_FORMATS, type QueryFormat } from './result-format.js'
@@ -101,41 +102,13 @@ export function queryParams (search: URLSearchParams, body?: string, contentType
 
 const MAX_QUERY_BODY = 1024 * 1024
 
-/**
- * A request's body as text, at most MAX_QUERY_BODY bytes. Past the limit it stops collecting and lets
- * the rest flow by unread (the server then answers 413 and closes the connection); it never destroys
- * the request, so that the answer still reaches the client.
- */
-async function readBody (req: IncomingMessage): Promise<string> {
-  return await new Promise<string>((resolve, reject) => {
-    const parts: Buffer[] = []
-    let size = 0
-    const stop = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError) }
-    const onData = (b: Buffer): void => {
-      size += b.length
-      if (size <= MAX_QUERY_BODY) { parts.push(b); return }
-      stop()
-      req.resume()
-      reject(new IngestError('body_too_large', `the query body is larger than ${MAX_QUERY_BODY} bytes`))
-    }
-    const onEnd = (): void => { stop(); resolve(Buffer.concat(parts).toString('utf8')) }
-    const onError = (err: Error): void => { stop(); reject(new IngestError('body_incomplete', `the query body could not be read: ${err.message}`)) }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-  })
-}
-
 /** The GET and POST routes of /api/v1/query (the server checks the read credential before them, and answers what they throw). */
 export function queryRoutes (sink: QuerySink): HttpRoute[] {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     let body: string | undefined
     if (req.method === 'POST') {
-      // A declared length over the limit is refused before reading; the server closes the connection (body unread).
-      const declared = Number(req.headers['content-length'] ?? 0)
-      if (declared > MAX_QUERY_BODY) throw new IngestError('body_too_large', `the query body (${declared} bytes) is larger than ${MAX_QUERY_BODY} bytes`)
-      body = await readBody(req)
+      body = (await readLimitedBody(req, MAX_QUERY_BODY, 'the query body')).toString('utf8')
     }
     const { sql, format } = queryParams(url.searchParams, body, req.headers['content-type'])
     if (!isQueryFormat(format)) throw new IngestError('query_failed', `unknown format ${JSON.stringify(format)}: use one of ${QUERY_FORMATS.join(', ')}`)
