@@ -42,6 +42,16 @@ function collect (socket: Socket): { text: () => string, error: () => string | u
   return { text: () => Buffer.concat(parts).toString('latin1'), error: () => error, closed }
 }
 
+/** Waits for the connection, writes the request's head; the body chunk to write after it. */
+async function sendHead (socket: Socket, head: string, chunked: boolean): Promise<Buffer> {
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.write(head, 'latin1')
+  return frame(Buffer.alloc(CHUNK_BYTES, 0x61), chunked)
+}
+
 /**
  * Sends `head`, then `bodyBytes` of body without reading anything (the socket is paused, so the
  * answer waits in the kernel, where a reset would discard it), each write after the last one drained;
@@ -51,12 +61,7 @@ export async function writeThenRead (port: number, head: string, bodyBytes: numb
   const socket = connect(port, '127.0.0.1')
   socket.pause()
   const seen = collect(socket)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  socket.write(head, 'latin1')
-  const chunk = frame(Buffer.alloc(CHUNK_BYTES, 0x61), chunked)
+  const chunk = await sendHead(socket, head, chunked)
   let written = 0
   while (written < bodyBytes && !socket.destroyed) {
     const more = socket.write(chunk)
@@ -89,12 +94,7 @@ export async function writeForever (port: number, head: string, options: { chunk
   let answeredAt = -1
   let written = 0
   socket.once('data', () => { answeredAt = written; options.onAnswer?.() })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve)
-    socket.once('error', reject)
-  })
-  socket.write(head, 'latin1')
-  const chunk = frame(Buffer.alloc(CHUNK_BYTES, 0x61), chunked)
+  const chunk = await sendHead(socket, head, chunked)
   let chunks = 0
   for (; chunks < maxChunks && !socket.destroyed; chunks++) {
     const more = socket.write(chunk)
