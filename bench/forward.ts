@@ -22,13 +22,11 @@
  *
  *   npm run bench:forward -- [--rounds 3] [--duration 15s] [--concurrency 4] [--series 160000]
  *                            [--series-per-request 10000] [--template PATH] [--vmagent /usr/bin/vmagent]
- *                            [--targets forward,gateway,vmagent,discard] [--serve-env KEY=VALUE ...]
- *                            [--serve-node-arg FLAG ...]
+ *                            [--targets forward,gateway,vmagent,discard] [--serve-node-arg FLAG ...]
  *
- * `--serve-env` (repeatable) sets the environment of the prom-ingest targets only (forward, gateway,
- * discard), and `--serve-node-arg` (repeatable) gives node a flag before the script, for V8 flags that
- * NODE_OPTIONS refuses (`--serve-node-arg=--initial-old-space-size=64`); vmagent, the receiver and the
- * generator keep this process' environment and flags.
+ * `--serve-node-arg` (repeatable) gives node a flag before the script of the prom-ingest targets only
+ * (forward, gateway, discard), for V8 flags that NODE_OPTIONS refuses, as the gateway overlay starts
+ * it (`--serve-node-arg=--initial-old-space-size=64`); vmagent, the receiver and the generator run as before.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -80,7 +78,7 @@ interface RoundResult {
   statuses: Record<string, number>
 }
 
-function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string, drainTimeoutS: number, targets: TargetName[], serveEnv: Record<string, string>, serveNodeArgs: string[] } {
+function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string, drainTimeoutS: number, targets: TargetName[], serveNodeArgs: string[] } {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
@@ -92,19 +90,12 @@ function opts (): { rounds: number, duration: string, concurrency: string, serie
       vmagent: { type: 'string', default: '/usr/bin/vmagent' },
       'drain-timeout': { type: 'string', default: '120' },
       targets: { type: 'string', default: TARGETS.join(',') },
-      'serve-env': { type: 'string', multiple: true, default: [] },
       'serve-node-arg': { type: 'string', multiple: true, default: [] }
     }
   })
-  const serveEnv: Record<string, string> = {}
-  for (const kv of values['serve-env']) {
-    const eq = kv.indexOf('=')
-    if (eq <= 0) throw new Error(`--serve-env: KEY=VALUE expected, got ${kv}`)
-    serveEnv[kv.slice(0, eq)] = kv.slice(eq + 1)
-  }
   const targets = values.targets.split(',').map(t => t.trim()) as TargetName[]
   for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets: unknown target ${t} (known: ${TARGETS.join(', ')})`)
-  return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent, drainTimeoutS: Number(values['drain-timeout']), targets, serveEnv, serveNodeArgs: values['serve-node-arg'] }
+  return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent, drainTimeoutS: Number(values['drain-timeout']), targets, serveNodeArgs: values['serve-node-arg'] }
 }
 
 interface Delivery { readonly atMs: number, readonly body: Buffer }
@@ -172,14 +163,14 @@ async function metricValue (url: string, name: string): Promise<number> {
 }
 
 
-async function startIngest (name: 'forward' | 'gateway' | 'discard', receiver: string, env: Record<string, string>, nodeArgs: readonly string[]): Promise<Target> {
+async function startIngest (name: 'forward' | 'gateway' | 'discard', receiver: string, nodeArgs: readonly string[]): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-forward-'))
   const sink = name === 'discard' ? 'discard' : 'forward'
   const args = [CLI, 'serve', '--listen', '127.0.0.1:0', '--sink', sink, '--log-level', 'warn', '--data-dir', dir]
   if (sink === 'forward') args.push('--forward-url', receiver)
   // gateway: the same forward sink with the validation-only decode (docs/forwarding.md "Gateway decode").
   if (name === 'gateway') args.push('--forward-decode', 'validate-only')
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const port = await listeningPort(child)
   const url = `http://127.0.0.1:${port}`
   return {
@@ -233,7 +224,7 @@ async function main (): Promise<void> {
       // Interleaved, and the order rotates per round so that no target always runs first.
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
       for (const name of order) {
-        const target = name === 'vmagent' ? await startVmagent(o.vmagent, receiver.url) : await startIngest(name, receiver.url, o.serveEnv, o.serveNodeArgs)
+        const target = name === 'vmagent' ? await startVmagent(o.vmagent, receiver.url) : await startIngest(name, receiver.url, o.serveNodeArgs)
         receiver.take()
         const before = { ...receiver.counts }
         const t0 = Date.now()
@@ -286,7 +277,7 @@ async function main (): Promise<void> {
     const s = (d as number[]).sort((a, b) => a - b)
     return `${median(s).toFixed(1)} (${s[0]!.toFixed(1)}..${s[s.length - 1]!.toFixed(1)})`
   }
-  console.log(`\nforward: bench:e2e load (${o.series} series, ${o.perRequest} per request, concurrency ${o.concurrency}), ${o.rounds} interleaved rounds of ${o.duration}${Object.keys(o.serveEnv).length > 0 ? `; prom-ingest's environment: ${Object.entries(o.serveEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}${o.serveNodeArgs.length > 0 ? `; node flags: ${o.serveNodeArgs.join(' ')}` : ''}`)
+  console.log(`\nforward: bench:e2e load (${o.series} series, ${o.perRequest} per request, concurrency ${o.concurrency}), ${o.rounds} interleaved rounds of ${o.duration}${o.serveNodeArgs.length > 0 ? `; node flags: ${o.serveNodeArgs.join(' ')}` : ''}`)
   // CPU seconds the server spent per million acknowledged samples: less sensitive than samples/s to what
   // else runs on the machine (a starved server is slow but not costly).
   printTable(['target', 'acknowledged/s', 'spread', 'delivered/s', 'spread', 'drain s', 'p99 ms', 'RSS MiB', 'server cores', 'CPU s / M samples', 'received MiB/s', 'backlog MiB at end', 'queue fsyncs/s'], targets.map(t => [
