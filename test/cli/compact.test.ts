@@ -50,7 +50,10 @@ describe('prom-ingest compact', () => {
     const service = await startServiceProcess(['--data-dir', dir, '--auth-bearer-token', TOKEN, '--compaction-interval', '0', '--log-level', 'warn'])
     try {
       expect((await postWrite(service.url, body('a', T0, 30), { headers })).status).toBe(204)
-      expect((await postWrite(service.url, body('now', Date.now() - 5_000, 3), { headers })).status).toBe(204)
+      // Three samples a second apart, all in the window of now (windows of 2 h from the epoch): a few
+      // seconds back, but never before the window's start, so that they never straddle two windows.
+      const now = Date.now()
+      expect((await postWrite(service.url, body('now', Math.max(now - 5_000, now - (now % 7_200_000)), 3), { headers })).status).toBe(204)
 
       const refused = await cli('compact', '--data-dir', dir)
       expect(refused.code).toBe(1)
