@@ -35,7 +35,7 @@ import { compactRoutes } from './blocks/compact-route.js'
 import type { CompactionResult } from './blocks/compaction.js'
 import type { LoadedSeries } from './series-loader.js'
 import { InProcessHost, WorkerHost, type StoreHost } from './store-host.js'
-import { StoreLog } from './store-log.js'
+import { StoreLog, type Entry, type LogRange } from './store-log.js'
 import { FailureProbe } from './failure-probe.js'
 
 /** A pino-like logger. */
@@ -189,6 +189,8 @@ class DuckDbSinkImpl implements DuckDbSink {
   private decoder: BodyDecoder | undefined
   /** duckdb-ack log: the log is being stored again (or replay() was not called yet): writes are refused meanwhile. */
   private replaying = false
+  /** duckdb-ack log: store log appends not settled yet. */
+  private readonly appending = new Set<Promise<void>>()
   /** duckdb-ack log: rows handed to DuckDB and not committed yet. */
   private uncommittedRows = 0
   private backlogWaiters: Array<() => void> = []
@@ -316,36 +318,46 @@ class DuckDbSinkImpl implements DuckDbSink {
   }
 
   /**
-   * duckdb-ack log: the batch goes to DuckDB and its body into the store's log at once; the write
-   * resolves when the record is fsync'd (and, while DuckDB is LOG_BACKLOG_ROWS behind, when it caught up).
+   * duckdb-ack log: the body goes into the store's log, and once its record is fsync'd the batch goes
+   * to DuckDB with the record's place (store-log-mark.ts). The write resolves then (and, while DuckDB
+   * is LOG_BACKLOG_ROWS behind, when it caught up). A body the log could not take is not stored at all.
    */
   private writeThroughLog (storeLog: StoreLog, batch: RowBatch, body: ReceivedBody | undefined): Promise<void> {
     if (this.replaying) return Promise.reject(new IngestError('sink_failed', 'the DuckDB sink is storing its log again (after a restart or a failed transaction); try again shortly'))
     if (body === undefined) return Promise.reject(new IngestError('internal', 'duckdb-ack log: the DuckDB sink got a batch without the body it logs'))
     const counts = { samples: batch.sampleCount, histograms: batch.histogramCount, exemplars: batch.exemplarCount }
-    const rows = counts.samples + counts.histograms + counts.exemplars
-    const seq = this.nextSeq++
     const entry = storeLog.track()
+    // A log that cannot be written turns readiness as failed commits do (FailureProbe).
+    const appended = storeLog.append(entry, body, counts).then(range => {
+      this.logAppends?.worked()
+      this.submitLogged(storeLog, batch, entry, range)
+      return this.uncommittedRows > LOG_BACKLOG_ROWS ? this.backlogShrunk() : undefined
+    }, (err: unknown) => {
+      this.logAppends?.failed()
+      throw err
+    })
+    const tracked = appended.catch(() => {}).finally(() => this.appending.delete(tracked))
+    this.appending.add(tracked)
+    return appended
+  }
+
+  /** A logged batch to DuckDB; while a replay runs or comes, the replay stores the record instead. */
+  private submitLogged (storeLog: StoreLog, batch: RowBatch, entry: Entry, range: LogRange): void {
+    if (this.replaying || this.state !== 'running' || this.host === undefined) return
+    const rows = batch.sampleCount + batch.histogramCount + batch.exemplarCount
+    const seq = this.nextSeq++
     this.pending.set(seq, {
       resolve: () => { this.committedRows(rows); storeLog.stored(entry) },
       reject: e => { this.committedRows(rows); this.logNotStored(e) }
     })
     this.uncommittedRows += rows
     try {
-      this.host!.submit(seq, batch)
+      this.host.submit(seq, batch, range)
     } catch (err) {
       // Not in DuckDB: the record alone keeps it, and the next replay stores it (the sender gets its 204 all the same).
       this.pending.get(seq)!.reject(new IngestError('sink_failed', `handing the batch to DuckDB failed: ${(err as Error).message}`))
       this.pending.delete(seq)
     }
-    // A log that cannot be written turns readiness as failed commits do (FailureProbe).
-    return storeLog.append(entry, body, counts).then(() => {
-      this.logAppends?.worked()
-      return this.uncommittedRows > LOG_BACKLOG_ROWS ? this.backlogShrunk() : undefined
-    }, (err: unknown) => {
-      this.logAppends?.failed()
-      throw err
-    })
   }
 
   private committedRows (rows: number): void {
@@ -404,12 +416,15 @@ class DuckDbSinkImpl implements DuckDbSink {
     const decode = this.decoder
     if (decode === undefined) throw new IngestError('internal', 'duckdb-ack log: the store log cannot be read back before replay() gave a decoder')
     this.replaying = true
+    // Appends in flight finish first: their records are read back below (their batches are not submitted meanwhile).
+    while (this.appending.size > 0) await Promise.all(this.appending)
     const started = performance.now()
     const waiting = storeLog.pendingRecords
+    const from = await this.runningHost().call({ kind: 'log-start', cursor: storeLog.cursorPosition, head: storeLog.head })
     let records = 0
     let failed: IngestError | undefined
     const committed: Array<Promise<void>> = []
-    for await (const r of storeLog.replay()) {
+    for await (const r of storeLog.replay(from)) {
       const host = this.host
       if (host === undefined) throw new IngestError('sink_failed', 'the DuckDB store stopped while its log was stored again')
       let batch: RowBatch
@@ -418,6 +433,7 @@ class DuckDbSinkImpl implements DuckDbSink {
       } catch (err) {
         // Acknowledged records were decoded once already; one refused whole now cannot become rows.
         this.log('error', 'a record of the store log could not be decoded again; skipped', { reason: (err as Error).message, tenant: r.tenant })
+        host.passLog(r.range)
         storeLog.stored(r.entry)
         continue
       }
@@ -431,7 +447,7 @@ class DuckDbSinkImpl implements DuckDbSink {
         })
       }))
       this.uncommittedRows += rows
-      host.submit(seq, batch)
+      host.submit(seq, batch, r.range)
       if (this.uncommittedRows > LOG_BACKLOG_ROWS) await this.backlogShrunk()
     }
     if (committed.length > 0) this.host?.call({ kind: 'commit-now' }).catch(() => {})

@@ -20,6 +20,7 @@ import type { QueryFormat, QueryOutput } from './result-format.js'
 import { remoteRead, type StoreReadAnswer, type StoreReadRequest } from './remote-read.js'
 import { applyRetention, retentionInterval, type RetentionResult } from './retention.js'
 import { isOutOfMemory, loadKnownSeries, type LoadedSeries, type SeriesIndexLoader } from './series-loader.js'
+import { LogMark, markStatement, type MarkRange } from './store-log-mark.js'
 import { StoredSeries } from './stored-series.js'
 
 /** What the store needs of the process' series index (src/series/series-index.ts has all of it). */
@@ -252,7 +253,8 @@ export class DuckDbStore implements TransactionWriter {
         maxRows: blockMaxRows(duckDbBytes(o.memoryLimit) ?? 48e6),
         ...(o.log !== undefined ? { log: o.log } : {})
       })
-      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES, LANES + readers), blocks, onSettled)
+      const logMark = await LogMark.read(writers[0]!)
+      const store = new DuckDbStore(o, instance, writers.map(w => ({ connection: w, appender: undefined, spoiled: false })), connections.slice(LANES, LANES + readers), blocks, logMark, onSettled)
       const loaded = await loadKnownSeries(writers[0]!, o.index, store.stored)
       store.scheduleRetention()
       blocks.start()
@@ -270,6 +272,7 @@ export class DuckDbStore implements TransactionWriter {
     private readonly writers: Lane[],
     private readonly readers: readonly DuckDBConnection[],
     private readonly blocks: BlockMaintenance,
+    private readonly logMark: LogMark,
     private readonly onSettled: (report: CommitReport) => void
   ) {
     this.faults = { ...o.faults }
@@ -287,14 +290,48 @@ export class DuckDbStore implements TransactionWriter {
     })
   }
 
-  /** Hands a batch to the group committer; the report for `seq` comes through onSettled. */
-  submit (seq: number, batch: RowBatch): void {
+  /**
+   * Hands a batch to the group committer; the report for `seq` comes through onSettled. `log`: the
+   * store log record the batch was decoded from (duckdb-ack log), which its transaction marks committed.
+   */
+  submit (seq: number, batch: RowBatch, log?: MarkRange): void {
     if (this.closed) {
       const error = new IngestError('sink_failed', 'the DuckDB store is closed')
       setImmediate(() => this.onSettled({ seqs: [seq], rows: 0, transactionMs: 0, commitMs: 0, error }))
       return
     }
+    if (log !== undefined) this.logMark.add(seq, log)
     this.committer.submit(seq, batch)
+  }
+
+  /** A store log record that will never be stored (it cannot be decoded again): the log mark may pass it. */
+  passLog (range: MarkRange): void {
+    this.logMark.pass(range)
+  }
+
+  /**
+   * A replay of the store log begins (nothing is in flight): returns the position it starts from,
+   * DuckDB's mark moved up to the log's cursor (or down to its head), written at once when it moved.
+   */
+  async logStart (cursor: number, head: number): Promise<number> {
+    return await this.committer.exclusive(async () => {
+      const was = this.logMark.position
+      const { from, changed } = this.logMark.restart(cursor, head)
+      if (was > head) this.o.log?.('warn', 'the store log ends before DuckDB\'s mark in it (its files were removed?); the mark moves back to the log\'s head', { mark: was, head })
+      if (changed) {
+        const c = this.writers[0]!.connection
+        await c.run('BEGIN TRANSACTION')
+        try {
+          await c.run(markStatement(from))
+          await c.run('COMMIT')
+        } catch (err) {
+          this.checkFatal(err)
+          try { await c.run('ROLLBACK') } catch { /* already rolled back */ }
+          throw new IngestError('sink_failed', `moving DuckDB's mark in the store log failed: ${(err as Error).message.split('\n')[0]}`)
+        }
+      }
+      return from
+    })
   }
 
   /**
@@ -480,19 +517,22 @@ export class DuckDbStore implements TransactionWriter {
     return result.rows.samples + result.rows.histograms + result.rows.exemplars
   }
 
-  async commit (txn: Txn): Promise<void> {
+  async commit (txn: Txn, seqs: readonly number[]): Promise<void> {
     const lane = this.writers[txn.lane]!
     lane.appender!.flush()
     if ((this.faults.failCommits ?? 0) > 0) {
       this.faults.failCommits!--
       await lane.connection.run("SELECT error('injected commit failure (StoreFaults.failCommits)')")
     }
+    const mark = this.logMark.target(seqs)
     try {
+      if (mark !== undefined) await lane.connection.run(markStatement(mark))
       await lane.connection.run('COMMIT')
     } catch (err) {
       this.checkFatal(err)
       throw err
     }
+    this.logMark.committed(seqs, mark)
     this.labelBytes.delete(txn.id)
     this.stored.commit(txn.id)
     try {

@@ -43,7 +43,8 @@ export interface TransactionWriter {
   begin(txn: Txn): Promise<void>
   /** Appends a batch; returns its row count, or an error refusing this batch alone. Throws when the transaction is spoiled. */
   append(txn: Txn, batch: RowBatch): number | IngestError
-  commit(txn: Txn): Promise<void>
+  /** Commits the transaction, which holds the writes `seqs`. */
+  commit(txn: Txn, seqs: readonly number[]): Promise<void>
   rollback(txn: Txn): Promise<void>
   /** Optional: the transaction holds as much as it should (bytes, not rows); commit it now. */
   full?(txn: Txn): boolean
@@ -291,7 +292,7 @@ export class GroupCommitter {
     for (let attempt = 1; ; attempt++) {
       if (error === undefined) {
         try {
-          await this.writer.commit(open.txn)
+          await this.writer.commit(open.txn, open.seqs)
           break
         } catch (err) {
           error = sinkFailed(err, 'the DuckDB commit failed')

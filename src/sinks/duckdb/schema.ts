@@ -22,6 +22,7 @@
 import { METRIC_TYPES } from '../../batch/layout.js'
 import { MANIFEST_TABLE } from './blocks/block-manifest.js'
 import { viewStatements } from './blocks/block-views.js'
+import { STORE_LOG_ROW, STORE_LOG_TABLE } from './store-log-mark.js'
 
 /**
  * Bump when a table changes; `createSchema` refuses a file written with a newer version, and
@@ -29,8 +30,9 @@ import { viewStatements } from './blocks/block-views.js'
  * views that show each (series, timestamp) once over the tables `sample_rows` and `histogram_rows`.
  * 3: blocks (docs/store.md): the table `blocks` (the manifest of Parquet blocks), `exemplars`
  * became a view over the table `exemplar_rows` and the blocks, like `samples` and `histograms`.
+ * 4: the table `store_log`, DuckDB's mark in the store log (store-log-mark.ts).
  */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /** The table that holds the rows of `TABLES[name]` as appended (the name users read may be a view over it). */
 export const STORED_AS: Readonly<Record<TableName, string>> = {
@@ -128,6 +130,7 @@ export function migrationStatements (from: number): string[] {
     if (from >= 2) out.push('DROP VIEW exemplars_with_labels')
     out.push('ALTER TABLE exemplars RENAME TO exemplar_rows', MANIFEST_TABLE)
   }
+  if (from < 4) out.push(STORE_LOG_TABLE, STORE_LOG_ROW)
   out.push(...headViews())
   out.push(`INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`)
   return out
@@ -145,6 +148,8 @@ export function schemaStatements (): string[] {
     createTable('histograms'),
     createTable('metadata', ',\n  PRIMARY KEY (tenant, family)'),
     MANIFEST_TABLE,
+    STORE_LOG_TABLE,
+    STORE_LOG_ROW,
     ...headViews(),
     'CREATE TABLE prom_ingest_schema (version INTEGER NOT NULL)',
     `INSERT INTO prom_ingest_schema VALUES (${SCHEMA_VERSION})`

@@ -38,6 +38,7 @@ async function call (store: DuckDbStore, c: Call): Promise<unknown> {
     case 'commit-now': store.commitNow(); return undefined
     case 'compact': return await store.compact(c.request)
     case 'read': return await store.remoteRead(c.request)
+    case 'log-start': return await store.logStart(c.cursor, c.head)
   }
 }
 
@@ -71,7 +72,10 @@ async function main (): Promise<void> {
       case 'write':
         if (++writes === exitAt) process.exit(70) // a fault on purpose (tests): the thread dies mid-stream
         buffers.set(m.seq, m.buffer)
-        running.submit(m.seq, new RowBatch(m.buffer, m.meta, index))
+        running.submit(m.seq, new RowBatch(m.buffer, m.meta, index), m.log)
+        break
+      case 'log-pass':
+        running.passLog(m.range)
         break
       case 'call':
         call(running, m.call).then(

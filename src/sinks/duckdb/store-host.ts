@@ -17,12 +17,15 @@ import type { CommitReport } from './group-commit.js'
 import type { PartWriter, QuerySummary } from './query-guard.js'
 import type { QueryFormat } from './result-format.js'
 import type { LoadedSeries } from './series-loader.js'
+import type { MarkRange } from './store-log-mark.js'
 import type { Call, CallResult, FromWorker, SinkWorkerData, ToWorker } from './worker-messages.js'
 
 export interface StoreHost {
   start(): Promise<LoadedSeries>
   /** Takes the batch; for the worker host its buffer is moved (the caller's views are detached). */
-  submit(seq: number, batch: RowBatch): void
+  submit(seq: number, batch: RowBatch, log?: MarkRange): void
+  /** A store log record that will never be stored (duckdb-ack log): DuckDB's mark may pass it. */
+  passLog(range: MarkRange): void
   call<K extends Call['kind']>(c: Extract<Call, { kind: K }>): Promise<CallResult[K]>
   /** Runs a read-only query; `write` gets its answer in parts, each awaited before more are sent. */
   streamQuery(sql: string, format: QueryFormat, write: PartWriter, signal?: AbortSignal): Promise<QuerySummary>
@@ -55,9 +58,14 @@ export class InProcessHost implements StoreHost {
     return loaded
   }
 
-  submit (seq: number, batch: RowBatch): void {
+  submit (seq: number, batch: RowBatch, log?: MarkRange): void {
     if (this.store === undefined) throw new IngestError('sink_failed', 'the DuckDB store is not open')
-    this.store.submit(seq, batch)
+    this.store.submit(seq, batch, log)
+  }
+
+  passLog (range: MarkRange): void {
+    if (this.store === undefined) throw new IngestError('sink_failed', 'the DuckDB store is not open')
+    this.store.passLog(range)
   }
 
   async call<K extends Call['kind']> (c: Extract<Call, { kind: K }>): Promise<CallResult[K]> {
@@ -71,6 +79,7 @@ export class InProcessHost implements StoreHost {
       case 'commit-now': store.commitNow(); return undefined as CallResult[K]
       case 'compact': return await store.compact(call.request) as CallResult[K]
       case 'read': return await store.remoteRead(call.request) as CallResult[K]
+      case 'log-start': return await store.logStart(call.cursor, call.head) as CallResult[K]
     }
   }
 
@@ -153,9 +162,14 @@ export class WorkerHost implements StoreHost {
     })
   }
 
-  submit (seq: number, batch: RowBatch): void {
-    const m: ToWorker = { t: 'write', seq, buffer: batch.buffer, meta: batch.meta }
+  submit (seq: number, batch: RowBatch, log?: MarkRange): void {
+    const m: ToWorker = { t: 'write', seq, buffer: batch.buffer, meta: batch.meta, log }
     this.worker!.postMessage(m, [batch.buffer]) // moved: one transfer, no copy
+  }
+
+  passLog (range: MarkRange): void {
+    const m: ToWorker = { t: 'log-pass', range }
+    this.worker!.postMessage(m)
   }
 
   async call<K extends Call['kind']> (c: Extract<Call, { kind: K }>): Promise<CallResult[K]> {

@@ -8,9 +8,17 @@
  * The log is the durable copy until DuckDB has committed the rows: its one cursor ('duckdb') moves past
  * a record only when the record's batch, and every batch before it, is committed. On start (and after a
  * failed transaction) the records from the cursor on are decoded again and stored again (`replay`):
- * a request that got its 204 is in DuckDB or in this log, whatever happened to the process. A record
- * stored twice (committed, but the cursor not yet moved when the process stopped) shows once: the
- * `samples` views show each (series, timestamp) once.
+ * a request that got its 204 is in DuckDB or in this log, whatever happened to the process.
+ *
+ * The cursor is a file, written after DuckDB's COMMIT; a process killed between the two would store
+ * the records in between twice. So DuckDB keeps its own mark, in the same transaction as the rows
+ * (`store_log.committed_to`, store-log-mark.ts): a batch goes to DuckDB only once its record is
+ * fsync'd, with the record's range of log positions, and a transaction moves the mark over the
+ * ranges that follow it without a gap (a record that cannot be stored again is passed as a range
+ * without a batch). `replay(from)` starts at the later of the two marks: records before it are not
+ * stored again. A record can still be stored twice after a failed transaction (the mark stops at its
+ * gap, and transactions after it may have committed); the `samples` views show each (series,
+ * timestamp) once all the same.
  *
  * Records are the forward queue's (src/forward/record.ts: version, tenant, counts, then the body as
  * received), in the same segment files (src/queue/durable-log.ts: CRC-32C, torn tails cut, damaged
@@ -29,6 +37,12 @@ const CURSOR = 'duckdb'
 const READ_RECORDS = 16
 const READ_BYTES = 16 << 20
 
+/** A record's place in the log: from its position to the position after it. */
+export interface LogRange {
+  readonly from: number
+  readonly to: number
+}
+
 /** One request between its append and DuckDB's commit. */
 export interface Entry {
   /** Position after its record once fsync'd; NOT_LOGGED when the append failed (the sender got an error). */
@@ -46,6 +60,8 @@ export interface LoggedRequest {
   readonly body: Uint8Array
   /** The entry to mark stored once the record's batch is committed. */
   readonly entry: Entry
+  /** The record's place in the log. */
+  readonly range: LogRange
 }
 
 export class StoreLog {
@@ -86,6 +102,11 @@ export class StoreLog {
     }
   }
 
+  /** The committed position of the cursor (a file: it may lag DuckDB's own mark). */
+  get cursorPosition (): number { return this.cursor.position }
+  /** The position after the last record (where the next append goes). */
+  get head (): number { return this.log.head }
+
   /** Records not yet committed to DuckDB, and their bytes. */
   get pendingRecords (): number { return this.cursor.pendingRecords }
   get pendingBytes (): number { return this.cursor.pendingBytes }
@@ -97,18 +118,21 @@ export class StoreLog {
     return entry
   }
 
-  /** Appends the body as a record; resolves once it is fsync'd with its group. */
-  async append (entry: Entry, body: ReceivedBody, counts: { samples: number, histograms: number, exemplars: number }): Promise<void> {
+  /** Appends the body as a record; resolves with the record's range once it is fsync'd with its group. */
+  async append (entry: Entry, body: ReceivedBody, counts: { samples: number, histograms: number, exemplars: number }): Promise<LogRange> {
     const header = recordHeader({ version: body.version, target: ALL_DESTINATIONS, tenant: body.tenant, ...counts })
+    let range: LogRange
     try {
       const position = await this.log.append([header, body.bytes])
-      entry.next = position + HEADER_BYTES + header.length + body.bytes.length
+      range = { from: position, to: position + HEADER_BYTES + header.length + body.bytes.length }
+      entry.next = range.to
     } catch (err) {
       entry.next = NOT_LOGGED
       this.advance()
       throw err
     }
     this.advance()
+    return range
   }
 
   /** The entry's batch is committed to DuckDB. */
@@ -125,20 +149,22 @@ export class StoreLog {
   }
 
   /**
-   * The records from the cursor on, in order (what DuckDB may not hold). The caller stores each one's
-   * batch and marks its entry stored; once every entry is, the cursor moves on and `done` says so.
+   * The records from `from` on (DuckDB's mark: what it may not hold), in order. The caller stores each
+   * one's batch and marks its entry stored; once every entry is, the cursor moves on. Records between
+   * the cursor and `from` are committed already: they are passed over, and the cursor moves past them.
    */
-  async * replay (): AsyncGenerator<LoggedRequest> {
+  async * replay (from: number): AsyncGenerator<LoggedRequest> {
     this.forget()
     this.cursor.rewind()
     for (;;) { // ends at the head: nothing is appended while the sink replays (it refuses writes)
       const records = await this.cursor.read(READ_RECORDS, READ_BYTES)
       if (records.length === 0) break
       for (const r of records) {
-        const parsed = parseRecord(r.payload)
         const entry = this.track()
         entry.next = r.next
-        yield { version: parsed.version, tenant: parsed.tenant, body: parsed.body, entry }
+        if (r.next <= from) { entry.stored = true; continue }
+        const parsed = parseRecord(r.payload)
+        yield { version: parsed.version, tenant: parsed.tenant, body: parsed.body, entry, range: { from: r.position, to: r.next } }
       }
     }
     this.replayed = true

@@ -9,6 +9,7 @@ import type { SeriesIndexShared } from '../../series/series-index.js'
 import type { CompactRequest } from './blocks/block-maintenance.js'
 import type { CompactionResult } from './blocks/compaction.js'
 import type { StoreOptions, StoreStats } from './duckdb-store.js'
+import type { MarkRange } from './store-log-mark.js'
 import type { QuerySummary } from './query-guard.js'
 import type { QueryFormat } from './result-format.js'
 import type { StoreReadAnswer, StoreReadRequest } from './remote-read.js'
@@ -28,6 +29,8 @@ export type Call =
   | { readonly kind: 'commit-now' }
   | { readonly kind: 'compact', readonly request: CompactRequest }
   | { readonly kind: 'read', readonly request: StoreReadRequest }
+  /** A store log replay begins: where it starts (store-log-mark.ts). */
+  | { readonly kind: 'log-start', readonly cursor: number, readonly head: number }
 
 export interface CallResult {
   retention: RetentionResult
@@ -36,10 +39,14 @@ export interface CallResult {
   'commit-now': undefined
   compact: CompactionResult
   read: StoreReadAnswer
+  'log-start': number
 }
 
 export type ToWorker =
-  | { readonly t: 'write', readonly seq: number, readonly buffer: ArrayBuffer, readonly meta: BatchMeta }
+  // log: the store log record the batch came from (duckdb-ack log).
+  | { readonly t: 'write', readonly seq: number, readonly buffer: ArrayBuffer, readonly meta: BatchMeta, readonly log?: MarkRange | undefined }
+  /** A store log record that will never be stored: DuckDB's mark may pass it (in order with the writes). */
+  | { readonly t: 'log-pass', readonly range: MarkRange }
   | { readonly t: 'call', readonly id: number, readonly call: Call }
   | { readonly t: 'close' }
   // A query's answer travels in parts (query-part); the worker sends at most QUERY_WINDOW parts ahead

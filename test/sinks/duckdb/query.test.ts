@@ -96,7 +96,7 @@ function attempts (d: string): string[] {
 async function dataUnchanged (): Promise<void> {
   expect(await rows(sink, 'SELECT count(*) AS samples, sum(value) AS total FROM samples')).toEqual([{ samples: 10, total: 45 }])
   expect(await rows(sink, "SELECT count(*) AS series FROM series WHERE metric = 'q'")).toEqual([{ series: 10 }])
-  expect(await rows(sink, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'prom-ingest' OR schema_name = 'main'")).toEqual([{ n: 7 }])
+  expect(await rows(sink, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'prom-ingest' OR schema_name = 'main'")).toEqual([{ n: 8 }])
 }
 
 describe('query guard', () => {

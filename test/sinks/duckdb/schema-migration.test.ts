@@ -1,6 +1,6 @@
 /**
- * A database written with schema 1 (samples and histograms as tables) or 2 (exemplars a table, no
- * blocks) is brought to the current schema when the store opens it: the tables become sample_rows,
+ * A database written with schema 1 (samples and histograms as tables), 2 (exemplars a table, no
+ * blocks) or 3 (no store log mark) is brought to the current schema when the store opens it: the tables become sample_rows,
  * histogram_rows and exemplar_rows, keep their rows, and the views samples, histograms, exemplars
  * and *_with_labels read them (samples and histograms with each (series, timestamp) once).
  */
@@ -15,6 +15,9 @@ afterAll(removeTempDirs)
 
 const T = Date.UTC(2025, 5, 1)
 
+/** Turns a schema-4 file back into the shape schema 3 had (no store log mark). */
+const TO_VERSION_3 = ['DROP TABLE store_log', 'DELETE FROM prom_ingest_schema', 'INSERT INTO prom_ingest_schema VALUES (3)']
+
 /** Turns a schema-3 file back into the shape schema 2 had (exemplars a table, no blocks). */
 const TO_VERSION_2 = [
   'DROP VIEW exemplars_with_labels', 'DROP VIEW exemplars', 'DROP TABLE blocks', 'ALTER TABLE exemplar_rows RENAME TO exemplars',
@@ -22,10 +25,11 @@ const TO_VERSION_2 = [
   'DELETE FROM prom_ingest_schema', 'INSERT INTO prom_ingest_schema VALUES (2)'
 ]
 
-async function downgrade (dir: string, version: 1 | 2): Promise<void> {
+async function downgrade (dir: string, version: 1 | 2 | 3): Promise<void> {
   const instance = await DuckDBInstance.create(databaseFile(dir))
   const c = await instance.connect()
-  for (const sql of TO_VERSION_2) await c.run(sql)
+  for (const sql of TO_VERSION_3) await c.run(sql)
+  if (version <= 2) for (const sql of TO_VERSION_2) await c.run(sql)
   if (version === 1) await toVersion1(c)
   c.closeSync()
   instance.closeSync()
@@ -44,7 +48,7 @@ async function toVersion1 (c: Awaited<ReturnType<DuckDBInstance['connect']>>): P
 }
 
 describe('schema migration', () => {
-  it.each([1, 2] as const)('brings a schema-%i database to the current schema, rows kept, each (series, timestamp) read once', async version => {
+  it.each([1, 2, 3] as const)('brings a schema-%i database to the current schema, rows kept, each (series, timestamp) read once', async version => {
     const dir = tempDir()
     const d = new TestDecoder()
     const body = encode1({ timeseries: [{ labels: [['__name__', 'm'], ['i', '1']], samples: [{ value: 1, timestamp: T }, { value: 2, timestamp: T + 1 }], exemplars: [{ labels: [['trace_id', 'a']], value: 1, timestamp: T }] }] }).body
@@ -61,6 +65,7 @@ describe('schema migration', () => {
     expect(await rows(b, 'SELECT epoch_ms(ts) AS t, value FROM samples_with_labels ORDER BY ts')).toEqual([{ t: T, value: 1 }, { t: T + 1, value: 2 }])
     expect(await rows(b, 'SELECT count(*) AS n FROM exemplars_with_labels')).toEqual([{ n: 2 }]) // exemplars are not deduplicated
     expect(await rows(b, 'SELECT count(*) AS n FROM blocks')).toEqual([{ n: 0 }])
+    expect(await rows(b, 'SELECT committed_to FROM store_log')).toEqual([{ committed_to: 0 }])
     await b.close()
   })
 })

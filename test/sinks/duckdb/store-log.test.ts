@@ -3,10 +3,13 @@
  * acknowledged once its body is in the log, reads wait for the commit of what was acknowledged before
  * them, and what DuckDB did not commit is stored again from the log by the next replay, once.
  */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { RowBatch } from '../../../src/batch/row-batch.js'
 import { IngestError } from '../../../src/errors.js'
 import type { DuckDbSink } from '../../../src/sinks/duckdb/duckdb-sink.js'
+import { STORE_LOG_DIR } from '../../../src/sinks/duckdb/store-log.js'
 import type { BodyDecoder } from '../../../src/sinks/sink.js'
 import { encode1, type LabelPair } from '../../fixtures/encode.js'
 import { openSink, removeTempDirs, rows, tempDir, TestDecoder } from './helpers.js'
@@ -120,6 +123,38 @@ describe('duckdb-ack log', () => {
     expect(none.calls).toBe(0)
     expect(await count(c)).toEqual({ samples: 6 * SERIES, rows: 6 * SERIES })
     await c.close()
+  })
+
+  it('does not store twice what DuckDB committed before the log\'s cursor moved (a process killed between the two)', async () => {
+    const dir = tempDir()
+    const cursorFile = join(dir, STORE_LOG_DIR, 'cursors', 'duckdb')
+    const first = new TestDecoder()
+    const a = await openSink(dir, { index: first.index, ack: 'log', thread: 'main' })
+    await a.replay(replayDecoder(first))
+    await write(a, first, 0)
+    expect((await count(a)).samples).toBe(SERIES)
+    await a.close()
+    const before = readFileSync(cursorFile) // the cursor after request 0
+
+    const second = new TestDecoder()
+    const b = await openSink(dir, { index: second.index, ack: 'log', thread: 'worker' })
+    await b.replay(replayDecoder(second))
+    for (let k = 1; k <= 6; k++) await write(b, second, k)
+    expect((await count(b)).samples).toBe(7 * SERIES) // committed
+    await b.close()
+    // As if the process had died after DuckDB's COMMIT and before the cursor file was written.
+    writeFileSync(cursorFile, before)
+
+    const third = new TestDecoder()
+    const c = await openSink(dir, { index: third.index, ack: 'log', thread: 'main' })
+    const decode = replayDecoder(third)
+    await c.replay(decode)
+    expect(decode.calls).toBe(0) // DuckDB's mark is past all six
+    expect(await count(c)).toEqual({ samples: 7 * SERIES, rows: 7 * SERIES })
+    await write(c, third, 7)
+    expect(await count(c)).toEqual({ samples: 8 * SERIES, rows: 8 * SERIES })
+    await c.close()
+    expect(readFileSync(cursorFile).equals(before)).toBe(false) // the cursor moved up to the mark
   })
 
   it('stores the log again while running when a transaction of acknowledged writes failed', async () => {
