@@ -66,7 +66,7 @@ describe('headers larger than the max header size', () => {
       expect(x.written).toBe(HEADER_BYTES)
       const a = answerOf(x)
       expect(a.statusLine).toBe('HTTP/1.1 431 Request Header Fields Too Large')
-      expect(a.headers['connection']).toBe('close')
+      expect(a.headers.connection).toBe('close')
       expect(a.headers['x-prom-ingest-error']).toBe('headers_too_large')
       expect(a.headers['content-type']).toBe('text/plain; charset=utf-8')
       expect(a.body).toBe(`the request line and headers are larger than the limit of ${maxHeaderSize} bytes (Node's max header size, --max-http-header-size)\n`)
@@ -95,7 +95,7 @@ describe('a malformed request', () => {
     c.write('G@T /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
     const a = await c.answer()
     expect(a.status).toBe(400)
-    expect(a.headers['connection']).toBe('close')
+    expect(a.headers.connection).toBe('close')
     expect(a.headers['x-prom-ingest-error']).toBe('request_malformed')
     expect(a.body).toBe('the request is not valid HTTP/1.1: Invalid method encountered (HPE_INVALID_METHOD)\n')
     // The service closes the connection after the answer (the sender sends nothing more).
@@ -116,6 +116,19 @@ describe('a malformed request', () => {
     await c.closed
     expect((await postWrite(s.url, body1(3))).status).toBe(204)
     expect(s.pool.stats().slotsInUse).toBe(0)
+  })
+})
+
+describe('chunk extensions over Node\'s limit', () => {
+  it('a write whose chunk extensions are 17,000 bytes gets 413 chunk_extensions_too_large naming the limit', async () => {
+    const s = await start()
+    const c = await RawConnection.open(s.port)
+    c.write(`POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nTransfer-Encoding: chunked\r\n\r\n4;a=${'b'.repeat(17_000)}\r\nabcd\r\n`)
+    const a = await c.answer()
+    expect(a.status).toBe(413)
+    expect(a.headers['x-prom-ingest-error']).toBe('chunk_extensions_too_large')
+    expect(a.body).toBe('the chunk extensions of the body are larger than Node\'s limit of 16384 bytes\n')
+    await c.closed
   })
 })
 
