@@ -7,7 +7,7 @@
  * retry_on_http_429, so a default 429 would make it drop data); `httpStatusOf` in src/errors.ts is the
  * one mapping from code to status, this file does not choose statuses of its own.
  */
-import type { ServerResponse } from 'node:http'
+import { STATUS_CODES, type ServerResponse } from 'node:http'
 import { CODES, type IngestError } from '../errors.js'
 import { closeAfterAnswer } from './lingering-close.js'
 
@@ -45,6 +45,21 @@ export function sendError (res: ServerResponse, err: IngestError, policy: ErrorA
   res.end(oneLine(err.message) + '\n')
   policy.onAnswer?.(res, err, status)
   return status
+}
+
+/**
+ * `err` as a whole HTTP/1.1 answer in bytes, with the status, headers and body `sendError` gives it,
+ * and `Connection: close`: for a socket that has no ServerResponse to answer on (a request Node's
+ * parser refused, client-error.ts).
+ */
+export function errorAnswerBytes (err: IngestError, policy: ErrorAnswerPolicy): Buffer {
+  const status = err.status
+  const body = Buffer.from(oneLine(err.message) + '\n', 'utf8')
+  const own = err.detail?.retryAfterSeconds
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n`
+  if (CODES[err.code].retryable || status === 429) head += `Retry-After: ${typeof own === 'number' ? own : policy.retryAfterSeconds}\r\n`
+  head += `Content-Type: text/plain; charset=utf-8\r\nX-Prom-Ingest-Error: ${err.code}\r\nContent-Length: ${body.length}\r\n\r\n`
+  return Buffer.concat([Buffer.from(head, 'latin1'), body])
 }
 
 /** The message on one line (decode errors quote label values, which may hold newlines). */

@@ -1,7 +1,7 @@
 /**
  * Lingering close: how a connection ends after an answer sent before the request's body was read
  * (413 while streaming or for a declared length over the limit, 408, a refusal of a body too large to
- * drain, a query route's 413).
+ * drain, a query route's 413, and the answers to requests Node's parser refuses: client-error.ts).
  *
  * Node ends a `Connection: close` answer with `socket.destroySoon()`: FIN once the answer is flushed,
  * then the socket is destroyed at once. The sender is still writing its body, so the kernel finds
@@ -65,14 +65,28 @@ function lingerThenDestroy (this: LingeringSocket): void {
   this[REQUEST] = undefined
   // The body was read to its end (or the request is gone): nothing is left to drop, close as Node does.
   if (req === undefined || req.complete || req.destroyed || this.destroyed) return Socket.prototype.destroySoon.call(this)
-  lingering.set(this, new Linger(this))
-  this.once('close', onLingerClose)
-  // The sender closed its side: it has the answer and sends nothing more.
-  this.once('end', onLingerEnd)
-  // The write side ends once the answer is flushed; the http server's sockets allow half-open, so reading goes on.
-  this.end()
+  linger(this)
   // The route stopped reading; a resumed request with no 'data' listener drops what arrives.
   req.resume()
+}
+
+/**
+ * Ends `socket` after an answer written on it directly, with no ServerResponse (a request Node's
+ * parser refused: client-error.ts), and lets it linger as above. What the sender still sends is read
+ * and dropped: Node's parser, in its error state, refuses every later byte.
+ */
+export function lingerAfterAnswer (socket: Socket): void {
+  if (socket.destroyed) return
+  linger(socket)
+}
+
+function linger (socket: LingeringSocket): void {
+  lingering.set(socket, new Linger(socket))
+  socket.once('close', onLingerClose)
+  // The sender closed its side: it has the answer and sends nothing more.
+  socket.once('end', onLingerEnd)
+  // The write side ends once the answer is flushed; the http server's sockets allow half-open, so reading goes on.
+  socket.end()
 }
 
 /** The clock of one lingering socket: a tick every LINGER_QUIET_MS, at most LINGER_MAX_MS / LINGER_QUIET_MS ticks. */

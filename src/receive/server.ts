@@ -9,9 +9,11 @@
  *   extra routes         added by a sink that serves reads (the store's query endpoint), behind auth
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Registry } from 'prom-client'
 import { IngestError, toIngestError } from '../errors.js'
 import type { ReadAuthenticator } from './auth.js'
+import { answerClientError, type ClientErrorDeps } from './client-error.js'
 import { sendError } from './error-response.js'
 import { endLingering, isLingering } from './lingering-close.js'
 import { versionOfContentType } from './content-negotiation.js'
@@ -85,6 +87,9 @@ export class IngestServer implements ExchangeTracker {
       this.route(req, res)
     })
     this.server.keepAliveTimeout = KEEP_ALIVE_MS
+    // Requests Node's parser refuses (headers too large, malformed, headers timeout) get the service's own answer.
+    const refused: ClientErrorDeps = { policy: deps.policy, count: status => this.count('other', status) }
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(this.server, err, socket, refused))
   }
 
   get closing (): boolean { return this.shuttingDown }
