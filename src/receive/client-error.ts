@@ -47,8 +47,10 @@ export function answerClientError (server: Server, err: NodeJS.ErrnoException, s
   answered.add(socket)
   socket.write(errorAnswerBytes(refusal, deps.policy))
   lingerAfterAnswer(socket)
-  // A request whose headers were parsed is its route's: the route counts it when the connection closes.
+  // A request whose headers were parsed is its route's: the route counts it when the connection
+  // closes, and the answer is told like a route's (the status page's rejected writes).
   if (inProgress === undefined) deps.count(refusal.status)
+  else deps.policy.onAnswer?.(inProgress, refusal, refusal.status)
 }
 
 /**

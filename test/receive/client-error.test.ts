@@ -105,7 +105,7 @@ describe('a malformed request', () => {
     expect((await postWrite(s.url, body1(3))).status).toBe(204)
   })
 
-  it('a bad chunk size in a write\'s body gets 400 request_malformed, holding no slot once closed; the next write gets its 204', async () => {
+  it('a bad chunk size in a write\'s body gets 400 request_malformed, listed with the rejected writes, holding no slot once closed; the next write gets its 204', async () => {
     const s = await start()
     const c = await RawConnection.open(s.port)
     c.write('POST /api/v1/write HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\nzz\r\n')
@@ -116,6 +116,11 @@ describe('a malformed request', () => {
     await c.closed
     expect((await postWrite(s.url, body1(3))).status).toBe(204)
     expect(s.pool.stats().slotsInUse).toBe(0)
+    // A refused write is on the status page's list of rejected writes, as a route's refusal is.
+    const rejected = await (await fetch(`${s.url}/api/v1/status/rejected`)).json() as { data: { total: number, requests: Array<{ status: number, code: string, message: string }> } }
+    expect(rejected.data.total).toBe(1)
+    expect(rejected.data.requests[0]).toMatchObject({ status: 400, code: 'request_malformed' })
+    expect(rejected.data.requests[0]!.message).toMatch(/HPE_INVALID_CHUNK_SIZE/)
   })
 })
 
