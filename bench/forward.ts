@@ -8,9 +8,9 @@
  *   gateway   the same forward target with --forward-decode validate-only (no series index in the decode)
  *   discard   prom-ingest --sink discard (receiving alone: the pass-through goal is within 15% of it)
  *
- * The discard receiver is an HTTP server in this process that reads each body, answers 204, and keeps
- * the bodies of the round with the time each arrived; after the round (never while the load runs) it
- * counts the samples in them. Reported per target:
+ * The discard receiver is an HTTP server in this process that reads each body, answers 204, and writes
+ * the bodies of the round to a file with the time each arrived; after the round (never while the load
+ * runs) it counts the samples in them. Reported per target:
  *   - acknowledged samples/s: 2xx at the front over the generator's measured window (the issue's headline);
  *   - delivered samples/s: samples the receiver got inside that same window, ÷ its length. vmagent
  *     answers before it sends (and fsyncs at most once a second), so its acknowledged rate can run ahead
@@ -18,7 +18,10 @@
  *   - drain: seconds from the end of the load until the receiver got the last of the backlog (the
  *     target's queue metric at 0 and nothing received for 2 s; bounded by --drain-timeout);
  *   - p99 latency, server RSS and CPU (the generator's /proc sampling), the backlog in the queue when
- *     the load stopped, and for prom-ingest the queue's fsyncs per second.
+ *     the load stopped, and for prom-ingest the queue's fsyncs per second;
+ *   - where the machine's cores went in the window: busy in all (/proc/stat), the server, the
+ *     generator, the receiver. The machine is busy on every core in these runs, so a target's samples/s
+ *     follows the CPU per sample of everything on it, the receiver's included.
  *
  *   npm run bench:forward -- [--rounds 3] [--duration 15s] [--concurrency 4] [--series 160000]
  *                            [--series-per-request 10000] [--template PATH] [--vmagent /usr/bin/vmagent]
@@ -29,10 +32,10 @@
  * it (`--serve-node-arg=--initial-old-space-size=64`); vmagent, the receiver and the generator run as before.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writevSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -42,6 +45,7 @@ import { forEachLine } from './lib/lines.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
 import { freePort } from './lib/free-port.js'
 import { countSamples } from './lib/count-samples.js'
+import { CpuTimeline } from './lib/proc-stats.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = HERE.endsWith(join('dist', 'bench')) ? resolve(HERE, '..', '..') : resolve(HERE, '..')
@@ -60,6 +64,7 @@ interface E2eJson {
   statuses: Record<string, number>
   window: { fromMs: number | undefined, toMs: number | undefined }
   server: { cores: number, avgRssBytes: number, peakRssBytes: number } | null
+  generatorCores: number
 }
 
 interface RoundResult {
@@ -76,6 +81,10 @@ interface RoundResult {
   backlogMiB: number
   fsyncsPerSecond: number | undefined
   statuses: Record<string, number>
+  /** Cores busy in the measured window: the whole machine's (/proc/stat), the generator's, and the receiver's (this process). */
+  machineCores: number
+  generatorCores: number
+  receiverCores: number
 }
 
 function opts (): { rounds: number, duration: string, concurrency: string, series: string, perRequest: string, template: string | undefined, vmagent: string, drainTimeoutS: number, targets: TargetName[], serveNodeArgs: string[] } {
@@ -98,30 +107,48 @@ function opts (): { rounds: number, duration: string, concurrency: string, serie
   return { rounds: Number(values.rounds), duration: values.duration, concurrency: values.concurrency, series: values.series, perRequest: values['series-per-request'], template: values.template, vmagent: values.vmagent, drainTimeoutS: Number(values['drain-timeout']), targets, serveNodeArgs: values['serve-node-arg'] }
 }
 
-interface Delivery { readonly atMs: number, readonly body: Buffer }
+/** A body the receiver got: when, and where it is in the receiver's file. */
+interface Delivery { readonly atMs: number, readonly from: number, readonly to: number }
 
 interface Receiver {
   url: string
   counts: { requests: number, bytes: number, lastAtMs: number }
-  /** The bodies received since the last take(), with their arrival times; clears them. */
+  /** The bodies received since the last take(), with their arrival times. */
   take(): Delivery[]
+  /** A body taken, read back from the file (until clear()). */
+  body(d: Delivery): Buffer
+  /** Forgets every body received so far. */
+  clear(): void
   close(): Promise<void>
 }
 
-/** The receiver every forwarder sends to: reads the body, answers 204, counts, keeps the body for counting its samples after the round. */
+/**
+ * The receiver every forwarder sends to: reads the body, answers 204, counts, and keeps the body for
+ * counting its samples after the round. It stands in for a destination on another machine, so it
+ * should take as little of the 2 cores as it can: each chunk is written to a file as it arrives
+ * (the page cache takes it), not kept in memory. Keeping 10 s of bodies in the heap (up to 900 MB)
+ * cost 0.8 ms of CPU per 223 KB request, the file 0.4 ms, dropping them 0.25 ms (one sender, 3,000
+ * requests, 2026-12-04; the receiver took half a core with the forward target).
+ */
 async function startDiscardReceiver (): Promise<Receiver> {
   const counts = { requests: 0, bytes: 0, lastAtMs: 0 }
+  const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-bench-receiver-'))
+  const fd = openSync(join(dir, 'bodies'), 'w+')
+  let end = 0
   let kept: Delivery[] = []
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => { counts.bytes += c.length; chunks.push(c) })
+    // A body's chunks are written together once it is whole, so that concurrent bodies do not interleave in the file.
+    const parts: Buffer[] = []
+    req.on('data', (c: Buffer) => { counts.bytes += c.length; parts.push(c) })
     req.on('end', () => {
       const encoding = req.headers['content-encoding']
       if (encoding !== 'snappy') { res.statusCode = 415; res.end(`bench receiver: content-encoding ${String(encoding)}, snappy expected`); return }
       const atMs = Date.now()
       counts.requests++
       counts.lastAtMs = atMs
-      kept.push({ atMs, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) })
+      const from = end
+      end += writevSync(fd, parts, from)
+      kept.push({ atMs, from, to: end })
       res.statusCode = 204
       res.end()
     })
@@ -133,7 +160,9 @@ async function startDiscardReceiver (): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/api/v1/write`,
     counts,
     take: () => { const k = kept; kept = []; return k },
-    close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) })
+    clear: () => { kept = []; ftruncateSync(fd, 0); end = 0 },
+    body: d => { const b = Buffer.allocUnsafe(d.to - d.from); readSync(fd, b, 0, b.length, d.from); return b },
+    close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => { closeSync(fd); rmSync(dir, { recursive: true, force: true }); resolve() }) })
   }
 }
 
@@ -225,24 +254,28 @@ async function main (): Promise<void> {
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
       for (const name of order) {
         const target = name === 'vmagent' ? await startVmagent(o.vmagent, receiver.url) : await startIngest(name, receiver.url, o.serveNodeArgs)
-        receiver.take()
+        receiver.clear()
         const before = { ...receiver.counts }
         const t0 = Date.now()
         let stopped = false
+        // The machine's CPU and the receiver's (this process) through the run, cut to the generator's window afterwards.
+        const timeline = new CpuTimeline()
+        timeline.start()
         try {
-          const e = await runE2e(target.url, target.pid, o)
+          const e = await runE2e(target.url, target.pid, o).finally(() => timeline.stop())
           const elapsed = (Date.now() - t0) / 1000
           const backlog = await target.backlogBytes()
           const fsyncs = await target.fsyncs()
           const { fromMs, toMs } = e.window
           if (fromMs === undefined || toMs === undefined) throw new Error('bench:e2e reported no measured window')
+          const busy = timeline.between(fromMs, toMs)
           const drainSeconds = name === 'discard' ? 0 : await drain(target, receiver, toMs, o.drainTimeoutS)
           const got = { requests: receiver.counts.requests - before.requests, bytes: receiver.counts.bytes - before.bytes }
           await target.stop()
           stopped = true
           // Counted now that the load and the target are stopped: the decoding takes no CPU from them.
           let inWindow = 0
-          for (const d of receiver.take()) if (d.atMs >= fromMs && d.atMs <= toMs) inWindow += countSamples(d.body)
+          for (const d of receiver.take()) if (d.atMs >= fromMs && d.atMs <= toMs) inWindow += countSamples(receiver.body(d))
           const r: RoundResult = {
             samplesPerSecond: e.samplesPerSecond,
             deliveredPerSecond: name === 'discard' ? e.samplesPerSecond : inWindow / ((toMs - fromMs) / 1000),
@@ -254,7 +287,10 @@ async function main (): Promise<void> {
             receivedRequests: got.requests,
             backlogMiB: backlog / 2 ** 20,
             fsyncsPerSecond: fsyncs === undefined ? undefined : fsyncs / elapsed,
-            statuses: e.statuses
+            statuses: e.statuses,
+            machineCores: busy?.machineCores ?? NaN,
+            generatorCores: e.generatorCores,
+            receiverCores: busy?.selfCores ?? NaN
           }
           results.get(name)!.push(r)
           console.error(`round ${round + 1} ${name}: acknowledged ${fmtM(r.samplesPerSecond)} samples/s, delivered ${fmtM(r.deliveredPerSecond)} samples/s, p99 ${fmt(r.p99Ms)} ms, backlog ${r.backlogMiB.toFixed(1)} MiB at the end of the load, drained in ${r.drainSeconds === undefined ? `more than ${o.drainTimeoutS}` : r.drainSeconds.toFixed(1)} s, received ${r.receivedRequests} requests`)
@@ -294,6 +330,20 @@ async function main (): Promise<void> {
     med(t, r => r.receivedMiBps).toFixed(1),
     med(t, r => r.backlogMiB).toFixed(1),
     t === 'forward' || t === 'gateway' ? med(t, r => r.fsyncsPerSecond ?? 0).toFixed(0) : '-'
+  ]))
+  // Where the machine's cores went in the window: the server, the load generator, the receiver (this
+  // process), and the rest (the kernel's softirq work for loopback, other processes). When the machine
+  // is busy on every core, samples/s is cores ÷ (CPU per sample of everything on it), the generator's
+  // and the receiver's included, so a target that makes the receiver work pays for it too.
+  console.log(`\nwhere the machine's ${availableParallelism()} cores went in the measured window (medians over rounds):`)
+  printTable(['target', 'machine busy cores', 'server', 'generator', 'receiver', 'machine CPU s / M samples', 'generator + receiver CPU s / M'], targets.map(t => [
+    t,
+    med(t, r => r.machineCores).toFixed(2),
+    med(t, r => r.cores).toFixed(2),
+    med(t, r => r.generatorCores).toFixed(2),
+    med(t, r => r.receiverCores).toFixed(2),
+    med(t, r => r.machineCores / r.samplesPerSecond * 1e6).toFixed(2),
+    med(t, r => (r.generatorCores + r.receiverCores) / r.samplesPerSecond * 1e6).toFixed(2)
   ]))
   const has = (t: TargetName): boolean => targets.includes(t)
   const ratios = {

@@ -89,3 +89,55 @@ export class ProcessSampler {
     }
   }
 }
+
+/**
+ * The whole machine's CPU seconds so far, from the first line of /proc/stat: busy (user, nice,
+ * system, irq, softirq, steal) and idle (idle, iowait), summed over every core.
+ */
+export function machineCpuSeconds (): { busy: number, idle: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!
+  const f = line.trim().split(/\s+/).slice(1).map(Number)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f
+  return { busy: (user + nice + system + irq + softirq + steal) / CLOCK_TICKS, idle: (idle + iowait) / CLOCK_TICKS }
+}
+
+/** One reading of `CpuTimeline`: wall time, the machine's busy seconds, and this process' CPU seconds. */
+interface CpuReading { readonly atMs: number, readonly machineBusy: number, readonly self: number }
+
+/**
+ * Readings of the machine's busy CPU and this process' own CPU every `intervalMs`, so that a window
+ * known only afterwards (the generator's measured window) can be cut out of them: `between(from, to)`
+ * gives the cores each kept busy on average between the first and the last reading inside the window.
+ */
+export class CpuTimeline {
+  private readonly readings: CpuReading[] = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (private readonly intervalMs = 250) {}
+
+  start (): void {
+    this.readings.length = 0
+    this.read()
+    this.timer = setInterval(() => this.read(), this.intervalMs)
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.read()
+  }
+
+  /** Cores kept busy between `fromMs` and `toMs` (wall clock): the machine's, and this process'; undefined with fewer than 2 readings inside. */
+  between (fromMs: number, toMs: number): { machineCores: number, selfCores: number } | undefined {
+    const inside = this.readings.filter(r => r.atMs >= fromMs && r.atMs <= toMs)
+    if (inside.length < 2) return undefined
+    const a = inside[0]!
+    const b = inside[inside.length - 1]!
+    const seconds = (b.atMs - a.atMs) / 1000
+    return { machineCores: (b.machineBusy - a.machineBusy) / seconds, selfCores: (b.self - a.self) / seconds }
+  }
+
+  private read (): void {
+    const u = process.cpuUsage()
+    this.readings.push({ atMs: Date.now(), machineBusy: machineCpuSeconds().busy, self: (u.user + u.system) / 1e6 })
+  }
+}
