@@ -39,6 +39,9 @@ export class RawConnection {
 
   get isClosed (): boolean { return this.closedFlag }
 
+  /** Some bytes of an answer have arrived. */
+  get hasData (): boolean { return this.received.length > 0 }
+
   /** Writes bytes (a string is sent as latin1: one byte per character, so tests pick the exact bytes). */
   write (data: string | Uint8Array): void {
     if (this.closedFlag || this.socket.destroyed) return

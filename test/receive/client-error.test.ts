@@ -9,7 +9,10 @@
  * the loopback buffers hold (about 4 MiB here), so that without the lingering answer the sender reads
  * a reset and no answer (Node's bare 431 is lost: ECONNRESET 5 times of 5 without client-error.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
 import { maxHeaderSize } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Service } from '../../src/main.js'
 import { parseExposition } from '../helpers/exposition.js'
@@ -20,9 +23,12 @@ import { startInProcess } from '../helpers/service-in-process.js'
 import { body1 } from './bodies.js'
 
 let services: Service[] = []
+let dirs: string[] = []
 afterEach(async () => {
   await Promise.all(services.map(s => s.close(5000)))
   services = []
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  dirs = []
 })
 
 async function start (flags: string[] = []): Promise<Service> {
@@ -150,4 +156,30 @@ describe('headers that do not arrive in time', () => {
     await c.closed
     expect((await postWrite(s.url, body1(3))).status).toBe(204)
   })
+})
+
+describe('a request that does not arrive whole within Node\'s request timeout', () => {
+  it('a remote-read body trickling a byte every 200 ms gets 408 request_timeout naming the derived limit, and the connection closes', async () => {
+    // Depends on time: the feature is a timeout. Node's requestTimeout here is headers-timeout 200 ms +
+    // 2 x slot-wait 0 + 2 x body-idle-timeout 100 ms + max-body-bytes / body-min-rate 1 s = 1,400 ms
+    // (server.ts, nodeTimeouts). The read route waits for its whole body and does not watch its pace,
+    // so only Node's timeout ends this one.
+    const dir = mkdtempSync(join(tmpdir(), 'prom-ingest-client-error-'))
+    dirs.push(dir)
+    const s = await start(['--sink', 'duckdb', '--data-dir', dir, '--headers-timeout', '200ms', '--slot-wait', '0', '--body-idle-timeout', '100ms', '--max-body-bytes', '4096', '--body-min-rate', '4096'])
+    const c = await RawConnection.open(s.port)
+    c.write('POST /api/v1/read HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\nContent-Length: 1000\r\n\r\n')
+    const answer = c.answer(20_000)
+    // At most 50 bytes (10 s), far fewer than the 1,000 announced: the body never ends by itself.
+    for (let i = 0; i < 50 && !c.isClosed && !c.hasData; i++) {
+      c.write('x')
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    const a = await answer
+    expect(a.status).toBe(408)
+    expect(a.headers['x-prom-ingest-error']).toBe('request_timeout')
+    expect(a.body).toBe('the request did not arrive whole within 1400 ms (Node\'s requestTimeout, derived from headers-timeout, slot-wait, body-idle-timeout, max-body-bytes and body-min-rate)\n')
+    await c.closed
+    expect((await postWrite(s.url, body1(3))).status).toBe(204)
+  }, 30_000)
 })
