@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { childExited, listeningPort, stopChild } from './lib/child-ready.js'
 import { forEachLine } from './lib/lines.js'
+import { Timeline } from './lib/proc-stats.js'
 import { printJson, printTable, quantile } from './lib/stats.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -48,7 +49,6 @@ function threadTimes (pid: number): Map<number, { user: number, sys: number }> {
   return out
 }
 
-interface Snapshot { atMs: number, service: Map<number, { user: number, sys: number }>, receiver: Map<number, { user: number, sys: number }> }
 
 async function runReceiver (): Promise<void> {
   const server = createServer((req, res) => {
@@ -73,10 +73,8 @@ async function round (v: Variant, receiverUrl: string, receiverPid: number, o: {
   try {
     const port = await listeningPort(child)
     const pid = child.pid!
-    const snaps: Snapshot[] = []
-    const take = (): void => { snaps.push({ atMs: Date.now(), service: threadTimes(pid), receiver: threadTimes(receiverPid) }) }
-    take()
-    const timer = setInterval(take, 100)
+    const timeline = new Timeline(() => ({ service: threadTimes(pid), receiver: threadTimes(receiverPid) }), 100)
+    timeline.start()
     const gen = spawn(process.execPath, [join(ROOT, 'dist', 'bench', 'e2e.js'), '--url', `http://127.0.0.1:${port}`, '--duration', o.duration, '--concurrency', o.concurrency], { stdio: ['ignore', 'pipe', 'inherit'] })
     let json: { samplesPerSecond: number, window: { fromMs?: number, toMs?: number } } | undefined
     forEachLine([gen.stdout!], line => {
@@ -84,15 +82,11 @@ async function round (v: Variant, receiverUrl: string, receiverPid: number, o: {
       try { const j = JSON.parse(line) as { bench?: string }; if (j.bench === 'e2e') json = j as never } catch {}
     })
     await childExited(gen)
-    clearInterval(timer)
-    take()
+    timeline.stop()
     const from = json?.window.fromMs
     const to = json?.window.toMs
     if (json === undefined || from === undefined || to === undefined) throw new Error('bench:e2e reported no measured window')
-    const nearest = (t: number): Snapshot => snaps.reduce((a, b) => Math.abs(b.atMs - t) < Math.abs(a.atMs - t) ? b : a)
-    const a = nearest(from)
-    const b = nearest(to)
-    const seconds = (b.atMs - a.atMs) / 1000
+    const { first: a, last: b, seconds } = timeline.window(from, to)
     const roles = new Map<number, Role>()
     for (const line of readFileSync(rolesFile, 'utf8').split('\n')) {
       if (line === '') continue

@@ -45,7 +45,7 @@ import { forEachLine } from './lib/lines.js'
 import { fmt, printJson, printTable, quantile } from './lib/stats.js'
 import { freePort } from './lib/free-port.js'
 import { countSamples } from './lib/count-samples.js'
-import { CpuTimeline } from './lib/proc-stats.js'
+import { machineAndOwnCpu, Timeline } from './lib/proc-stats.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = HERE.endsWith(join('dist', 'bench')) ? resolve(HERE, '..', '..') : resolve(HERE, '..')
@@ -259,7 +259,7 @@ async function main (): Promise<void> {
         const t0 = Date.now()
         let stopped = false
         // The machine's CPU and the receiver's (this process) through the run, cut to the generator's window afterwards.
-        const timeline = new CpuTimeline()
+        const timeline = new Timeline(machineAndOwnCpu)
         timeline.start()
         try {
           const e = await runE2e(target.url, target.pid, o).finally(() => timeline.stop())
@@ -268,7 +268,7 @@ async function main (): Promise<void> {
           const fsyncs = await target.fsyncs()
           const { fromMs, toMs } = e.window
           if (fromMs === undefined || toMs === undefined) throw new Error('bench:e2e reported no measured window')
-          const busy = timeline.between(fromMs, toMs)
+          const cpu = timeline.window(fromMs, toMs)
           const drainSeconds = name === 'discard' ? 0 : await drain(target, receiver, toMs, o.drainTimeoutS)
           const got = { requests: receiver.counts.requests - before.requests, bytes: receiver.counts.bytes - before.bytes }
           await target.stop()
@@ -288,9 +288,9 @@ async function main (): Promise<void> {
             backlogMiB: backlog / 2 ** 20,
             fsyncsPerSecond: fsyncs === undefined ? undefined : fsyncs / elapsed,
             statuses: e.statuses,
-            machineCores: busy?.machineCores ?? NaN,
+            machineCores: (cpu.last.machineBusy - cpu.first.machineBusy) / cpu.seconds,
             generatorCores: e.generatorCores,
-            receiverCores: busy?.selfCores ?? NaN
+            receiverCores: (cpu.last.own - cpu.first.own) / cpu.seconds
           }
           results.get(name)!.push(r)
           console.error(`round ${round + 1} ${name}: acknowledged ${fmtM(r.samplesPerSecond)} samples/s, delivered ${fmtM(r.deliveredPerSecond)} samples/s, p99 ${fmt(r.p99Ms)} ms, backlog ${r.backlogMiB.toFixed(1)} MiB at the end of the load, drained in ${r.drainSeconds === undefined ? `more than ${o.drainTimeoutS}` : r.drainSeconds.toFixed(1)} s, received ${r.receivedRequests} requests`)

@@ -101,43 +101,46 @@ export function machineCpuSeconds (): { busy: number, idle: number } {
   return { busy: (user + nice + system + irq + softirq + steal) / CLOCK_TICKS, idle: (idle + iowait) / CLOCK_TICKS }
 }
 
-/** One reading of `CpuTimeline`: wall time, the machine's busy seconds, and this process' CPU seconds. */
-interface CpuReading { readonly atMs: number, readonly machineBusy: number, readonly self: number }
-
 /**
- * Readings of the machine's busy CPU and this process' own CPU every `intervalMs`, so that a window
- * known only afterwards (the generator's measured window) can be cut out of them: `between(from, to)`
- * gives the cores each kept busy on average between the first and the last reading inside the window.
+ * Readings taken every `intervalMs` while a load runs, so that a window known only afterwards (the
+ * generator's measured window) can be cut out of them: `window(from, to)` gives the readings nearest
+ * its two ends and the seconds between them.
  */
-export class CpuTimeline {
-  private readonly readings: CpuReading[] = []
+export class Timeline<T> {
+  private readonly taken: Array<{ atMs: number, value: T }> = []
   private timer: NodeJS.Timeout | undefined
 
-  constructor (private readonly intervalMs = 250) {}
+  constructor (private readonly read: () => T, private readonly intervalMs = 250) {}
 
   start (): void {
-    this.readings.length = 0
-    this.read()
-    this.timer = setInterval(() => this.read(), this.intervalMs)
+    this.taken.length = 0
+    this.take()
+    this.timer = setInterval(() => this.take(), this.intervalMs)
   }
 
   stop (): void {
     clearInterval(this.timer)
-    this.read()
+    this.take()
   }
 
-  /** Cores kept busy between `fromMs` and `toMs` (wall clock): the machine's, and this process'; undefined with fewer than 2 readings inside. */
-  between (fromMs: number, toMs: number): { machineCores: number, selfCores: number } | undefined {
-    const inside = this.readings.filter(r => r.atMs >= fromMs && r.atMs <= toMs)
-    if (inside.length < 2) return undefined
-    const a = inside[0]!
-    const b = inside[inside.length - 1]!
-    const seconds = (b.atMs - a.atMs) / 1000
-    return { machineCores: (b.machineBusy - a.machineBusy) / seconds, selfCores: (b.self - a.self) / seconds }
+  /** The readings nearest `fromMs` and `toMs` (wall clock), and the seconds between them (0 when they are one reading). */
+  window (fromMs: number, toMs: number): { first: T, last: T, seconds: number } {
+    const a = this.nearest(fromMs)
+    const b = this.nearest(toMs)
+    return { first: a.value, last: b.value, seconds: (b.atMs - a.atMs) / 1000 }
   }
 
-  private read (): void {
-    const u = process.cpuUsage()
-    this.readings.push({ atMs: Date.now(), machineBusy: machineCpuSeconds().busy, self: (u.user + u.system) / 1e6 })
+  private nearest (t: number): { atMs: number, value: T } {
+    return this.taken.reduce((a, b) => Math.abs(b.atMs - t) < Math.abs(a.atMs - t) ? b : a)
   }
+
+  private take (): void {
+    this.taken.push({ atMs: Date.now(), value: this.read() })
+  }
+}
+
+/** The machine's busy CPU seconds and this process' own, for a `Timeline`. */
+export function machineAndOwnCpu (): { machineBusy: number, own: number } {
+  const u = process.cpuUsage()
+  return { machineBusy: machineCpuSeconds().busy, own: (u.user + u.system) / 1e6 }
 }
